@@ -1,0 +1,365 @@
+"""Pure numerical kernel: forward pass, loss and gradient of an MLP classifier.
+
+Everything here is a function of arrays. Nothing holds estimator state; the
+:class:`Workspace` only holds scratch buffers so that repeated evaluations do
+not allocate arrays of size ``n_samples x n_units`` again and again.
+
+The objective is the one of :class:`sklearn.neural_network.MLPClassifier`::
+
+    L(theta) = sum_i s_i * l(y_i, f(x_i; theta)) / S
+               + alpha / (2 S) * sum_layers ||W_layer||_F^2
+
+with ``s_i`` the sample weights (all ones by default), ``S = sum_i s_i`` and
+``l`` the cross-entropy of the output layer (softmax for multiclass targets,
+independent logistic units for binary and multilabel targets). The loss is
+computed from the output *logits* (log-sum-exp and ``logaddexp``), never as the
+logarithm of a probability, so it stays finite and accurate for saturated
+outputs. Intercepts are not penalised.
+"""
+
+import numpy as np
+from scipy import sparse
+from scipy.linalg import blas
+from scipy.special import expit
+
+HIDDEN_ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
+OUTPUT_ACTIVATIONS = ("logistic", "softmax")
+
+
+def activate(name, Z):
+    """Apply the hidden activation ``name`` to ``Z`` in place and return it."""
+    if name == "logistic":
+        expit(Z, out=Z)
+    elif name == "tanh":
+        np.tanh(Z, out=Z)
+    elif name == "relu":
+        np.maximum(Z, 0, out=Z)
+    elif name != "identity":
+        raise ValueError(f"Unknown activation {name!r}.")
+    return Z
+
+
+def multiply_by_derivative(name, A, delta, tmp):
+    """Multiply ``delta`` in place by the activation derivative at output ``A``.
+
+    The derivative is expressed through the activation's *output* ``A``:
+    ``a (1 - a)`` for logistic, ``1 - a**2`` for tanh, ``1[a > 0]`` for relu.
+    ``tmp`` is a scratch array shaped like ``A``.
+    """
+    if name == "logistic":
+        np.subtract(1, A, out=tmp)
+        tmp *= A
+        delta *= tmp
+    elif name == "tanh":
+        np.multiply(A, A, out=tmp)
+        np.subtract(1, tmp, out=tmp)
+        delta *= tmp
+    elif name == "relu":
+        # relu outputs are >= 0, so sign(A) is the 0/1 derivative.
+        np.sign(A, out=tmp)
+        delta *= tmp
+    elif name != "identity":
+        raise ValueError(f"Unknown activation {name!r}.")
+    return delta
+
+
+def logistic_logit_bound(dtype):
+    """Largest logit magnitude whose probability differs from 0 and 1.
+
+    ``expit(z)`` rounds to exactly 1 (and ``expit(-z)`` to 0) beyond about
+    ``log(1 / eps)``. Clipping logits to this bound keeps predicted
+    probabilities of logistic outputs inside ``[eps, 1 - eps]``.
+    """
+    eps = np.finfo(dtype).eps
+    return float(np.log1p(-eps) - np.log(eps))
+
+
+def output_proba(out_activation, Z):
+    """Probabilities from output logits (a new array)."""
+    if out_activation == "softmax":
+        P = Z - Z.max(axis=1, keepdims=True)
+        np.exp(P, out=P)
+        P /= P.sum(axis=1, keepdims=True)
+        return P
+    bound = logistic_logit_bound(Z.dtype)
+    return expit(np.clip(Z, -bound, bound))
+
+
+def output_log_proba(out_activation, Z):
+    """Log-probabilities from output logits (a new array), computed stably."""
+    if out_activation == "softmax":
+        Zs = Z - Z.max(axis=1, keepdims=True)
+        Zs -= np.log(np.exp(Zs).sum(axis=1, keepdims=True))
+        return Zs
+    bound = logistic_logit_bound(Z.dtype)
+    Zc = np.clip(Z, -bound, bound)
+    # log(expit(z)) = -log(1 + exp(-z))
+    return np.negative(np.logaddexp(0, -Zc, out=Zc), out=Zc)
+
+
+def forward(coefs, intercepts, X, activation):
+    """Output logits of the network for ``X`` (new arrays, thread-safe).
+
+    Parameters
+    ----------
+    coefs, intercepts : list of ndarray
+        Per-layer parameters.
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        Input data.
+    activation : str
+        Hidden activation.
+
+    Returns
+    -------
+    Z : ndarray of shape (n_samples, n_outputs)
+        Output logits (before the output activation).
+    """
+    A = X
+    last = len(coefs) - 1
+    for i, (W, b) in enumerate(zip(coefs, intercepts)):
+        Z = A @ W
+        Z = np.asarray(Z)
+        Z += b
+        if i < last:
+            activate(activation, Z)
+        A = Z
+    return A
+
+
+class Workspace:
+    """Scratch buffers for :func:`loss_grad`, reused across evaluations.
+
+    Parameters
+    ----------
+    layer_units : sequence of int
+        Units per layer, input and output included.
+    n_rows : int
+        Largest number of rows evaluated at once (the chunk size).
+    dtype : dtype
+        Floating dtype of the data and parameters.
+    accumulate : bool
+        Whether gradients are accumulated over several chunks, which needs a
+        gradient-sized buffer per layer.
+    """
+
+    def __init__(self, layer_units, n_rows, dtype, accumulate=False):
+        self.layer_units = tuple(layer_units)
+        self.n_rows = int(n_rows)
+        self.dtype = np.dtype(dtype)
+        units = self.layer_units[1:]
+        # Z of every non-input layer (activations overwrite them in place).
+        self.acts = [np.empty((self.n_rows, u), dtype=self.dtype) for u in units]
+        # Backpropagated errors, one per non-input layer.
+        self.deltas = [np.empty((self.n_rows, u), dtype=self.dtype) for u in units]
+        self.tmp = [np.empty((self.n_rows, u), dtype=self.dtype) for u in units]
+        self.row_loss = np.empty(self.n_rows, dtype=self.dtype)
+        if accumulate:
+            self.coef_grad_tmp = [
+                np.empty((fi, fo), dtype=self.dtype)
+                for fi, fo in zip(self.layer_units[:-1], self.layer_units[1:])
+            ]
+        else:
+            self.coef_grad_tmp = None
+
+    def fits(self, layer_units, n_rows, dtype, accumulate):
+        """Whether this workspace can serve the given evaluation."""
+        return (
+            self.layer_units == tuple(layer_units)
+            and self.n_rows >= n_rows
+            and self.dtype == np.dtype(dtype)
+            and (self.coef_grad_tmp is not None or not accumulate)
+        )
+
+
+def _chunks(n_samples, chunk_size):
+    if chunk_size is None or chunk_size >= n_samples:
+        return [(0, n_samples)]
+    return [
+        (start, min(start + chunk_size, n_samples))
+        for start in range(0, n_samples, chunk_size)
+    ]
+
+
+def _output_loss_and_delta(out_activation, Z, Y, row_loss, tmp):
+    """Per-row cross-entropy (into ``row_loss``) and ``dloss/dZ`` (into ``Z``).
+
+    ``Z`` holds the output logits on entry and ``softmax(Z) - Y`` (or
+    ``expit(Z) - Y``) on exit.
+    """
+    if out_activation == "softmax":
+        # loss_i = logsumexp(z_i) - sum_k y_ik z_ik ; valid for any Y whose
+        # rows sum to one (one-hot here).
+        np.multiply(Y, Z, out=tmp)
+        yz = tmp.sum(axis=1)
+        zmax = Z.max(axis=1, keepdims=True)
+        Z -= zmax
+        np.exp(Z, out=Z)
+        s = Z.sum(axis=1, keepdims=True)
+        Z /= s
+        Z -= Y
+        np.log(s[:, 0], out=row_loss)
+        row_loss += zmax[:, 0]
+        row_loss -= yz
+    else:
+        # loss_ik = log(1 + exp(z_ik)) - y_ik z_ik
+        np.logaddexp(0, Z, out=tmp)
+        tmp -= Y * Z
+        np.sum(tmp, axis=1, out=row_loss)
+        expit(Z, out=Z)
+        Z -= Y
+    return row_loss
+
+
+def loss_grad(
+    theta,
+    X,
+    Y,
+    *,
+    layout,
+    activation,
+    out_activation,
+    alpha,
+    sample_weight=None,
+    sample_weight_sum=None,
+    grad=None,
+    workspace=None,
+    chunk_size=None,
+):
+    """Loss and gradient of the MLP classification objective.
+
+    Parameters
+    ----------
+    theta : ndarray of shape (n_params,)
+        Flat parameter vector (see :class:`~sklearn_cgmlp._layout.ParameterLayout`),
+        same dtype as ``X``.
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        Input data. Dense arrays may be memory maps; sparse matrices are used
+        without densifying (CSR is best when ``chunk_size`` is set).
+    Y : ndarray of shape (n_samples, n_outputs)
+        Target indicator matrix: one-hot rows for ``"softmax"``, 0/1 entries
+        for ``"logistic"`` outputs.
+    layout : ParameterLayout
+        Layout of ``theta``.
+    activation : {"identity", "logistic", "tanh", "relu"}
+        Hidden activation.
+    out_activation : {"logistic", "softmax"}
+        Output activation.
+    alpha : float
+        L2 penalty on the coefficient matrices (not the intercepts).
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Non-negative sample weights; None means all ones.
+    sample_weight_sum : float, default=None
+        ``sample_weight.sum()`` (or ``n_samples``) if already known.
+    grad : ndarray of shape (n_params,), default=None
+        Where to write the gradient; a new array when None.
+    workspace : Workspace, default=None
+        Scratch buffers from an earlier call; new ones when None or unfit.
+    chunk_size : int, default=None
+        Evaluate at most this many rows at a time, bounding the scratch
+        memory to ``O(chunk_size * max(layer_units))``. None evaluates all
+        rows at once. The result is the same up to rounding.
+
+    Returns
+    -------
+    loss : float
+        The objective value.
+    grad : ndarray of shape (n_params,)
+        Its gradient with respect to ``theta``, same dtype as ``theta``.
+    """
+    dtype = theta.dtype
+    n_samples = X.shape[0]
+    if sample_weight_sum is None:
+        sample_weight_sum = (
+            float(n_samples) if sample_weight is None else float(sample_weight.sum())
+        )
+    inv_sw_sum = 1.0 / sample_weight_sum
+    chunks = _chunks(n_samples, chunk_size)
+    n_rows = chunks[0][1] - chunks[0][0]
+    accumulate = len(chunks) > 1
+    if workspace is None or not workspace.fits(
+        layout.layer_units, n_rows, dtype, accumulate
+    ):
+        workspace = Workspace(layout.layer_units, n_rows, dtype, accumulate)
+    if grad is None:
+        grad = np.empty_like(theta)
+
+    coefs, intercepts = layout.unpack(theta)
+    coef_grads, intercept_grads = layout.unpack(grad)
+    n_hidden = len(coefs) - 1
+    data_loss = 0.0
+
+    for chunk_index, (start, stop) in enumerate(chunks):
+        m = stop - start
+        Xc = X[start:stop] if accumulate else X
+        Yc = Y[start:stop]
+        acts = [a[:m] for a in workspace.acts]
+        deltas = [d[:m] for d in workspace.deltas]
+        tmps = [t[:m] for t in workspace.tmp]
+        row_loss = workspace.row_loss[:m]
+
+        # Forward pass; acts[i] holds the output of layer i + 1.
+        A = Xc
+        for i in range(n_hidden + 1):
+            if sparse.issparse(A):
+                acts[i][...] = A @ coefs[i]
+            else:
+                np.matmul(A, coefs[i], out=acts[i])
+            acts[i] += intercepts[i]
+            if i < n_hidden:
+                activate(activation, acts[i])
+            A = acts[i]
+
+        # Output loss; the output delta is dloss/dlogits (scaled by s_i / S).
+        delta = deltas[-1]
+        delta[...] = acts[-1]
+        _output_loss_and_delta(out_activation, delta, Yc, row_loss, tmps[-1])
+        if sample_weight is None:
+            data_loss += float(np.sum(row_loss, dtype=np.float64))
+            delta *= dtype.type(inv_sw_sum)
+        else:
+            swc = sample_weight[start:stop]
+            data_loss += float(np.dot(swc.astype(np.float64), row_loss))
+            delta *= (swc * dtype.type(inv_sw_sum))[:, None]
+
+        # Backward pass.
+        for i in range(n_hidden, -1, -1):
+            A_prev = Xc if i == 0 else acts[i - 1]
+            if chunk_index == 0:
+                gW, gb = coef_grads[i], intercept_grads[i]
+            else:
+                gW, gb = workspace.coef_grad_tmp[i], None
+            if sparse.issparse(A_prev):
+                gW[...] = A_prev.T @ delta
+            else:
+                np.matmul(A_prev.T, delta, out=gW)
+            if chunk_index == 0:
+                np.sum(delta, axis=0, out=gb)
+            else:
+                coef_grads[i] += gW
+                intercept_grads[i] += delta.sum(axis=0)
+            if i > 0:
+                np.matmul(delta, coefs[i].T, out=deltas[i - 1])
+                multiply_by_derivative(
+                    activation, acts[i - 1], deltas[i - 1], tmps[i - 1]
+                )
+                delta = deltas[i - 1]
+
+    # L2 penalty on the coefficients.
+    penalty = 0.0
+    if alpha != 0:
+        scale = dtype.type(alpha * inv_sw_sum)
+        for W, gW in zip(coefs, coef_grads):
+            Wf = W.ravel()
+            penalty += float(np.dot(Wf, Wf))
+            _axpy(scale, W, gW)
+    loss = data_loss * inv_sw_sum + 0.5 * alpha * inv_sw_sum * penalty
+    return loss, grad
+
+
+def _axpy(a, x, y):
+    """``y += a * x`` in place for C-contiguous ``x`` and ``y`` (no temporary)."""
+    fn = blas.daxpy if y.dtype == np.float64 else blas.saxpy
+    out = fn(x.reshape(-1), y.reshape(-1), a=a)
+    if not np.shares_memory(out, y):  # pragma: no cover - BLAS wrapper copied
+        y.reshape(-1)[...] = out
+    return y
