@@ -181,14 +181,17 @@ def minimize(
     while True:
         # Hand SciPy the evaluation already made at the starting point.
         fun = _FirstValueCache(objective, x, (loss, grad))
-        res = scipy.optimize.minimize(
-            fun,
-            x,
-            method=method,
-            jac=True,
-            callback=callback,
-            options={**opts, "maxiter": max_iter - len(loss_curve)},
-        )
+        # Overflow in the line search's own arithmetic (huge gradients) is
+        # caught by the finiteness checks below.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            res = scipy.optimize.minimize(
+                fun,
+                x,
+                method=method,
+                jac=True,
+                callback=callback,
+                options={**opts, "maxiter": max_iter - len(loss_curve)},
+            )
         status = "max_fun" if objective.n_evals >= max_fun else _STATUS[res.status]
         if status == "max_iter" and len(loss_curve) < max_iter:
             status = "converged"  # pragma: no cover - defensive
@@ -203,7 +206,8 @@ def minimize(
             or len(loss_curve) >= max_iter
         ):
             break
-        step = _backtracking_step(objective, x, loss, grad)
+        with np.errstate(over="ignore", invalid="ignore"):
+            step = _backtracking_step(objective, x, loss, grad)
         if step is None:
             break
         x, loss, grad = step
@@ -255,15 +259,21 @@ class _FirstValueCache:
 
 
 def _backtracking_step(objective, x, loss, grad, c1=1e-4, max_halvings=60):
-    """Armijo backtracking along ``-grad``; None if no decrease is found."""
-    gg = float(np.dot(grad, grad))
-    if not gg > 0:
+    """Armijo backtracking along ``-grad``; None if no decrease is found.
+
+    The first trial step has unit length; the gradient norm is computed with
+    scaling so that huge gradients do not overflow.
+    """
+    scale = _inf_norm(grad)
+    if not (0 < scale < np.inf):
         return None
-    step = 1.0 / np.sqrt(gg)
+    gnorm = scale * float(np.linalg.norm(grad / scale))
+    direction = grad / gnorm
+    tau = 1.0
     for _ in range(max_halvings):
-        x_new = x - step * grad
+        x_new = x - tau * direction
         loss_new, grad_new = objective(x_new)
-        if loss_new <= loss - c1 * step * gg:
+        if loss_new <= loss - c1 * tau * gnorm:
             return x_new, loss_new, grad_new
-        step *= 0.5
+        tau *= 0.5
     return None
