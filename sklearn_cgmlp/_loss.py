@@ -19,7 +19,6 @@ outputs. Intercepts are not penalised.
 
 import numpy as np
 from scipy import sparse
-from scipy.linalg import blas
 from scipy.special import expit
 
 HIDDEN_ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
@@ -39,25 +38,26 @@ def activate(name, Z):
     return Z
 
 
-def multiply_by_derivative(name, A, delta, tmp):
+def multiply_by_derivative(name, A, delta):
     """Multiply ``delta`` in place by the activation derivative at output ``A``.
 
     The derivative is expressed through the activation's *output* ``A``:
     ``a (1 - a)`` for logistic, ``1 - a**2`` for tanh, ``1[a > 0]`` for relu.
-    ``tmp`` is a scratch array shaped like ``A``.
+    ``A`` is used as scratch space and overwritten (the backward pass needs it
+    no longer), so no temporary of its size is allocated.
     """
     if name == "logistic":
-        np.subtract(1, A, out=tmp)
-        tmp *= A
-        delta *= tmp
+        delta *= A
+        np.subtract(1, A, out=A)
+        delta *= A
     elif name == "tanh":
-        np.multiply(A, A, out=tmp)
-        np.subtract(1, tmp, out=tmp)
-        delta *= tmp
+        np.square(A, out=A)
+        np.subtract(1, A, out=A)
+        delta *= A
     elif name == "relu":
         # relu outputs are >= 0, so sign(A) is the 0/1 derivative.
-        np.sign(A, out=tmp)
-        delta *= tmp
+        np.sign(A, out=A)
+        delta *= A
     elif name != "identity":
         raise ValueError(f"Unknown activation {name!r}.")
     return delta
@@ -137,37 +137,40 @@ class Workspace:
         Largest number of rows evaluated at once (the chunk size).
     dtype : dtype
         Floating dtype of the data and parameters.
-    accumulate : bool
-        Whether gradients are accumulated over several chunks, which needs a
-        gradient-sized buffer per layer.
+    Notes
+    -----
+    Besides the ``n_rows x units`` buffers, one buffer per coefficient matrix
+    holds partial gradients (the L2 term, and per-chunk products when the
+    rows are evaluated in chunks). Element-wise work is done in these buffers
+    with NumPy rather than through ``scipy.linalg.blas``: SciPy ships its own
+    OpenBLAS, whose idle threads would compete with NumPy's for the cores
+    during the next matrix product.
     """
 
-    def __init__(self, layer_units, n_rows, dtype, accumulate=False):
+    def __init__(self, layer_units, n_rows, dtype):
         self.layer_units = tuple(layer_units)
         self.n_rows = int(n_rows)
         self.dtype = np.dtype(dtype)
         units = self.layer_units[1:]
-        # Z of every non-input layer (activations overwrite them in place).
+        # Z of every non-input layer; activations overwrite them in place, the
+        # output delta overwrites the logits.
         self.acts = [np.empty((self.n_rows, u), dtype=self.dtype) for u in units]
-        # Backpropagated errors, one per non-input layer.
-        self.deltas = [np.empty((self.n_rows, u), dtype=self.dtype) for u in units]
-        self.tmp = [np.empty((self.n_rows, u), dtype=self.dtype) for u in units]
+        # Backpropagated errors of the hidden layers.
+        self.deltas = [np.empty((self.n_rows, u), dtype=self.dtype) for u in units[:-1]]
+        # Scratch for the output loss.
+        self.out_tmp = np.empty((self.n_rows, units[-1]), dtype=self.dtype)
         self.row_loss = np.empty(self.n_rows, dtype=self.dtype)
-        if accumulate:
-            self.coef_grad_tmp = [
-                np.empty((fi, fo), dtype=self.dtype)
-                for fi, fo in zip(self.layer_units[:-1], self.layer_units[1:])
-            ]
-        else:
-            self.coef_grad_tmp = None
+        self.coef_tmp = [
+            np.empty((fi, fo), dtype=self.dtype)
+            for fi, fo in zip(self.layer_units[:-1], self.layer_units[1:])
+        ]
 
-    def fits(self, layer_units, n_rows, dtype, accumulate):
+    def fits(self, layer_units, n_rows, dtype):
         """Whether this workspace can serve the given evaluation."""
         return (
             self.layer_units == tuple(layer_units)
             and self.n_rows >= n_rows
             and self.dtype == np.dtype(dtype)
-            and (self.coef_grad_tmp is not None or not accumulate)
         )
 
 
@@ -276,10 +279,8 @@ def loss_grad(
     chunks = _chunks(n_samples, chunk_size)
     n_rows = chunks[0][1] - chunks[0][0]
     accumulate = len(chunks) > 1
-    if workspace is None or not workspace.fits(
-        layout.layer_units, n_rows, dtype, accumulate
-    ):
-        workspace = Workspace(layout.layer_units, n_rows, dtype, accumulate)
+    if workspace is None or not workspace.fits(layout.layer_units, n_rows, dtype):
+        workspace = Workspace(layout.layer_units, n_rows, dtype)
     if grad is None:
         grad = np.empty_like(theta)
 
@@ -294,7 +295,6 @@ def loss_grad(
         Yc = Y[start:stop]
         acts = [a[:m] for a in workspace.acts]
         deltas = [d[:m] for d in workspace.deltas]
-        tmps = [t[:m] for t in workspace.tmp]
         row_loss = workspace.row_loss[:m]
 
         # Forward pass; acts[i] holds the output of layer i + 1.
@@ -309,10 +309,12 @@ def loss_grad(
                 activate(activation, acts[i])
             A = acts[i]
 
-        # Output loss; the output delta is dloss/dlogits (scaled by s_i / S).
-        delta = deltas[-1]
-        delta[...] = acts[-1]
-        _output_loss_and_delta(out_activation, delta, Yc, row_loss, tmps[-1])
+        # Output loss; the output delta dloss/dlogits (scaled by s_i / S)
+        # overwrites the logits.
+        delta = acts[-1]
+        _output_loss_and_delta(
+            out_activation, delta, Yc, row_loss, workspace.out_tmp[:m]
+        )
         if sample_weight is None:
             data_loss += float(np.sum(row_loss, dtype=np.float64))
             delta *= dtype.type(inv_sw_sum)
@@ -327,7 +329,7 @@ def loss_grad(
             if chunk_index == 0:
                 gW, gb = coef_grads[i], intercept_grads[i]
             else:
-                gW, gb = workspace.coef_grad_tmp[i], None
+                gW, gb = workspace.coef_tmp[i], None
             if sparse.issparse(A_prev):
                 gW[...] = A_prev.T @ delta
             else:
@@ -339,27 +341,18 @@ def loss_grad(
                 intercept_grads[i] += delta.sum(axis=0)
             if i > 0:
                 np.matmul(delta, coefs[i].T, out=deltas[i - 1])
-                multiply_by_derivative(
-                    activation, acts[i - 1], deltas[i - 1], tmps[i - 1]
-                )
+                # acts[i - 1] was last needed for gW above; it becomes scratch.
+                multiply_by_derivative(activation, acts[i - 1], deltas[i - 1])
                 delta = deltas[i - 1]
 
     # L2 penalty on the coefficients.
     penalty = 0.0
     if alpha != 0:
         scale = dtype.type(alpha * inv_sw_sum)
-        for W, gW in zip(coefs, coef_grads):
+        for W, gW, tmp in zip(coefs, coef_grads, workspace.coef_tmp):
             Wf = W.ravel()
             penalty += float(np.dot(Wf, Wf))
-            _axpy(scale, W, gW)
+            np.multiply(W, scale, out=tmp)
+            gW += tmp
     loss = data_loss * inv_sw_sum + 0.5 * alpha * inv_sw_sum * penalty
     return loss, grad
-
-
-def _axpy(a, x, y):
-    """``y += a * x`` in place for C-contiguous ``x`` and ``y`` (no temporary)."""
-    fn = blas.daxpy if y.dtype == np.float64 else blas.saxpy
-    out = fn(x.reshape(-1), y.reshape(-1), a=a)
-    if not np.shares_memory(out, y):  # pragma: no cover - BLAS wrapper copied
-        y.reshape(-1)[...] = out
-    return y

@@ -85,6 +85,15 @@ class CGMLPClassifier(ClassifierMixin, BaseEstimator):
     verbose : bool or int, default=False
         Print the loss and the gradient norm at each iteration.
 
+    chunk_size : int, default=None
+        Evaluate the loss and gradient over at most ``chunk_size`` rows at a
+        time. The extra memory of an evaluation is then bounded by
+        ``O(chunk_size * max(hidden_layer_sizes))`` instead of growing with
+        the number of samples, and ``X`` may be a :class:`numpy.memmap` larger
+        than memory. The loss and gradient are the same up to rounding. None
+        evaluates all rows at once, which is fastest when memory allows. CSC
+        input is converted to CSR once when chunks are used.
+
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,) or (n_outputs,)
@@ -176,6 +185,7 @@ class CGMLPClassifier(ClassifierMixin, BaseEstimator):
         "random_state": ["random_state"],
         "warm_start": ["boolean"],
         "verbose": ["verbose"],
+        "chunk_size": [Interval(Integral, 1, None, closed="left"), None],
     }
 
     def __init__(
@@ -190,6 +200,7 @@ class CGMLPClassifier(ClassifierMixin, BaseEstimator):
         random_state=None,
         warm_start=False,
         verbose=False,
+        chunk_size=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -200,6 +211,7 @@ class CGMLPClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.warm_start = warm_start
         self.verbose = verbose
+        self.chunk_size = chunk_size
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)
@@ -307,6 +319,10 @@ class CGMLPClassifier(ClassifierMixin, BaseEstimator):
         else:
             x0 = _glorot_init(layout, self.activation, self.random_state)
 
+        n_samples = X.shape[0]
+        chunked = self.chunk_size is not None and self.chunk_size < n_samples
+        if chunked and sparse.issparse(X) and X.format == "csc":
+            X = X.tocsr()  # row slices of CSC matrices are slow
         fun = partial(
             _objective,
             X=X,
@@ -317,7 +333,12 @@ class CGMLPClassifier(ClassifierMixin, BaseEstimator):
             alpha=float(self.alpha),
             sample_weight=sample_weight,
             sample_weight_sum=sample_weight_sum,
-            workspace=_loss.Workspace(layout.layer_units, X.shape[0], dtype),
+            chunk_size=self.chunk_size if chunked else None,
+            workspace=_loss.Workspace(
+                layout.layer_units,
+                self.chunk_size if chunked else n_samples,
+                dtype,
+            ),
         )
         objective = SciPyObjective(fun, layout.n_params, dtype)
         result = minimize(

@@ -41,7 +41,7 @@ class SciPyObjective:
         self.dtype = np.dtype(dtype)
         self.n_evals = 0
         # The most recent evaluations: (x, loss, gradient inf-norm).
-        self.recent = deque(maxlen=8)
+        self.recent = deque(maxlen=3)
         if self.dtype != np.float64:
             self._theta = np.empty(n_params, dtype=self.dtype)
             self._grad = np.empty(n_params, dtype=self.dtype)

@@ -256,6 +256,7 @@ def test_loss_grad_writes_into_given_buffers_and_reuses_workspace():
     grad = np.empty_like(theta)
     ws = Workspace(layout.layer_units, X.shape[0], X.dtype)
     buffers = [a.__array_interface__["data"][0] for a in ws.acts + ws.deltas]
+    assert len(ws.deltas) == len(layout.layer_units) - 2  # hidden layers only
     X_before, theta_before = X.copy(), theta.copy()
     kwargs = dict(layout=layout, activation="relu", out_activation=out_activation)
     _, g = loss_grad(theta, X, Y, alpha=0.1, grad=grad, workspace=ws, **kwargs)
