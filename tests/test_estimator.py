@@ -166,7 +166,7 @@ def test_fitted_attributes_mirror_mlpclassifier(iris):
 def test_fitted_state_is_plain_arrays_and_numbers(iris):
     X, y = iris
     clf = CGMLPClassifier(hidden_layer_sizes=(5,), random_state=0).fit(X, y)
-    allowed = (np.ndarray, int, float, str, bool)
+    allowed = (np.ndarray, int, float, str, bool, type(None))
     for name, value in vars(clf).items():
         if name in clf.get_params():
             continue

@@ -1,0 +1,153 @@
+"""Curvature-vector products against finite differences."""
+
+import itertools
+
+import numpy as np
+import pytest
+from scipy import sparse
+
+from sklearn_cgmlp._hessian import CurvatureProduct
+from sklearn_cgmlp._layout import ParameterLayout
+from sklearn_cgmlp._loss import HIDDEN_ACTIVATIONS, forward, loss_grad
+
+N_SAMPLES, N_FEATURES = 17, 5
+OUTPUTS = {
+    "multiclass": ("softmax", 3),
+    "binary": ("logistic", 1),
+    "multilabel": ("logistic", 3),
+}
+
+
+def make_problem(target, hidden=(4, 3), seed=0):
+    rng = np.random.RandomState(seed)
+    out_activation, k = OUTPUTS[target]
+    X = rng.randn(N_SAMPLES, N_FEATURES)
+    X[rng.rand(*X.shape) < 0.3] = 0
+    if target == "multiclass":
+        Y = np.eye(k)[rng.randint(k, size=N_SAMPLES)]
+    else:
+        Y = (rng.rand(N_SAMPLES, k) < 0.5).astype(float)
+    layout = ParameterLayout([N_FEATURES, *hidden, k])
+    theta = 0.8 * rng.randn(layout.n_params)
+    v = rng.randn(layout.n_params)
+    sw = rng.uniform(0.2, 2, N_SAMPLES)
+    return X, Y, layout, theta, v, sw, out_activation
+
+
+def relative_error(a, b):
+    return np.linalg.norm(a - b) / max(np.linalg.norm(a), np.linalg.norm(b))
+
+
+@pytest.mark.parametrize(
+    "activation, target, alpha, weighted, fmt",
+    list(
+        itertools.product(
+            HIDDEN_ACTIVATIONS, OUTPUTS, [0.0, 0.7], [False, True], ["dense", "csr"]
+        )
+    ),
+)
+def test_exact_hessian_vector_product_matches_gradient_differences(
+    activation, target, alpha, weighted, fmt
+):
+    X, Y, layout, theta, v, sw, out_activation = make_problem(target)
+    if fmt == "csr":
+        X = sparse.csr_matrix(X)
+    kwargs = dict(
+        layout=layout,
+        activation=activation,
+        out_activation=out_activation,
+        alpha=alpha,
+        sample_weight=sw if weighted else None,
+    )
+    Hv = CurvatureProduct(theta, X, Y, gauss_newton=False, **kwargs).dot(v)
+    eps = 1e-5
+    fd = (
+        loss_grad(theta + eps * v, X, Y, **kwargs)[1]
+        - loss_grad(theta - eps * v, X, Y, **kwargs)[1]
+    ) / (2 * eps)
+    assert Hv.shape == theta.shape
+    assert relative_error(Hv, fd) < 1e-5
+
+
+@pytest.mark.parametrize(
+    "activation, target, weighted",
+    list(itertools.product(HIDDEN_ACTIVATIONS, OUTPUTS, [False, True])),
+)
+def test_gauss_newton_product_matches_its_definition(activation, target, weighted):
+    """G v = J^T H_L J v + alpha/S v_W, with J from finite differences."""
+    X, Y, layout, theta, v, sw, out_activation = make_problem(target, hidden=(3,))
+    alpha = 0.4
+    sw = sw if weighted else None
+    G = CurvatureProduct(
+        theta, X, Y, layout=layout, activation=activation,
+        out_activation=out_activation, alpha=alpha, sample_weight=sw,
+    )  # fmt: skip
+
+    def logits(t):
+        coefs, intercepts = layout.unpack(t)
+        return forward(coefs, intercepts, X, activation)
+
+    eps = 1e-6
+    J = np.stack(
+        [
+            (logits(theta + eps * e) - logits(theta - eps * e)) / (2 * eps)
+            for e in np.eye(layout.n_params)
+        ],
+        axis=-1,
+    )  # (n_samples, n_outputs, n_params)
+    Z = logits(theta)
+    s = np.ones(N_SAMPLES) if sw is None else sw
+    expected = np.zeros(layout.n_params)
+    for i in range(N_SAMPLES):
+        if out_activation == "softmax":
+            p = np.exp(Z[i] - Z[i].max())
+            p /= p.sum()
+            H = np.diag(p) - np.outer(p, p)
+        else:
+            p = 1 / (1 + np.exp(-Z[i]))
+            H = np.diag(p * (1 - p))
+        expected += s[i] * J[i].T @ H @ J[i] @ v
+    expected /= s.sum()
+    coef_mask = np.zeros(layout.n_params)
+    for sl in layout.coef_slices:
+        coef_mask[sl] = 1
+    expected += alpha / s.sum() * coef_mask * v
+    assert relative_error(G.dot(v), expected) < 1e-6
+
+
+@pytest.mark.parametrize("activation", HIDDEN_ACTIVATIONS)
+def test_gauss_newton_is_positive_semidefinite(activation):
+    X, Y, layout, theta, _, _, out_activation = make_problem("multiclass")
+    G = CurvatureProduct(
+        theta, X, Y, layout=layout, activation=activation,
+        out_activation=out_activation, alpha=0.0,
+    )  # fmt: skip
+    rng = np.random.RandomState(1)
+    for _ in range(20):
+        v = rng.randn(layout.n_params)
+        assert v @ G.dot(v) >= -1e-12
+
+
+def test_without_hidden_layers_gauss_newton_equals_hessian():
+    X, Y, layout, theta, v, sw, out_activation = make_problem("multiclass", hidden=())
+    kwargs = dict(
+        layout=layout, activation="tanh", out_activation=out_activation, alpha=0.3,
+        sample_weight=sw,
+    )  # fmt: skip
+    gn = CurvatureProduct(theta, X, Y, gauss_newton=True, **kwargs).dot(v)
+    exact = CurvatureProduct(theta, X, Y, gauss_newton=False, **kwargs).dot(v)
+    np.testing.assert_allclose(gn, exact, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("gauss_newton", [True, False])
+def test_float32_products_stay_float32(gauss_newton):
+    X, Y, layout, theta, v, sw, out_activation = make_problem("multiclass")
+    kwargs = dict(
+        layout=layout, activation="logistic", out_activation=out_activation,
+        alpha=0.1, gauss_newton=gauss_newton,
+    )  # fmt: skip
+    H64 = CurvatureProduct(theta, X, Y, **kwargs).dot(v)
+    f32 = [a.astype(np.float32) for a in (X, Y, theta, v)]
+    H32 = CurvatureProduct(f32[2], f32[0], f32[1], **kwargs).dot(f32[3])
+    assert H32.dtype == np.float32
+    assert relative_error(H32.astype(np.float64), H64) < 1e-5
