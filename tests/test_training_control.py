@@ -1,0 +1,339 @@
+"""Solvers, early stopping, class weights, progress callbacks, interruption."""
+
+import itertools
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits, make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
+from sklearn.utils import compute_sample_weight
+
+import sklearn_cgmlp._mlp as mlp_module
+from sklearn_cgmlp import CGMLPClassifier
+from sklearn_cgmlp._hessian import CurvatureProduct
+
+SOLVERS = ["cg", "newton-cg", "trust-ncg", "lbfgs"]
+ACTIVATIONS = ["identity", "logistic", "tanh", "relu"]
+
+
+def digits_case(n_class):
+    """The digits data sets of scikit-learn's own MLP tests."""
+    X, y = load_digits(n_class=n_class, return_X_y=True)
+    return MinMaxScaler().fit_transform(X[:200]), y[:200]
+
+
+DIGITS = {"multiclass": digits_case(3), "binary": digits_case(2)}
+
+
+def fit_quietly(est, X, y, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return est.fit(X, y, **kwargs)
+
+
+# ------------------------------------------------------------------ solvers
+@pytest.mark.parametrize(
+    "solver, activation, case", list(itertools.product(SOLVERS, ACTIVATIONS, DIGITS))
+)
+def test_each_solver_fits_sklearn_digits_cases(solver, activation, case):
+    X, y = DIGITS[case]
+    clf = CGMLPClassifier(
+        solver=solver,
+        hidden_layer_sizes=50,
+        max_iter=150,
+        random_state=1,
+        activation=activation,
+    )
+    fit_quietly(clf, X[:150], y[:150])
+    assert clf.score(X[:150], y[:150]) > 0.95
+    pred = clf.predict(X[150:])
+    assert pred.shape == (50,) and pred.dtype.kind == y.dtype.kind
+    assert len(clf.loss_curve_) == clf.n_iter_
+    assert all(np.diff(clf.loss_curve_) <= 1e-12)  # all are descent methods
+
+
+@pytest.mark.parametrize("solver", ["newton-cg", "trust-ncg"])
+def test_newton_solvers_use_curvature_products(solver, monkeypatch):
+    X, y = DIGITS["multiclass"]
+    calls = []
+    original = CurvatureProduct.dot
+
+    def spy(self, v, out=None):
+        calls.append(self.gauss_newton)
+        return original(self, v, out=out)
+
+    monkeypatch.setattr(CurvatureProduct, "dot", spy)
+    clf = CGMLPClassifier(solver=solver, hidden_layer_sizes=(10,), random_state=0)
+    fit_quietly(clf, X, y)
+    assert calls and all(calls)  # Gauss-Newton products only
+    # Far fewer iterations than CG needs on the same problem.
+    cg = fit_quietly(CGMLPClassifier(hidden_layer_sizes=(10,), random_state=0), X, y)
+    assert clf.n_iter_ < cg.n_iter_
+
+
+def test_cg_solver_needs_no_curvature(monkeypatch):
+    X, y = DIGITS["binary"]
+    monkeypatch.setattr(
+        CurvatureProduct, "dot", lambda *a, **k: pytest.fail("product computed")
+    )
+    fit_quietly(CGMLPClassifier(hidden_layer_sizes=(5,)), X, y)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_solvers_reach_the_same_minimum_of_a_convex_problem(solver):
+    """Without hidden layers the objective is strictly convex (alpha > 0)."""
+    X, y = DIGITS["multiclass"]
+    params = dict(hidden_layer_sizes=(), alpha=1.0, random_state=0)
+    reference = fit_quietly(CGMLPClassifier(tol=1e-7, max_iter=2000, **params), X, y)
+    clf = fit_quietly(
+        CGMLPClassifier(solver=solver, tol=1e-7, max_iter=2000, **params), X, y
+    )
+    assert clf.loss_ == pytest.approx(reference.loss_, rel=1e-6)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_every_solver_honours_max_iter_and_float32(solver):
+    X, y = DIGITS["multiclass"]
+    clf = CGMLPClassifier(solver=solver, hidden_layer_sizes=(8,), max_iter=3)
+    with pytest.warns(ConvergenceWarning, match=f"Solver '{solver}'"):
+        clf.fit(X.astype(np.float32), y)
+    assert clf.n_iter_ == 3
+    assert clf.coefs_[0].dtype == np.float32
+
+
+# ---------------------------------------------------------- early stopping
+@pytest.fixture(scope="module")
+def noisy():
+    X, y = make_classification(
+        n_samples=400, n_features=20, n_informative=5, flip_y=0.2, random_state=0
+    )
+    return StandardScaler().fit_transform(X), y
+
+
+def test_early_stopping_returns_the_best_validation_weights(noisy):
+    X, y = noisy
+    params = dict(
+        hidden_layer_sizes=(50,), early_stopping=True, max_iter=500, random_state=0
+    )
+    clf = fit_quietly(CGMLPClassifier(**params), X, y)
+    scores = clf.validation_scores_
+    assert len(scores) == clf.n_iter_ < 500  # stopped early
+    assert clf.best_validation_score_ == max(scores)
+    best_iter = int(np.argmax(scores)) + 1
+    assert best_iter < clf.n_iter_
+    # MLPClassifier's rule: more than n_iter_no_change iterations without an
+    # improvement of at least tol.
+    assert clf.n_iter_ - best_iter > clf.n_iter_no_change
+    assert clf.loss_ == clf.loss_curve_[best_iter - 1]
+    # The same seed gives the same split and trajectory: a fit stopped at the
+    # best iteration ends with exactly the weights early stopping returned.
+    short = fit_quietly(CGMLPClassifier(**{**params, "max_iter": best_iter}), X, y)
+    for a, b in zip(short.coefs_ + short.intercepts_, clf.coefs_ + clf.intercepts_):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_no_early_stopping_attributes_are_none(noisy):
+    X, y = noisy
+    clf = fit_quietly(CGMLPClassifier(hidden_layer_sizes=(5,), max_iter=5), X, y)
+    assert clf.validation_scores_ is None
+    assert clf.best_validation_score_ is None
+
+
+def test_early_stopping_split_is_stratified(noisy, monkeypatch):
+    X, y = noisy
+    calls = []
+    original = mlp_module.train_test_split
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs.get("stratify"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(mlp_module, "train_test_split", spy)
+    fit_quietly(
+        CGMLPClassifier(hidden_layer_sizes=(5,), early_stopping=True, max_iter=5),
+        X,
+        y,
+    )
+    np.testing.assert_array_equal(calls[0], y)
+
+
+def test_early_stopping_validation_set_too_small_is_a_clear_error():
+    X, y = DIGITS["multiclass"]
+    clf = CGMLPClassifier(early_stopping=True, validation_fraction=0.01)
+    with pytest.raises(ValueError, match=r"sets aside 2 of 200 samples.*3 classes"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "coefs_")
+
+
+def test_early_stopping_with_multilabel_targets():
+    rng = np.random.RandomState(0)
+    X = rng.randn(200, 5)
+    Y = np.column_stack([X[:, 0] > 0, X[:, 1] + X[:, 2] > 0]).astype(int)
+    clf = fit_quietly(
+        CGMLPClassifier(hidden_layer_sizes=(10,), early_stopping=True, random_state=0),
+        X,
+        Y,
+    )
+    assert clf.best_validation_score_ > 0.8
+    assert clf.predict(X).shape == Y.shape
+
+
+def test_early_stopping_keeps_feature_names(noisy):
+    pd = pytest.importorskip("pandas")
+    X, y = noisy
+    df = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    clf = fit_quietly(
+        CGMLPClassifier(hidden_layer_sizes=(5,), early_stopping=True, max_iter=20),
+        df,
+        y,
+    )
+    np.testing.assert_array_equal(clf.feature_names_in_, df.columns)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        clf.predict(df)
+
+
+def test_early_stopping_verbose_reports_validation(noisy, capsys):
+    X, y = noisy
+    fit_quietly(
+        CGMLPClassifier(
+            hidden_layer_sizes=(50,), early_stopping=True, verbose=True, max_iter=500
+        ),
+        X,
+        y,
+    )
+    out = capsys.readouterr().out
+    assert "Validation score:" in out
+    assert "did not improve more than tol" in out
+
+
+# ------------------------------------------------------------ class weights
+def test_class_weight_equals_the_corresponding_sample_weight():
+    X, y = DIGITS["multiclass"]
+    params = dict(hidden_layer_sizes=(5,), random_state=0, max_iter=30)
+    for class_weight in ["balanced", {0: 1.0, 1: 3.0, 2: 0.5}]:
+        a = fit_quietly(CGMLPClassifier(class_weight=class_weight, **params), X, y)
+        sw = compute_sample_weight(class_weight, y)
+        b = fit_quietly(CGMLPClassifier(**params), X, y, sample_weight=sw)
+        np.testing.assert_array_equal(a.coefs_[0], b.coefs_[0])
+
+
+def test_class_weight_multiplies_sample_weight():
+    X, y = DIGITS["multiclass"]
+    rng = np.random.RandomState(0)
+    sw = rng.uniform(0.5, 2, len(y))
+    params = dict(hidden_layer_sizes=(5,), random_state=0, max_iter=30)
+    a = fit_quietly(
+        CGMLPClassifier(class_weight="balanced", **params), X, y, sample_weight=sw
+    )
+    b = fit_quietly(
+        CGMLPClassifier(**params),
+        X,
+        y,
+        sample_weight=sw * compute_sample_weight("balanced", y),
+    )
+    np.testing.assert_allclose(a.coefs_[0], b.coefs_[0], rtol=1e-12)
+
+
+def test_balanced_class_weight_raises_minority_recall():
+    X, y = make_classification(
+        n_samples=600, weights=[0.95], flip_y=0.02, class_sep=0.5, random_state=3
+    )
+    params = dict(hidden_layer_sizes=(5,), alpha=1.0, random_state=0)
+    plain = fit_quietly(CGMLPClassifier(**params), X, y)
+    balanced = fit_quietly(CGMLPClassifier(class_weight="balanced", **params), X, y)
+    minority = y == 1
+    recall = lambda clf: np.mean(clf.predict(X[minority]) == 1)  # noqa: E731
+    assert recall(balanced) > recall(plain)
+
+
+# ----------------------------------------------------- progress, callbacks
+sklearn_callback = pytest.importorskip("sklearn.callback", reason="scikit-learn<1.9")
+
+
+def test_scoring_monitor_sees_every_iteration():
+    X, y = DIGITS["multiclass"]
+    monitor = sklearn_callback.ScoringMonitor(scoring="accuracy")
+    clf = CGMLPClassifier(hidden_layer_sizes=(10,), max_iter=15, random_state=0)
+    fit_quietly(clf.set_callbacks(monitor), X, y)
+    data = monitor.get_logs().data
+    iterations = [row for row in data if row["task_name"] == "iteration"]
+    assert len(iterations) == clf.n_iter_
+    # The last iteration's model is the fitted model.
+    assert iterations[-1]["accuracy"] == pytest.approx(clf.score(X, y))
+    assert not hasattr(clf, "_callback_fit_ctx")  # torn down after fit
+
+
+class StopAfter:
+    """A FitCallback that asks the estimator to stop after a few iterations."""
+
+    def __init__(self, n):
+        self.n = n
+        self.ended = 0
+
+    def setup(self, estimator, context):
+        pass
+
+    def teardown(self, estimator, context):
+        pass
+
+    def on_fit_task_begin(self, estimator, context):
+        pass
+
+    def on_fit_task_end(self, estimator, context):
+        if context.task_name == "iteration":
+            self.ended += 1
+            return self.ended >= self.n
+        return False
+
+
+def test_a_callback_can_stop_the_fit_without_warning():
+    X, y = DIGITS["multiclass"]
+    clf = CGMLPClassifier(hidden_layer_sizes=(10,), random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clf.set_callbacks(StopAfter(4)).fit(X, y)
+    assert clf.n_iter_ == 4
+
+
+def test_progress_bar_runs_a_fit():
+    pytest.importorskip("rich")
+    X, y = DIGITS["multiclass"]
+    clf = CGMLPClassifier(hidden_layer_sizes=(10,), max_iter=10, random_state=0)
+    fit_quietly(clf.set_callbacks(sklearn_callback.ProgressBar()), X, y)
+    assert clf.n_iter_ == 10
+
+
+def test_failed_fit_still_tears_callbacks_down():
+    X, y = DIGITS["multiclass"]
+    monitor = sklearn_callback.ScoringMonitor(scoring="accuracy")
+    clf = CGMLPClassifier(early_stopping=True, validation_fraction=0.01)
+    with pytest.raises(ValueError):
+        clf.set_callbacks(monitor).fit(X, y)
+    assert not hasattr(clf, "_callback_fit_ctx")
+    assert not hasattr(clf, "_skl_callbacks_to_teardown")
+
+
+# ------------------------------------------------------------- interruption
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_keyboard_interrupt_keeps_the_last_accepted_weights(solver, monkeypatch):
+    X, y = DIGITS["multiclass"]
+    calls = []
+    original = mlp_module._loss.loss_grad
+
+    def interrupting(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 6:
+            raise KeyboardInterrupt
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(mlp_module._loss, "loss_grad", interrupting)
+    clf = CGMLPClassifier(solver=solver, hidden_layer_sizes=(10,), random_state=0)
+    with pytest.warns(UserWarning, match="interrupted by the user"):
+        clf.fit(X, y)
+    assert 0 < clf.n_iter_ < 6
+    assert clf.loss_ == clf.loss_curve_[-1]
+    assert all(np.all(np.isfinite(c)) for c in clf.coefs_)
+    assert set(clf.predict(X)) <= set(clf.classes_)
