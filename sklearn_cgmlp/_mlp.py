@@ -21,7 +21,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from . import _loss
+from . import _loss, _persistence
 from ._hessian import CurvatureProduct
 from ._layout import ParameterLayout
 from ._solvers import METHODS, SciPyHessp, SciPyObjective, minimize
@@ -415,15 +415,18 @@ class CGMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     def _fit(self, X, y, sample_weight):
         hidden_layer_sizes = self._hidden_layer_sizes()
         warm = self.warm_start and hasattr(self, "coefs_")
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse=["csr", "csc"],
-            dtype=(np.float64, np.float32),
-            multi_output=True,
-            reset=not warm,
-        )
+        # scikit-learn's finiteness check sums X first; on huge finite values
+        # that sum overflows and warns although the check then passes.
+        with np.errstate(over="ignore", invalid="ignore"):
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                accept_sparse=["csr", "csc"],
+                dtype=(np.float64, np.float32),
+                multi_output=True,
+                reset=not warm,
+            )
         y, binarizer = self._validate_targets(y, warm)
         target_type, classes = binarizer.y_type_, binarizer.classes_
         dtype = X.dtype
@@ -577,13 +580,14 @@ class CGMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     # -------------------------------------------------------------- predict
     def _logits(self, X):
         check_is_fitted(self)
-        X = validate_data(
-            self,
-            X,
-            accept_sparse=["csr", "csc"],
-            dtype=(np.float64, np.float32),
-            reset=False,
-        )
+        with np.errstate(over="ignore", invalid="ignore"):
+            X = validate_data(
+                self,
+                X,
+                accept_sparse=["csr", "csc"],
+                dtype=(np.float64, np.float32),
+                reset=False,
+            )
         return _loss.forward(self.coefs_, self.intercepts_, X, self.activation)
 
     def predict(self, X):
@@ -639,6 +643,56 @@ class CGMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         if self._target_type == "binary":
             Z = np.hstack([-Z, Z])
         return _loss.output_log_proba(self.out_activation_, Z)
+
+    # ---------------------------------------------------------- persistence
+    def __getstate__(self):
+        return _persistence.stamp_state(super().__getstate__())
+
+    def __setstate__(self, state):
+        state = _persistence.check_state_version(type(self).__name__, dict(state))
+        super().__setstate__(state)
+
+    def to_npz(self, file):
+        """Export the fitted model to a pickle-free ``.npz`` file.
+
+        The file holds the weights, the classes, the feature names and the
+        parameters as plain arrays and a JSON string; :meth:`from_npz` reads it
+        back with ``numpy.load(allow_pickle=False)``, so loading an untrusted
+        file never executes code. Class labels must be numbers or strings.
+
+        Parameters
+        ----------
+        file : str, path-like or file object
+            Where to write (NumPy appends ``.npz`` to a path without it).
+
+        Returns
+        -------
+        self : object
+            The estimator.
+        """
+        check_is_fitted(self)
+        _persistence.export_npz(self, file)
+        return self
+
+    @classmethod
+    def from_npz(cls, file):
+        """Load a model exported by :meth:`to_npz`.
+
+        Every array shape, dtype and value is validated against the others
+        before the estimator is built; a file that does not describe a valid
+        model raises ValueError. Nothing in the file is executed.
+
+        Parameters
+        ----------
+        file : str, path-like or file object
+            The ``.npz`` file.
+
+        Returns
+        -------
+        estimator : CGMLPClassifier
+            The fitted estimator.
+        """
+        return _persistence.import_npz(cls, file)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
