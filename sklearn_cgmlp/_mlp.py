@@ -125,12 +125,10 @@ class CGMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         Seed of the initial weights (Glorot uniform initialisation, drawn
         exactly as MLPClassifier draws them). Pass an int for reproducible
         results: the same seed gives a bit-identical model.
-        See :term:`Glossary <random_state>`.
 
     warm_start : bool, default=False
         When True, reuse the solution of the previous call to fit as the
         initial weights. The classes and the architecture must not change.
-        See :term:`the Glossary <warm_start>`.
 
     verbose : bool or int, default=False
         Print the loss and the gradient norm at each iteration.
@@ -158,10 +156,10 @@ class CGMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         ``intercepts_[i]`` is the bias vector of layer ``i + 1``.
 
     n_features_in_ : int
-        Number of features seen during :term:`fit`.
+        Number of features seen during ``fit``.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen during :term:`fit`. Defined only when `X`
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during ``fit``. Defined only when `X`
         has feature names that are all strings.
 
     n_iter_ : int

@@ -1,0 +1,158 @@
+"""
+=====================================================
+From a stuck hand-written CG network to a working one
+=====================================================
+
+A classic story: a 3072-200-10 network with logistic hidden units for
+CIFAR-10-shaped images, written by hand with a Python loop over samples, handed
+to ``scipy.optimize.fmin_cg``. It takes minutes per gradient, its cost stays
+near chance, and SciPy fails with ``shapes (616610,1) and (616610,1) not
+aligned`` because the gradient is an ``(n, 1)`` column. This example replays
+each failure and how it disappears. The images are generated locally in the
+CIFAR-10 format (32x32 RGB, integer pixels 0-255, 10 classes): no download.
+"""
+
+# %%
+# CIFAR-shaped data
+# -----------------
+# Each class is a faint blocky colour pattern around mid-grey (within +-20 of
+# 128); every image is its class pattern plus strong noise (standard deviation
+# 70), stored as 0-255 integers like CIFAR-10's pixels.
+import time
+import warnings
+
+import matplotlib.pyplot as plt
+import numpy as np
+from scipy.special import expit
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_cgmlp import CGMLPClassifier
+from sklearn_cgmlp._layout import ParameterLayout
+from sklearn_cgmlp._loss import loss_grad
+
+rng = np.random.default_rng(0)
+n_classes, n_images = 10, 1500
+coarse = 128 + rng.uniform(-20, 20, size=(n_classes, 4, 4, 3))
+patterns = coarse.repeat(8, axis=1).repeat(8, axis=2)  # (10, 32, 32, 3)
+y = rng.integers(n_classes, size=n_images)
+images = patterns[y] + rng.normal(0, 70, size=(n_images, 32, 32, 3))
+X = np.clip(images, 0, 255).astype(np.uint8).reshape(n_images, -1)
+X_train, X_test, y_train, y_test = train_test_split(
+    X, y, test_size=500, stratify=y, random_state=0
+)
+print("X:", X.shape, X.dtype, "pixel range", X.min(), "-", X.max())
+
+fig, axes = plt.subplots(1, 10, figsize=(12, 1.6))
+for k, ax in enumerate(axes):
+    ax.imshow(X_train[y_train == k][0].reshape(32, 32, 3))
+    ax.set_title(f"class {k}", fontsize=8)
+    ax.axis("off")
+
+# %%
+# The shape error is gone by construction
+# ---------------------------------------
+# All weights live in one flat vector of 616,610 entries; the gradient comes
+# back as a 1-D array of the same shape, which is what SciPy expects.
+layout = ParameterLayout([3072, 200, 10])
+theta = np.random.default_rng(1).uniform(-0.02, 0.02, layout.n_params)
+Y = np.eye(n_classes)[y_train]
+X_scaled = StandardScaler().fit_transform(X_train.astype(np.float64))
+kernel = dict(layout=layout, activation="logistic", out_activation="softmax")
+loss, grad = loss_grad(theta, X_scaled, Y, alpha=1e-4, **kernel)
+print("parameters:", layout.n_params, "gradient shape:", grad.shape)
+
+# %%
+# Minutes per gradient: a per-sample loop against the vectorized kernel
+# ----------------------------------------------------------------------
+# The classic loop handles one sample at a time; the kernel does the whole
+# batch in a few matrix products. Both are timed here on 200 samples.
+(W1, W2), (b1, b2) = layout.unpack(theta)
+
+
+def per_sample_gradient(X, Y):
+    gW1, gW2 = np.zeros_like(W1), np.zeros_like(W2)
+    for x, t in zip(X, Y):
+        a1 = expit(x @ W1 + b1)
+        z2 = a1 @ W2 + b2
+        p = np.exp(z2 - z2.max())
+        p /= p.sum()
+        d2 = p - t
+        d1 = (W2 @ d2) * a1 * (1 - a1)
+        gW2 += np.outer(a1, d2)
+        gW1 += np.outer(x, d1)
+    return gW1, gW2
+
+
+m = 200
+start = time.perf_counter()
+per_sample_gradient(X_scaled[:m], Y[:m])
+t_loop = time.perf_counter() - start
+start = time.perf_counter()
+loss_grad(theta, X_scaled[:m], Y[:m], alpha=1e-4, **kernel)
+t_vec = time.perf_counter() - start
+print(f"per-sample loop: {t_loop * 1e3:.0f} ms, vectorized: {t_vec * 1e3:.1f} ms "
+      f"({t_loop / t_vec:.0f}x) for {m} samples")  # fmt: skip
+
+# %%
+# The stuck cost: raw 0-255 inputs saturate the logistic units
+# -------------------------------------------------------------
+# With raw pixels the first-layer pre-activations are in the tens or hundreds,
+# so nearly every hidden unit outputs 0 or 1 and its derivative a(1 - a)
+# vanishes. The same network on standardised pixels starts with live units.
+params = dict(hidden_layer_sizes=(200,), activation="logistic", random_state=0)
+raw = CGMLPClassifier(max_iter=1, **params)
+scaled = make_pipeline(StandardScaler(), CGMLPClassifier(max_iter=1, **params))
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    raw.fit(X_train, y_train)
+    scaled.fit(X_train, y_train)
+for name, inputs, model in [
+    ("raw 0-255", X_train.astype(float), raw),
+    ("standardised", scaled[0].transform(X_train), scaled[-1]),
+]:
+    a1 = expit(inputs @ model.coefs_[0] + model.intercepts_[0])
+    saturated = np.mean(a1 * (1 - a1) < 1e-3)
+    print(f"{name:>12}: {saturated:.0%} of hidden activations saturated")
+
+# %%
+# Now fit both for 40 CG iterations and compare the training cost with chance
+# level, log(10) = 2.30.
+curves = {}
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    raw = CGMLPClassifier(max_iter=40, **params).fit(X_train, y_train)
+    scaled = make_pipeline(StandardScaler(), CGMLPClassifier(max_iter=40, **params))
+    scaled.fit(X_train, y_train)
+curves["raw 0-255 pixels"] = raw.loss_curve_
+curves["StandardScaler pipeline"] = scaled[-1].loss_curve_
+print(f"raw pixels:   test accuracy {raw.score(X_test, y_test):.2f}")
+print(f"standardised: test accuracy {scaled.score(X_test, y_test):.2f}")
+
+fig, ax = plt.subplots(figsize=(6, 4))
+for name, curve in curves.items():
+    ax.plot(range(1, len(curve) + 1), curve, label=name)
+ax.axhline(np.log(10), color="gray", linestyle=":", label="chance, log(10)")
+ax.set(xlabel="CG iteration", ylabel="training cost", yscale="log")
+ax.legend()
+fig.tight_layout()
+
+# %%
+# The full fit
+# ------------
+# The scaled pipeline fitted to convergence, with float32 data (half the
+# memory, about twice the speed of float64).
+model = make_pipeline(StandardScaler(), CGMLPClassifier(max_iter=300, **params))
+start = time.perf_counter()
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    model.fit(X_train.astype(np.float32), y_train)
+cg = model[-1]
+print(
+    f"{cg.n_iter_} iterations, {cg.n_fun_evals_} evaluations in "
+    f"{time.perf_counter() - start:.1f} s; weights {cg.coefs_[0].dtype}; "
+    f"test accuracy {model.score(X_test.astype(np.float32), y_test):.2f}"
+)
+plt.show()
