@@ -24,7 +24,6 @@ extensions = [
 templates_path = ["_templates"]
 exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py"]
 html_theme = "alabaster"
-html_static_path = ["_static"]
 html_theme_options = {
     "description": "Full-batch MLP classifiers trained by conjugate gradient",
     "fixed_sidebar": True,
