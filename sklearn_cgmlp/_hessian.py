@@ -27,7 +27,7 @@ product, since truncated-Newton solvers make many products at one point.
 import numpy as np
 from scipy.special import expit
 
-from ._loss import activate
+from ._loss import forward, weight_sum
 
 
 def _derivatives(name, A):
@@ -86,12 +86,9 @@ class CurvatureProduct:
         self.out_activation = out_activation
         self.alpha = alpha
         self.gauss_newton = gauss_newton
-        self.coefs, _ = layout.unpack(theta)
-        n_samples = X.shape[0]
+        self.coefs, intercepts = layout.unpack(theta)
         if sample_weight_sum is None:
-            sample_weight_sum = (
-                n_samples if sample_weight is None else float(sample_weight.sum())
-            )
+            sample_weight_sum = weight_sum(X.shape[0], sample_weight)
         self.inv_sw_sum = 1.0 / sample_weight_sum
         # Per-row scale s_i / S of the output derivatives.
         if sample_weight is None:
@@ -99,16 +96,10 @@ class CurvatureProduct:
         else:
             self.row_scale = (sample_weight * self.inv_sw_sum)[:, None]
 
-        # Forward pass at theta.
-        coefs, intercepts = self.coefs, layout.unpack(theta)[1]
+        # Forward pass at theta; acts are A_1 .. A_{L-1}, the hidden outputs.
+        coefs = self.coefs
         n_hidden = len(coefs) - 1
-        self.acts = []  # A_1 .. A_{L-1} (hidden outputs)
-        A = X
-        for i in range(n_hidden):
-            A = np.asarray(A @ coefs[i]) + intercepts[i]
-            activate(activation, A)
-            self.acts.append(A)
-        Z = np.asarray(A @ coefs[-1]) + intercepts[-1]
+        Z, self.acts = forward(coefs, intercepts, X, activation, return_hidden=True)
         if out_activation == "softmax":
             Z -= Z.max(axis=1, keepdims=True)
             np.exp(Z, out=Z)

@@ -97,7 +97,7 @@ def output_log_proba(out_activation, Z):
     return np.negative(np.logaddexp(0, -Zc, out=Zc), out=Zc)
 
 
-def forward(coefs, intercepts, X, activation):
+def forward(coefs, intercepts, X, activation, return_hidden=False):
     """Output logits of the network for ``X`` (new arrays, thread-safe).
 
     Parameters
@@ -108,22 +108,33 @@ def forward(coefs, intercepts, X, activation):
         Input data.
     activation : str
         Hidden activation.
+    return_hidden : bool, default=False
+        Also return the outputs of the hidden layers.
 
     Returns
     -------
     Z : ndarray of shape (n_samples, n_outputs)
         Output logits (before the output activation).
+    hidden : list of ndarray
+        Outputs of the hidden layers, if ``return_hidden``.
     """
-    A = X
+    A, hidden = X, []
     last = len(coefs) - 1
     for i, (W, b) in enumerate(zip(coefs, intercepts)):
-        Z = A @ W
-        Z = np.asarray(Z)
+        Z = np.asarray(A @ W)
         Z += b
         if i < last:
             activate(activation, Z)
+            hidden.append(Z)
         A = Z
-    return A
+    return (A, hidden) if return_hidden else A
+
+
+def weight_sum(n_samples, sample_weight):
+    """``S``, the sum of the sample weights (``n_samples`` without weights)."""
+    if sample_weight is None:
+        return float(n_samples)
+    return float(np.sum(sample_weight, dtype=np.float64))
 
 
 class Workspace:
@@ -272,9 +283,7 @@ def loss_grad(
     dtype = theta.dtype
     n_samples = X.shape[0]
     if sample_weight_sum is None:
-        sample_weight_sum = (
-            float(n_samples) if sample_weight is None else float(sample_weight.sum())
-        )
+        sample_weight_sum = weight_sum(n_samples, sample_weight)
     inv_sw_sum = 1.0 / sample_weight_sum
     chunks = _chunks(n_samples, chunk_size)
     n_rows = chunks[0][1] - chunks[0][0]

@@ -466,11 +466,7 @@ class CGMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             out_activation=out_activation,
             alpha=float(self.alpha),
             sample_weight=sample_weight,
-            sample_weight_sum=(
-                float(n_samples)
-                if sample_weight is None
-                else float(np.sum(sample_weight, dtype=np.float64))
-            ),
+            sample_weight_sum=_loss.weight_sum(n_samples, sample_weight),
         )
         fun = partial(
             _objective,
@@ -588,6 +584,11 @@ class CGMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             )
         return _loss.forward(self.coefs_, self.intercepts_, X, self.activation)
 
+    def _class_logits(self, X):
+        """Logits with one column per entry of ``classes_`` (binary: -z, z)."""
+        Z = self._logits(X)
+        return np.hstack([-Z, Z]) if self._target_type == "binary" else Z
+
     def predict(self, X):
         """Predict using the multilayer perceptron classifier.
 
@@ -601,9 +602,8 @@ class CGMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         y : ndarray of shape (n_samples,) or (n_samples, n_classes)
             The predicted classes (an indicator matrix for multilabel targets).
         """
-        return _predictions(
-            self._logits(X), self.out_activation_, self._target_type, self.classes_
-        )
+        Z = self._logits(X)  # checks that the model is fitted
+        return _predictions(Z, self.out_activation_, self._target_type, self.classes_)
 
     def predict_proba(self, X):
         """Probability estimates.
@@ -619,9 +619,7 @@ class CGMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             The probability of each class, in the order of ``classes_``. For
             multilabel targets, the probability of each label independently.
         """
-        Z = self._logits(X)
-        if self._target_type == "binary":
-            Z = np.hstack([-Z, Z])
+        Z = self._class_logits(X)  # checks that the model is fitted
         return _loss.output_proba(self.out_activation_, Z)
 
     def predict_log_proba(self, X):
@@ -637,9 +635,7 @@ class CGMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         log_proba : ndarray of shape (n_samples, n_classes)
             The log-probability of each class, in the order of ``classes_``.
         """
-        Z = self._logits(X)
-        if self._target_type == "binary":
-            Z = np.hstack([-Z, Z])
+        Z = self._class_logits(X)  # checks that the model is fitted
         return _loss.output_log_proba(self.out_activation_, Z)
 
     # ---------------------------------------------------------- persistence

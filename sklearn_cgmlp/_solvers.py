@@ -64,7 +64,7 @@ class SciPyObjective:
             self._theta[...] = x
             loss = self.fun(self._theta, self._grad)
             grad64 = self._grad.astype(np.float64)
-        gnorm = float(np.max(np.abs(grad64))) if grad64.size else 0.0
+        gnorm = _inf_norm(grad64)
         finite = np.isfinite(loss) and np.isfinite(gnorm)
         self.recent.append((x, float(loss) if finite else np.inf, gnorm))
         if not finite:
@@ -340,7 +340,8 @@ def minimize(
 
 
 def _inf_norm(v):
-    return float(np.max(np.abs(v))) if v.size else 0.0
+    """Largest absolute entry, without a temporary of ``v``'s size."""
+    return float(max(v.max(), -v.min())) if v.size else 0.0
 
 
 class _FirstValueCache:

@@ -220,21 +220,24 @@ def test_alpha_penalty_uses_mlpclassifier_scaling(iris):
 
 
 # --------------------------------------------------------- sample weights
+# A smooth, well-posed problem (tanh units, strong penalty) so that two fits of
+# equal objectives converge to the same minimum from the same initial weights.
+SMOOTH_PROBLEM = dict(
+    hidden_layer_sizes=(5,),
+    activation="tanh",
+    alpha=1.0,
+    random_state=0,
+    tol=1e-8,
+    max_iter=1000,
+)
+
+
 def test_zero_sample_weight_equals_dropping_samples(iris):
     X, y = iris
     rng = np.random.RandomState(0)
     sw = (rng.rand(len(X)) > 0.3).astype(float)
     kept = sw > 0
-    # A smooth, well-posed problem (tanh units, strong penalty) so that both
-    # fits converge to the same minimum from the same initial weights.
-    params = dict(
-        hidden_layer_sizes=(5,),
-        activation="tanh",
-        alpha=1.0,
-        random_state=0,
-        tol=1e-8,
-        max_iter=1000,
-    )
+    params = SMOOTH_PROBLEM
     weighted = CGMLPClassifier(**params).fit(X, y, sample_weight=sw)
     dropped = CGMLPClassifier(**params).fit(X[kept], y[kept])
     np.testing.assert_allclose(
@@ -246,16 +249,7 @@ def test_integer_sample_weight_equals_repetition(iris):
     X, y = iris
     rng = np.random.RandomState(0)
     sw = rng.randint(1, 4, size=len(X))
-    # A smooth, well-posed problem (tanh units, strong penalty) so that both
-    # fits converge to the same minimum from the same initial weights.
-    params = dict(
-        hidden_layer_sizes=(5,),
-        activation="tanh",
-        alpha=1.0,
-        random_state=0,
-        tol=1e-8,
-        max_iter=1000,
-    )
+    params = SMOOTH_PROBLEM
     weighted = CGMLPClassifier(**params).fit(X, y, sample_weight=sw)
     repeated = CGMLPClassifier(**params).fit(np.repeat(X, sw, 0), np.repeat(y, sw))
     assert weighted.loss_ == pytest.approx(repeated.loss_, rel=1e-6)
