@@ -381,10 +381,12 @@ class CGMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
                 sample_weight = class_weight
             else:
                 sample_weight = sample_weight * class_weight
-            if not np.any(sample_weight > 0):
-                raise ValueError(
-                    "The sample weights combined with class_weight are all zero."
-                )
+        # (scikit-learn < 1.7 does not check this itself.)
+        if sample_weight is not None and not np.any(sample_weight > 0):
+            raise ValueError(
+                "Sample weights must contain at least one non-zero number"
+                + (" (after applying class_weight)." if self.class_weight else ".")
+            )
         return sample_weight
 
     def _split_validation(self, X, y, Y, sample_weight, target_type, rng):
