@@ -200,11 +200,11 @@ def _output_loss_and_delta(out_activation, Z, Y, row_loss, tmp):
     ``Z`` holds the output logits on entry and ``softmax(Z) - Y`` (or
     ``expit(Z) - Y``) on exit.
     """
+    # sum_k y_ik z_ik, without a temporary of Z's size.
+    yz = np.einsum("ij,ij->i", Y, Z)
     if out_activation == "softmax":
         # loss_i = logsumexp(z_i) - sum_k y_ik z_ik ; valid for any Y whose
         # rows sum to one (one-hot here).
-        np.multiply(Y, Z, out=tmp)
-        yz = tmp.sum(axis=1)
         zmax = Z.max(axis=1, keepdims=True)
         Z -= zmax
         np.exp(Z, out=Z)
@@ -213,14 +213,13 @@ def _output_loss_and_delta(out_activation, Z, Y, row_loss, tmp):
         Z -= Y
         np.log(s[:, 0], out=row_loss)
         row_loss += zmax[:, 0]
-        row_loss -= yz
     else:
-        # loss_ik = log(1 + exp(z_ik)) - y_ik z_ik
+        # loss_i = sum_k log(1 + exp(z_ik)) - y_ik z_ik
         np.logaddexp(0, Z, out=tmp)
-        tmp -= Y * Z
         np.sum(tmp, axis=1, out=row_loss)
         expit(Z, out=Z)
         Z -= Y
+    row_loss -= yz
     return row_loss
 
 

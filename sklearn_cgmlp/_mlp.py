@@ -410,7 +410,52 @@ class CGMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         )
         sw_train = None if sample_weight is None else sample_weight[train]
         sw_val = None if sample_weight is None else sample_weight[val]
-        return (X[train], Y[train], sw_train), (X[val], y[val], sw_val)
+        return (X[train], y[train], Y[train], sw_train), (X[val], y[val], sw_val)
+
+    def _initial_parameters(self, layout, warm, rng):
+        """Float64 starting point: the previous fit's weights, or Glorot's."""
+        if not warm:
+            return _glorot_init(layout, self.activation, rng)
+        fitted_units = (
+            self.coefs_[0].shape[0],
+            *(b.shape[0] for b in self.intercepts_),
+        )
+        if layout.layer_units != fitted_units:
+            raise ValueError(
+                "warm_start needs the same architecture as the previous fit: "
+                f"hidden_layer_sizes={self.hidden_layer_sizes} does not match the "
+                "fitted coefs_."
+            )
+        return layout.pack(self.coefs_, self.intercepts_, dtype=np.float64)
+
+    def _objective(self, X, Y, sample_weight, layout, out_activation, dtype):
+        """The SciPy objective and, for Newton solvers, its curvature products."""
+        n_samples = X.shape[0]
+        chunked = self.chunk_size is not None and self.chunk_size < n_samples
+        if chunked and sparse.issparse(X) and X.format == "csc":
+            X = X.tocsr()  # row slices of CSC matrices are slow
+        problem = dict(
+            X=X,
+            Y=Y,
+            layout=layout,
+            activation=self.activation,
+            out_activation=out_activation,
+            alpha=float(self.alpha),
+            sample_weight=sample_weight,
+            sample_weight_sum=_loss.weight_sum(n_samples, sample_weight),
+        )
+        fun = partial(
+            _objective,
+            chunk_size=self.chunk_size if chunked else None,
+            workspace=_loss.Workspace(
+                layout.layer_units, self.chunk_size if chunked else n_samples, dtype
+            ),
+            **problem,
+        )
+        hessp = None
+        if self.solver in ("newton-cg", "trust-ncg"):
+            hessp = SciPyHessp(partial(CurvatureProduct, **problem), dtype)
+        return SciPyObjective(fun, layout.n_params, dtype), hessp
 
     def _fit(self, X, y, sample_weight):
         hidden_layer_sizes = self._hidden_layer_sizes()
@@ -438,49 +483,15 @@ class CGMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         # The random state draws the initial weights, then the validation split,
         # in MLPClassifier's order.
         rng = check_random_state(self.random_state)
-        if warm:
-            if layout.layer_units != tuple(
-                [self.coefs_[0].shape[0]] + [b.shape[0] for b in self.intercepts_]
-            ):
-                raise ValueError(
-                    "warm_start needs the same architecture as the previous fit: "
-                    f"hidden_layer_sizes={hidden_layer_sizes} does not match the "
-                    "fitted coefs_."
-                )
-            x0 = layout.pack(self.coefs_, self.intercepts_, dtype=np.float64)
-        else:
-            x0 = _glorot_init(layout, self.activation, rng)
+        x0 = self._initial_parameters(layout, warm, rng)
         validation = None
         if self.early_stopping:
-            (X, Y, sample_weight), validation = self._split_validation(
+            (X, y, Y, sample_weight), validation = self._split_validation(
                 X, y, Y, sample_weight, target_type, rng
             )
-
-        n_samples = X.shape[0]
-        chunked = self.chunk_size is not None and self.chunk_size < n_samples
-        if chunked and sparse.issparse(X) and X.format == "csc":
-            X = X.tocsr()  # row slices of CSC matrices are slow
-        problem = dict(
-            X=X,
-            Y=Y,
-            layout=layout,
-            activation=self.activation,
-            out_activation=out_activation,
-            alpha=float(self.alpha),
-            sample_weight=sample_weight,
-            sample_weight_sum=_loss.weight_sum(n_samples, sample_weight),
+        objective, hessp = self._objective(
+            X, Y, sample_weight, layout, out_activation, dtype
         )
-        fun = partial(
-            _objective,
-            chunk_size=self.chunk_size if chunked else None,
-            workspace=_loss.Workspace(
-                layout.layer_units, self.chunk_size if chunked else n_samples, dtype
-            ),
-            **problem,
-        )
-        hessp = None
-        if self.solver in ("newton-cg", "trust-ncg"):
-            hessp = SciPyHessp(partial(CurvatureProduct, **problem), dtype)
 
         fitted = dict(
             classes_=classes,
@@ -494,7 +505,7 @@ class CGMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         )
         monitor.begin(x0)
         result = minimize(
-            SciPyObjective(fun, layout.n_params, dtype),
+            objective,
             x0,
             solver=self.solver,
             max_iter=self.max_iter,

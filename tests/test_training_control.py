@@ -337,3 +337,15 @@ def test_keyboard_interrupt_keeps_the_last_accepted_weights(solver, monkeypatch)
     assert clf.loss_ == clf.loss_curve_[-1]
     assert all(np.all(np.isfinite(c)) for c in clf.coefs_)
     assert set(clf.predict(X)) <= set(clf.classes_)
+
+
+def test_scoring_monitor_with_early_stopping_scores_the_training_part():
+    X, y = DIGITS["multiclass"]
+    monitor = sklearn_callback.ScoringMonitor(scoring="accuracy")
+    clf = CGMLPClassifier(
+        hidden_layer_sizes=(10,), early_stopping=True, max_iter=15, random_state=0
+    )
+    fit_quietly(clf.set_callbacks(monitor), X, y)
+    iterations = [r for r in monitor.get_logs().data if r["task_name"] == "iteration"]
+    assert len(iterations) == clf.n_iter_
+    assert all(0 <= r["accuracy"] <= 1 for r in iterations)
