@@ -30,7 +30,7 @@ html_theme_options = {
 }
 
 autosummary_generate = True
-autodoc_default_options = {"members": True, "inherited-members": False}
+autodoc_default_options = {"members": True}
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 # Every public parameter, return value and attribute must be documented.

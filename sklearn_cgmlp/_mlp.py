@@ -651,6 +651,30 @@ class CGMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         Z = self._class_logits(X)  # checks that the model is fitted
         return _loss.output_log_proba(self.out_activation_, Z)
 
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy on the given test data and labels.
+
+        For multilabel targets this is the subset accuracy: a sample counts
+        as correct only if all its labels are predicted correctly.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Test samples.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True labels for ``X``.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            Mean accuracy of ``self.predict(X)`` with respect to ``y``.
+        """
+        return super().score(X, y, sample_weight=sample_weight)
+
     # ---------------------------------------------------------- persistence
     def __getstate__(self):
         return _persistence.stamp_state(super().__getstate__())
