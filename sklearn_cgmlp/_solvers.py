@@ -101,15 +101,15 @@ class SciPyHessp:
     def __init__(self, make_product, dtype):
         self.make_product = make_product
         self.dtype = np.dtype(dtype)
-        self.n_products = 0
         self._x = None
         self._product = None
 
     def __call__(self, x, p):
         if self._x is None or not np.array_equal(x, self._x):
+            # Copies: SciPy's Newton-CG updates its iterate in place, and the
+            # product keeps views of the parameters it was built at.
             self._x = np.array(x, copy=True)
-            self._product = self.make_product(x.astype(self.dtype, copy=False))
-        self.n_products += 1
+            self._product = self.make_product(np.array(x, dtype=self.dtype))
         with np.errstate(over="ignore", invalid="ignore"):
             Hp = self._product.dot(p.astype(self.dtype, copy=False))
         return Hp.astype(np.float64, copy=False)
