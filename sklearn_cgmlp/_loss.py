@@ -22,7 +22,6 @@ from scipy import sparse
 from scipy.special import expit
 
 HIDDEN_ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
-OUTPUT_ACTIVATIONS = ("logistic", "softmax")
 
 
 def activate(name, Z):
