@@ -4,24 +4,50 @@ A pickle records the package version that wrote it; loading it under another
 version warns with :class:`InconsistentVersionWarning` (a subclass of
 scikit-learn's, so the usual warning filters apply).
 
-The ``.npz`` export holds only arrays and a JSON metadata string, and is read
-with ``numpy.load(..., allow_pickle=False)``: loading it never executes code
-from the file. The loader validates every shape and value before building an
-estimator.
+The ``.npz`` export is a zip archive of ``.npy`` arrays and a JSON metadata
+string. The loader treats it as hostile input: it never unpickles, it checks
+the zip directory and every array header against the metadata before it reads
+any array data, so a small file cannot make it allocate much, and every defect
+it finds is a ValueError. The checks are in two layers: generic ones that any
+estimator stored in this format shares (parameters, layers, weights, fitted
+numbers) and an estimator part for what only classifiers have (classes, target
+type).
 """
 
+import itertools
 import json
+import re
 import warnings
 
 import numpy as np
 from sklearn.exceptions import InconsistentVersionWarning as _SklearnVersionWarning
 
-from ._loss import HIDDEN_ACTIVATIONS
+from ._safe_read import (
+    fail,
+    finite,
+    integer,
+    is_int,
+    is_real,
+    list_of,
+    of_type,
+    one_of,
+    open_archive,
+    optional,
+    parse_json,
+    short,
+)
 from ._version import __version__
 
 FORMAT = "sklearn-cgmlp-npz"
 FORMAT_VERSION = 1
 _TARGET_TYPES = ("binary", "multiclass", "multilabel-indicator")
+
+# 16 Mi characters of metadata hold the loss curve and validation scores of
+# some 300 000 iterations; a longer string is refused before it is read.
+_MAX_METADATA_CHARS = 1 << 24
+_MEMBER_NAME = re.compile(
+    r"(metadata|classes|feature_names_in|(?:coef|intercept)_(?:0|[1-9][0-9]*))\.npy"
+)
 
 
 class InconsistentVersionWarning(_SklearnVersionWarning):
@@ -76,6 +102,99 @@ def check_state_version(estimator_name, state):
     return state
 
 
+# ------------------------------------------------------------ metadata schema
+# Keys every estimator stored in this format has; an estimator part adds its own.
+_GENERIC_SCHEMA = {
+    "format": of_type(str, "a string"),
+    "format_version": integer(0),
+    "package_version": of_type(str, "a string"),
+    "estimator": of_type(str, "a string"),
+    "params": of_type(dict, "a JSON object"),
+    "out_activation": of_type(str, "a string"),
+    "n_layers": integer(2),
+    "n_outputs": integer(1),
+    "n_features_in": integer(1),
+    "n_iter": integer(0),
+    "n_fun_evals": integer(0),
+    "loss": finite,
+    "loss_curve": list_of(finite),
+    "validation_scores": optional(list_of(finite)),
+    "best_validation_score": optional(finite),
+}
+
+
+class _ClassifierPart:
+    """What the format holds for classifiers only: classes and target type."""
+
+    schema = {
+        "classes_kind": one_of("numeric", "str", "object"),
+        "target_type": one_of(*_TARGET_TYPES),
+    }
+    arrays = ("classes",)
+
+    @staticmethod
+    def export(estimator):
+        classes = np.asarray(estimator.classes_)
+        classes_kind = "numeric"
+        if classes.dtype.kind in "OUS":
+            if not all(isinstance(c, str) for c in classes.tolist()):
+                raise ValueError(
+                    "to_npz supports numeric class labels and string class labels; "
+                    "got labels of mixed or other types."
+                )
+            classes_kind = "object" if classes.dtype.kind == "O" else "str"
+            classes = classes.astype(str)
+        meta = {"classes_kind": classes_kind, "target_type": estimator._target_type}
+        return meta, {"classes": classes}
+
+    @staticmethod
+    def check_metadata(meta):
+        """Fail unless the target type, outputs and label kind agree."""
+        target_type, n_outputs = meta["target_type"], meta["n_outputs"]
+        out_activation = meta["out_activation"]
+        if out_activation != ("softmax" if target_type == "multiclass" else "logistic"):
+            fail(f"target type {target_type!r} with output {out_activation!r}.")
+        # LabelBinarizer's encodings: one column for two classes, one per class
+        # for three or more, one per label for two or more labels.
+        least = {"binary": 1, "multiclass": 3, "multilabel-indicator": 2}[target_type]
+        if n_outputs < least or (target_type == "binary" and n_outputs != 1):
+            fail(f"a {target_type} target with {n_outputs} outputs.")
+        if target_type == "multilabel-indicator" and meta["classes_kind"] != "numeric":
+            fail("multilabel classes must be numeric.")
+
+    @staticmethod
+    def check_headers(meta, headers):
+        target_type, n_outputs = meta["target_type"], meta["n_outputs"]
+        shape, dtype = headers["classes"].shape, headers["classes"].dtype
+        if len(shape) != 1:
+            fail("classes must be a 1-D array.")
+        n_classes = 2 if target_type == "binary" else n_outputs
+        if shape[0] != n_classes:
+            fail(f"{shape[0]} classes for a {target_type} output of {n_outputs}.")
+        if dtype.kind not in ("iufb" if meta["classes_kind"] == "numeric" else "U"):
+            fail(f"classes of dtype {dtype} for {meta['classes_kind']} labels.")
+
+    @staticmethod
+    def fitted(meta, arrays):
+        classes = arrays["classes"]
+        # NaN compares false, so this also refuses NaN labels.
+        if not np.all(classes[1:] > classes[:-1]):
+            fail("classes are not sorted and unique.")
+        if meta["target_type"] == "multilabel-indicator" and not np.array_equal(
+            classes, np.arange(len(classes))
+        ):
+            fail("multilabel classes must be 0, 1, ..., n_outputs - 1.")
+        if meta["classes_kind"] == "object":
+            classes = classes.astype(object)
+        return {"classes_": classes, "_target_type": meta["target_type"]}
+
+
+def _estimator_part(cls):
+    # A regressor part (no classes, identity output) plugs in here.
+    return _ClassifierPart
+
+
+# -------------------------------------------------------------------- export
 def _json_params(params):
     """Constructor parameters that survive JSON exactly; others become None."""
     out = {}
@@ -102,24 +221,14 @@ def _plain(value):
 
 def export_npz(estimator, file):
     """Write the fitted ``estimator`` to ``file`` (a path or file object)."""
-    classes = np.asarray(estimator.classes_)
-    classes_kind = "numeric"
-    if classes.dtype.kind in "OUS":
-        if not all(isinstance(c, str) for c in classes.tolist()):
-            raise ValueError(
-                "to_npz supports numeric class labels and string class labels; "
-                "got labels of mixed or other types."
-            )
-        classes_kind = "object" if classes.dtype.kind == "O" else "str"
-        classes = classes.astype(str)
+    part_meta, arrays = _estimator_part(type(estimator)).export(estimator)
     meta = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "package_version": __version__,
         "estimator": type(estimator).__name__,
         "params": _json_params(estimator.get_params()),
-        "classes_kind": classes_kind,
-        "target_type": estimator._target_type,
+        **part_meta,
         "out_activation": estimator.out_activation_,
         "n_layers": int(estimator.n_layers_),
         "n_outputs": int(estimator.n_outputs_),
@@ -131,7 +240,7 @@ def export_npz(estimator, file):
         "validation_scores": estimator.validation_scores_,
         "best_validation_score": estimator.best_validation_score_,
     }
-    arrays = {"metadata": np.array(json.dumps(meta)), "classes": classes}
+    arrays = {"metadata": np.array(json.dumps(meta)), **arrays}
     for i, (coef, intercept) in enumerate(zip(estimator.coefs_, estimator.intercepts_)):
         arrays[f"coef_{i}"] = np.asarray(coef)
         arrays[f"intercept_{i}"] = np.asarray(intercept)
@@ -140,117 +249,174 @@ def export_npz(estimator, file):
     np.savez(file, **arrays)
 
 
-def _fail(message):
-    raise ValueError(f"Invalid sklearn-cgmlp model file: {message}")
+# -------------------------------------------------------------------- import
+def _read_metadata(archive, cls, part):
+    """The metadata, checked key by key against the generic and part schemas."""
+    if not archive.has("metadata"):
+        fail("no metadata.")
+    header = archive.header("metadata")
+    if header.shape != () or header.dtype.kind != "U":
+        fail("no metadata.")
+    if header.dtype.itemsize // 4 > _MAX_METADATA_CHARS:
+        fail(f"metadata longer than {_MAX_METADATA_CHARS} characters.")
+    meta = parse_json(archive.read("metadata", header).item())
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        fail("not an sklearn-cgmlp export.")
+    version = meta.get("format_version")
+    if not is_int(version) or version != FORMAT_VERSION:
+        fail(
+            f"format version {short.repr(version)}; this version of "
+            f"sklearn-cgmlp reads version {FORMAT_VERSION}."
+        )
+    if meta.get("estimator") != cls.__name__:
+        fail(f"it holds a {short.repr(meta.get('estimator'))}, not a {cls.__name__}.")
+    schema = {**_GENERIC_SCHEMA, **part.schema}
+    missing, unknown = sorted(set(schema) - set(meta)), sorted(set(meta) - set(schema))
+    if missing or unknown:
+        fail(f"metadata misses keys {missing} and has unknown keys {unknown}.")
+    for key, check in schema.items():
+        check(key, meta[key])
+    n_iter, scores = meta["n_iter"], meta["validation_scores"]
+    if len(meta["loss_curve"]) != n_iter:
+        fail(f"{len(meta['loss_curve'])} loss_curve values for n_iter={n_iter}.")
+    if (scores is None) != (meta["best_validation_score"] is None):
+        fail("validation_scores and best_validation_score disagree on early stopping.")
+    if scores is not None and len(scores) != n_iter:
+        fail(f"{len(scores)} validation_scores for n_iter={n_iter}.")
+    part.check_metadata(meta)
+    return meta
+
+
+def _hidden_sizes(value):
+    if not isinstance(value, list | tuple) or not all(
+        is_int(s) and s >= 1 for s in value
+    ):
+        fail(
+            "hidden_layer_sizes must be a list of positive integers, got "
+            f"{short.repr(value)}."
+        )
+    return tuple(value)
+
+
+def _class_weight(value):
+    """Decode the ``{"__labels__": [...], "__weights__": [...]}`` of a dict."""
+    if not isinstance(value, dict):
+        return value  # "balanced", None, or wrong: the constraints say which
+    labels, weights = value.get("__labels__"), value.get("__weights__")
+    if (
+        set(value) != {"__labels__", "__weights__"}
+        or not isinstance(labels, list)
+        or not isinstance(weights, list)
+        or len(labels) != len(weights)
+        or not all(isinstance(v, str | int | float) for v in labels)
+        or not all(is_real(w) for w in weights)
+    ):
+        fail(f"malformed class_weight {short.repr(value)}.")
+    decoded = dict(zip(labels, weights))
+    if len(decoded) != len(labels):
+        fail(f"class_weight labels {short.repr(labels)} repeat.")
+    return decoded
+
+
+def _estimator_from_params(cls, params):
+    """An unfitted ``cls`` with the stored parameters, validated by sklearn."""
+    estimator = cls()
+    unknown = set(params) - set(estimator.get_params())
+    if unknown:
+        fail(f"unknown parameters {short.repr(sorted(unknown))}.")
+    params = dict(params)
+    if "hidden_layer_sizes" in params:
+        params["hidden_layer_sizes"] = _hidden_sizes(params["hidden_layer_sizes"])
+    if "class_weight" in params:
+        params["class_weight"] = _class_weight(params["class_weight"])
+    estimator.set_params(**params)
+    try:
+        estimator._validate_params()
+    except (ValueError, TypeError) as exc:  # InvalidParameterError is both
+        fail(f"invalid parameters ({exc}).")
+    return estimator
+
+
+def _headers(archive, meta, part, units):
+    """Check membership and every array header against the metadata."""
+    n_weights = len(units) - 1
+    names = ["metadata"]
+    weights = (f"{p}_{i}" for i in range(n_weights) for p in ("coef", "intercept"))
+    # Lazily: the first gap fails before a huge n_weights builds a huge list.
+    for name in itertools.chain(part.arrays, weights):
+        if not archive.has(name):
+            fail(f"missing array {name!r}.")
+        names.append(name)
+    if archive.has("feature_names_in"):
+        names.append("feature_names_in")
+    extra = set(archive.members) - {f"{name}.npy" for name in names}
+    if extra:
+        fail(f"unexpected arrays {sorted(n.removesuffix('.npy') for n in extra)}.")
+    headers = {name: archive.header(name) for name in names[1:]}
+    for i in range(n_weights):
+        for name, shape in (
+            (f"coef_{i}", (units[i], units[i + 1])),
+            (f"intercept_{i}", (units[i + 1],)),
+        ):
+            if headers[name].shape != shape:
+                fail(
+                    f"layer {i} array {name!r} has shape {headers[name].shape}; "
+                    f"the metadata implies {shape}."
+                )
+    dtypes = {
+        headers[f"{p}_{i}"].dtype.newbyteorder("=")
+        for i in range(n_weights)
+        for p in ("coef", "intercept")
+    }
+    if len(dtypes) != 1 or dtypes.pop() not in (np.float32, np.float64):
+        fail("weights must all be float32 or all float64.")
+    names_header = headers.get("feature_names_in")
+    if names_header is not None and (
+        names_header.shape != (units[0],) or names_header.dtype.kind != "U"
+    ):
+        fail("feature names do not match the number of features.")
+    part.check_headers(meta, headers)
+    return headers
 
 
 def import_npz(cls, file):
     """Build a fitted ``cls`` from an ``.npz`` file written by :func:`export_npz`."""
-    with np.load(file, allow_pickle=False) as data:
-        arrays = {name: data[name] for name in data.files}
-    if "metadata" not in arrays or arrays["metadata"].dtype.kind != "U":
-        _fail("no metadata.")
-    try:
-        meta = json.loads(str(arrays["metadata"]))
-    except json.JSONDecodeError as exc:
-        _fail(f"metadata is not JSON ({exc}).")
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        _fail("not an sklearn-cgmlp export.")
-    if meta.get("format_version") != FORMAT_VERSION:
-        _fail(
-            f"format version {meta.get('format_version')!r}; this version of "
-            f"sklearn-cgmlp reads version {FORMAT_VERSION}."
-        )
-    if meta.get("estimator") != cls.__name__:
-        _fail(f"it holds a {meta.get('estimator')!r}, not a {cls.__name__}.")
-
-    params = dict(meta.get("params", {}))
-    if isinstance(params.get("class_weight"), dict):
-        cw = params["class_weight"]
-        params["class_weight"] = dict(zip(cw["__labels__"], cw["__weights__"]))
-    if isinstance(params.get("hidden_layer_sizes"), list):
-        params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
-    estimator = cls()
-    unknown = set(params) - set(estimator.get_params())
-    if unknown:
-        _fail(f"unknown parameters {sorted(unknown)}.")
-    estimator.set_params(**params)
-    try:
-        estimator._validate_params()
-    except Exception as exc:  # InvalidParameterError
-        _fail(f"invalid parameters ({exc}).")
-
-    n_layers = meta.get("n_layers")
-    if not isinstance(n_layers, int) or n_layers < 2:
-        _fail(f"n_layers={n_layers!r}.")
-    coefs, intercepts = [], []
-    for i in range(n_layers - 1):
-        for name in (f"coef_{i}", f"intercept_{i}"):
-            if name not in arrays:
-                _fail(f"missing array {name!r}.")
-        coef, intercept = arrays[f"coef_{i}"], arrays[f"intercept_{i}"]
-        if coef.ndim != 2 or intercept.shape != (coef.shape[1],):
-            _fail(f"layer {i} has shapes {coef.shape} and {intercept.shape}.")
-        if i and coef.shape[0] != coefs[-1].shape[1]:
-            _fail(f"layer {i} takes {coef.shape[0]} inputs, the previous gives "
-                  f"{coefs[-1].shape[1]}.")  # fmt: skip
-        coefs.append(coef)
-        intercepts.append(intercept)
-    extra = {n for n in arrays if n.startswith(("coef_", "intercept_"))} - {
-        f"{p}_{i}" for p in ("coef", "intercept") for i in range(n_layers - 1)
-    }
-    if extra:
-        _fail(f"unexpected arrays {sorted(extra)}.")
-    dtypes = {a.dtype for a in coefs + intercepts}
-    if len(dtypes) != 1 or dtypes.pop() not in (np.float32, np.float64):
-        _fail("weights must all be float32 or all float64.")
+    part = _estimator_part(cls)
+    with open_archive(file, _MEMBER_NAME) as archive:
+        meta = _read_metadata(archive, cls, part)
+        estimator = _estimator_from_params(cls, meta["params"])
+        hidden = _hidden_sizes(estimator.hidden_layer_sizes)
+        units = (meta["n_features_in"], *hidden, meta["n_outputs"])
+        if meta["n_layers"] != len(units):
+            fail(
+                f"n_layers={meta['n_layers']}, but hidden_layer_sizes={hidden} "
+                f"gives {len(units)} layers."
+            )
+        headers = _headers(archive, meta, part, units)
+        # Only now, with every size known to match the metadata, read data.
+        arrays = {name: archive.read(name, h) for name, h in headers.items()}
+    coefs = [arrays[f"coef_{i}"] for i in range(len(units) - 1)]
+    intercepts = [arrays[f"intercept_{i}"] for i in range(len(units) - 1)]
     if not all(np.all(np.isfinite(a)) for a in coefs + intercepts):
-        _fail("weights are not all finite.")
-    hidden = [c.shape[1] for c in coefs[:-1]]
-    if list(np.atleast_1d(estimator.hidden_layer_sizes)) != hidden:
-        _fail(f"hidden_layer_sizes does not match the weights ({hidden}).")
-    if estimator.activation not in HIDDEN_ACTIVATIONS:  # pragma: no cover
-        _fail(f"activation {estimator.activation!r}.")
-
-    n_features, n_outputs = coefs[0].shape[0], coefs[-1].shape[1]
-    if meta.get("n_features_in") != n_features or meta.get("n_outputs") != n_outputs:
-        _fail("n_features_in / n_outputs do not match the weights.")
-    target_type, out_activation = meta.get("target_type"), meta.get("out_activation")
-    expected_out = "softmax" if target_type == "multiclass" else "logistic"
-    if target_type not in _TARGET_TYPES or out_activation != expected_out:
-        _fail(f"target type {target_type!r} with output {out_activation!r}.")
-    classes = arrays.get("classes")
-    if classes is None or classes.ndim != 1:
-        _fail("classes must be a 1-D array.")
-    if meta.get("classes_kind") == "object":
-        classes = classes.astype(object)
-    elif classes.dtype.kind not in "iufbU":
-        _fail(f"classes of dtype {classes.dtype}.")
-    n_classes_expected = 2 if target_type == "binary" else n_outputs
-    if len(classes) != n_classes_expected:
-        _fail(f"{len(classes)} classes for a {target_type} output of {n_outputs}.")
-
+        fail("weights are not all finite.")
+    scores, best = meta["validation_scores"], meta["best_validation_score"]
     fitted = {
-        "classes_": classes,
-        "_target_type": target_type,
+        **part.fitted(meta, arrays),
         "coefs_": coefs,
         "intercepts_": intercepts,
-        "n_features_in_": n_features,
-        "n_layers_": n_layers,
-        "n_outputs_": n_outputs,
-        "out_activation_": out_activation,
-        "n_iter_": int(meta.get("n_iter", 0)),
-        "n_fun_evals_": int(meta.get("n_fun_evals", 0)),
-        "loss_": float(meta.get("loss", np.nan)),
-        "loss_curve_": [float(v) for v in meta.get("loss_curve", [])],
-        "validation_scores_": meta.get("validation_scores"),
-        "best_validation_score_": meta.get("best_validation_score"),
+        "n_features_in_": units[0],
+        "n_layers_": len(units),
+        "n_outputs_": units[-1],
+        "out_activation_": meta["out_activation"],
+        "n_iter_": meta["n_iter"],
+        "n_fun_evals_": meta["n_fun_evals"],
+        "loss_": float(meta["loss"]),
+        "loss_curve_": [float(v) for v in meta["loss_curve"]],
+        "validation_scores_": None if scores is None else [float(v) for v in scores],
+        "best_validation_score_": None if best is None else float(best),
     }
     if "feature_names_in" in arrays:
-        names = arrays["feature_names_in"]
-        if names.shape != (n_features,) or names.dtype.kind != "U":
-            _fail("feature names do not match the number of features.")
-        fitted["feature_names_in_"] = names.astype(object)
+        fitted["feature_names_in_"] = arrays["feature_names_in"].astype(object)
     for name, value in fitted.items():
         setattr(estimator, name, value)
     return estimator
