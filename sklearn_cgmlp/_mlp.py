@@ -24,7 +24,13 @@ from sklearn.utils.validation import (
 from . import _loss, _persistence
 from ._hessian import CurvatureProduct
 from ._layout import ParameterLayout
-from ._solvers import METHODS, SciPyHessp, SciPyObjective, minimize
+from ._solvers import (
+    METHODS,
+    NonFiniteInitialLoss,
+    SciPyHessp,
+    SciPyObjective,
+    minimize,
+)
 
 try:  # scikit-learn >= 1.9: callbacks (ProgressBar, ScoringMonitor, ...)
     from sklearn.callback import CallbackSupportMixin
@@ -504,17 +510,23 @@ class CGMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             self, layout, dtype, fitted, validation, X_fit=X, y_fit=y
         )
         monitor.begin(x0)
-        result = minimize(
-            objective,
-            x0,
-            solver=self.solver,
-            max_iter=self.max_iter,
-            max_fun=self.max_fun,
-            tol=self.tol,
-            hessp=hessp,
-            on_iteration=monitor.on_iteration,
-            verbose=self.verbose,
-        )
+        try:
+            result = minimize(
+                objective,
+                x0,
+                solver=self.solver,
+                max_iter=self.max_iter,
+                max_fun=self.max_fun,
+                tol=self.tol,
+                hessp=hessp,
+                on_iteration=monitor.on_iteration,
+                verbose=self.verbose,
+            )
+        except NonFiniteInitialLoss as exc:
+            raise ValueError(
+                f"{exc} The input data may contain very large values and need to "
+                "be scaled, e.g. with sklearn.preprocessing.StandardScaler."
+            ) from None
         monitor.close()
         self._warn_on_exit(result)
 

@@ -4,15 +4,42 @@ SciPy's solvers work on float64 vectors (its CG line search overflows on float32
 parameter vectors), while the objective is evaluated in the dtype of the data.
 :class:`SciPyObjective` casts per evaluation and keeps count; :class:`SciPyHessp`
 does the same for curvature-vector products; :func:`minimize` runs a solver,
-records one loss per iteration, calls a per-iteration hook and maps SciPy's exit
-status onto a small, explicit :class:`SolverResult`.
+records one loss per accepted iterate, calls a per-iteration hook and maps the
+outcome onto a small, explicit :class:`SolverResult`.
+
+How the problem is posed to SciPy's CG
+--------------------------------------
+SciPy's CG starts every line search at ``min(1, 1.01 * 2 * df / |g.p|)``: the
+step that interpolates the previous decrease (Nocedal & Wright, eq. 3.60), but
+never more than 1. Our loss is a mean over samples, so late in a fit the
+gradient is tiny and the steps the line search accepts are thousands of times
+that cap; each line search then spends most of its evaluations growing the step.
+Everything else in SciPy's CG (the Wolfe conditions, the Polak-Ribiere+ update,
+its descent test) is invariant to multiplying the objective by a constant ``c``,
+which divides every step by ``c``. We hand SciPy ``c * loss`` with
+``c = 1 / max(tol, sqrt(eps))`` and ``gtol = c * tol``: while the largest
+gradient entry is above ``tol`` a capped first trial moves the weights by at
+least about one unit, so the cap no longer binds, and the stopping test is the
+user's ``tol`` exactly. Losses, gradient norms and the loss curve are reported
+unscaled.
 """
 
+import os
 from collections import deque
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy
 import scipy.optimize
+
+
+class NonFiniteError(ArithmeticError):
+    """A curvature product was not finite; the solver cannot go on."""
+
+
+class NonFiniteInitialLoss(ValueError):
+    """The loss or its gradient is not finite at the starting point."""
 
 
 class SciPyObjective:
@@ -28,6 +55,14 @@ class SciPyObjective:
     dtype : dtype
         dtype in which ``fun`` computes.
 
+    Attributes
+    ----------
+    scale : float
+        SciPy is handed ``scale * loss`` and ``scale * grad`` (see the module
+        docstring); 1 unless :func:`minimize` sets it.
+    n_evals : int
+        Number of evaluations so far.
+
     Notes
     -----
     SciPy keeps references to the gradients it is handed (CG compares the new
@@ -40,43 +75,54 @@ class SciPyObjective:
         self.fun = fun
         self.n_params = n_params
         self.dtype = np.dtype(dtype)
+        self.scale = 1.0
         self.n_evals = 0
-        # The most recent evaluations: (x, loss, gradient inf-norm).
-        self.recent = deque(maxlen=3)
+        # The most recent evaluations, unscaled: (copy of x, loss, largest
+        # absolute gradient entry). Copies, because some SciPy methods update
+        # their iterate in place after evaluating it.
+        self.recent = deque(maxlen=4)
         if self.dtype != np.float64:
             self._theta = np.empty(n_params, dtype=self.dtype)
             self._grad = np.empty(n_params, dtype=self.dtype)
 
     def __call__(self, x):
+        loss, grad = self.evaluate(x)
+        if not np.isfinite(loss):
+            # Tell the line search this point is unacceptable without
+            # poisoning its arithmetic with NaN.
+            return np.inf, np.zeros(self.n_params)
+        if self.scale != 1.0:
+            grad *= self.scale
+            return self.scale * loss, grad
+        return loss, grad
+
+    def evaluate(self, x):
+        """Unscaled loss and float64 gradient at ``x``; the loss is inf when
+        the loss or the gradient is not finite."""
         # Trial points of a line search may overflow; a non-finite result is
-        # handled below, so floating-point warnings would only be noise.
+        # reported as an infinite loss, so floating-point warnings would only
+        # be noise.
         with np.errstate(over="ignore", invalid="ignore"):
             return self._evaluate(x)
 
     def _evaluate(self, x):
         self.n_evals += 1
         if self.dtype == np.float64:
-            theta = np.ascontiguousarray(x)
             grad = np.empty(self.n_params, dtype=np.float64)
-            loss = self.fun(theta, grad)
-            grad64 = grad
+            loss = self.fun(np.ascontiguousarray(x), grad)
         else:
             self._theta[...] = x
             loss = self.fun(self._theta, self._grad)
-            grad64 = self._grad.astype(np.float64)
-        gnorm = _inf_norm(grad64)
-        finite = np.isfinite(loss) and np.isfinite(gnorm)
-        self.recent.append((x, float(loss) if finite else np.inf, gnorm))
-        if not finite:
-            # Tell the line search this point is unacceptable without
-            # poisoning its arithmetic with NaN.
-            return np.inf, np.zeros(self.n_params)
-        return float(loss), grad64
+            grad = self._grad.astype(np.float64)
+        gnorm = inf_norm(grad)
+        loss = float(loss) if np.isfinite(loss) and np.isfinite(gnorm) else np.inf
+        self.recent.append((np.array(x, dtype=np.float64), loss, gnorm))
+        return loss, grad
 
     def lookup(self, x):
-        """Loss and gradient norm of a recently evaluated point, or None."""
+        """Unscaled loss and gradient norm of a recently evaluated point, or None."""
         for x_seen, loss, gnorm in reversed(self.recent):
-            if x_seen is x or (x_seen.shape == x.shape and np.array_equal(x_seen, x)):
+            if np.array_equal(x_seen, x):
                 return loss, gnorm
         return None
 
@@ -95,7 +141,9 @@ class SciPyHessp:
     Notes
     -----
     Truncated-Newton solvers make many products at one point; the forward
-    pass behind them is computed once per point.
+    pass behind them is computed once per point. A product that is not finite
+    raises :class:`NonFiniteError` (SciPy's Newton solvers would fail on it
+    with errors of their own).
     """
 
     def __init__(self, make_product, dtype):
@@ -112,23 +160,34 @@ class SciPyHessp:
             self._product = self.make_product(np.array(x, dtype=self.dtype))
         with np.errstate(over="ignore", invalid="ignore"):
             Hp = self._product.dot(p.astype(self.dtype, copy=False))
+            if not np.isfinite(inf_norm(Hp)):
+                raise NonFiniteError("non-finite curvature product")
         return Hp.astype(np.float64, copy=False)
 
 
 @dataclass
 class SolverResult:
-    """What a fit needs from a solver run (plain numbers and arrays)."""
+    """What a fit needs from a solver run (plain numbers and arrays).
+
+    ``x``, ``loss`` and ``grad_norm`` are those of the last accepted iterate
+    (the starting point if none was accepted), so that ``loss ==
+    loss_curve[-1]`` whenever ``loss_curve`` is not empty.
+    """
 
     x: np.ndarray
     loss: float
     n_iter: int
     n_evals: int
-    #: "converged", "max_iter", "max_fun", "stalled", "nonfinite", "stopped"
-    #: (by the per-iteration hook) or "interrupted" (KeyboardInterrupt).
+    #: "converged" (the largest gradient entry is at most tol), "stopped" (by
+    #: the per-iteration hook), "interrupted" (KeyboardInterrupt), "nonfinite",
+    #: "max_iter", "max_fun" or "stalled" (the solver gave up; see message).
     status: str
     message: str
     grad_norm: float
     loss_curve: list = field(default_factory=list)
+    #: Whether the loss stopped changing at the precision of its dtype before
+    #: the solver gave up (only meaningful for "stalled").
+    at_precision_limit: bool = False
 
 
 # After a failed CG line search, restart from a steepest-descent step at most
@@ -145,19 +204,29 @@ METHODS = {
     "lbfgs": "L-BFGS-B",
 }
 
-
 # Curvature condition of CG's Wolfe line search. SciPy's default is 0.4;
-# 0.1, the value Nocedal & Wright recommend for nonlinear CG, cut the
-# evaluations needed to reach L-BFGS's final loss by 0-38% on the tasks of
+# 0.1, the value Nocedal & Wright recommend for nonlinear CG, needs fewer
+# evaluations to reach L-BFGS's final loss on the tasks of
 # benchmarks/bench_fit.py (see benchmarks/README.md).
 CG_LINE_SEARCH_C2 = 0.1
 
 
-def _options(method, max_iter, max_fun, tol):
+def cg_scale(tol, loss, grad_norm):
+    """The factor by which SciPy's CG sees the objective (module docstring).
+
+    Bounded so that the scaled loss and gradient at the start stay far from
+    overflow.
+    """
+    scale = 1.0 / max(tol, np.sqrt(np.finfo(np.float64).eps))
+    magnitude = max(abs(loss), grad_norm, 1.0)
+    return float(max(1.0, min(scale, 1e250 / magnitude)))
+
+
+def _options(method, max_iter, max_fun, tol, scale):
     if method == "CG":
         return {
             "maxiter": max_iter,
-            "gtol": tol,
+            "gtol": scale * tol,
             "norm": np.inf,
             "c2": CG_LINE_SEARCH_C2,
         }
@@ -168,6 +237,99 @@ def _options(method, max_iter, max_fun, tol):
     if method == "trust-ncg":
         return {"maxiter": max_iter, "gtol": tol}
     return {"maxiter": max_iter, "maxfun": max_fun, "gtol": tol}
+
+
+class _Run:
+    """Book-keeping of one solver run: accepted iterates and why it stopped."""
+
+    def __init__(self, objective, *, tol, max_iter, max_fun, on_iteration, verbose):
+        self.objective = objective
+        self.tol, self.max_iter, self.max_fun = tol, max_iter, max_fun
+        self.on_iteration = on_iteration
+        self.verbose = verbose
+        self.loss_curve = []
+        self.reason = None
+        self.last = None  # (x, loss, gnorm) of the last accepted iterate
+
+    def start(self, x, loss, gnorm):
+        self.last = (x, loss, gnorm)
+        if self.verbose:
+            print(f"Iteration 0, loss = {loss:.8f}, max |gradient| = {gnorm:.3e}")
+
+    def accept(self, x, loss, gnorm):
+        """Record an iterate the solver accepted; True asks it to stop.
+
+        A non-finite iterate is never recorded. The per-iteration hook runs
+        before anything is recorded, so an interrupt inside it leaves the
+        loss curve and the hook's own records equally long.
+        """
+        if not np.isfinite(loss):
+            self.reason = "nonfinite"
+            return True
+        stop = self.on_iteration is not None and self.on_iteration(x, loss)
+        self.loss_curve.append(loss)
+        self.last = (x, loss, gnorm)
+        if self.verbose:
+            print(
+                f"Iteration {len(self.loss_curve)}, loss = {loss:.8f}, "
+                f"max |gradient| = {gnorm:.3e}"
+            )
+        if stop:
+            self.reason = "stopped"
+        elif gnorm <= self.tol:
+            self.reason = "converged"
+        elif len(self.loss_curve) >= self.max_iter:
+            self.reason = "max_iter"
+        elif self.objective.n_evals >= self.max_fun:
+            self.reason = "max_fun"
+        return self.reason is not None
+
+    def callback(self, intermediate_result):
+        """SciPy's per-iteration callback."""
+        # Some methods update their iterate in place: keep a copy.
+        x = np.array(intermediate_result.x, dtype=np.float64, copy=True)
+        seen = self.objective.lookup(x)
+        if seen is None:  # not among the last evaluations: evaluate again
+            loss, grad = self.objective.evaluate(x)
+            seen = loss, inf_norm(grad)
+        if self.accept(x, *seen):
+            raise StopIteration
+
+    def result(self, message, dtype):
+        x, loss, gnorm = self.last
+        if self.reason in ("stopped", "interrupted"):
+            status = self.reason
+        elif gnorm <= self.tol:
+            status = "converged"
+        elif self.reason == "nonfinite":
+            status = "nonfinite"
+            message = "The solver met a non-finite loss."
+        elif len(self.loss_curve) >= self.max_iter:
+            status = "max_iter"
+        elif self.objective.n_evals >= self.max_fun:
+            status = "max_fun"
+        else:
+            status = "stalled"
+        return SolverResult(
+            x=x,
+            loss=loss,
+            n_iter=len(self.loss_curve),
+            n_evals=self.objective.n_evals,
+            status=status,
+            message="Interrupted by the user." if status == "interrupted" else message,
+            grad_norm=gnorm,
+            loss_curve=self.loss_curve,
+            at_precision_limit=_at_precision_limit(self.loss_curve, dtype),
+        )
+
+
+def _at_precision_limit(loss_curve, dtype, window=3):
+    """Whether the loss changed only at rounding level in the last iterations."""
+    if len(loss_curve) < 2:
+        return False
+    recent = loss_curve[-window - 1 :]
+    resolution = 64 * np.finfo(dtype).eps * max(abs(recent[-1]), np.finfo(dtype).tiny)
+    return abs(recent[0] - recent[-1]) <= resolution
 
 
 def minimize(
@@ -202,7 +364,8 @@ def minimize(
     max_fun : int
         Maximum number of loss evaluations; checked after each iteration.
     tol : float
-        Stop when the largest absolute gradient entry is at most ``tol``.
+        Stop when the largest absolute gradient entry is at most ``tol``. The
+        status is "converged" if and only if this holds at the returned point.
     hessp : callable, default=None
         ``hessp(x, p)``, required by "newton-cg" and "trust-ncg".
     on_iteration : callable, default=None
@@ -214,132 +377,97 @@ def minimize(
     Returns
     -------
     result : SolverResult
+
+    Raises
+    ------
+    NonFiniteInitialLoss
+        If the loss or its gradient is not finite at ``x0``.
+    KeyboardInterrupt
+        If interrupted before any iterate was accepted.
     """
     method = METHODS[solver]
     x = np.asarray(x0, dtype=np.float64)
-    loss, grad = objective(x)
+    loss, grad = objective.evaluate(x)
     if not np.isfinite(loss):
-        raise ValueError(
-            "The loss is not finite at the initial weights. The input data may "
-            "contain very large values and need to be scaled, e.g. with "
-            "sklearn.preprocessing.StandardScaler."
+        raise NonFiniteInitialLoss(
+            "The loss is not finite at the initial weights, or its gradient is not."
         )
-    loss_curve = []
-    # The last accepted iterate with a finite loss.
-    best = {"x": x, "loss": loss, "gnorm": _inf_norm(grad)}
-    stop = {}
-    if verbose:
-        print(f"Iteration 0, loss = {loss:.8f}, gradient norm = {best['gnorm']:.3e}")
-
-    def record(x, loss, gnorm):
-        """Book-keeping of an accepted iterate; True asks the solver to stop."""
-        if np.isfinite(loss):
-            best.update(x=x, loss=loss, gnorm=gnorm)
-        loss_curve.append(loss)
-        if verbose:
-            print(
-                f"Iteration {len(loss_curve)}, loss = {loss:.8f}, "
-                f"gradient norm = {gnorm:.3e}"
-            )
-        if on_iteration is not None and on_iteration(x, loss):
-            stop["reason"] = "stopped"
-        elif gnorm <= tol:
-            stop["reason"] = "converged"
-        elif objective.n_evals >= max_fun:
-            stop["reason"] = "max_fun"
-        return "reason" in stop
-
-    def callback(intermediate_result):
-        # Some methods update their iterate in place: keep a copy.
-        x = np.array(intermediate_result.x, copy=True)
-        seen = objective.lookup(x)
-        gnorm = seen[1] if seen is not None else np.nan
-        if record(x, float(intermediate_result.fun), gnorm):
-            raise StopIteration
-
-    restarts = 0
-    res = None
-    try:
-        while True:
-            # Hand SciPy the evaluation already made at the starting point.
-            fun = _FirstValueCache(objective, x, (loss, grad))
-            # Overflow in the solvers' own arithmetic (huge gradients) is caught
-            # by the finiteness checks below.
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                res = scipy.optimize.minimize(
-                    fun,
-                    x,
-                    method=method,
-                    jac=True,
-                    hessp=hessp if method in ("Newton-CG", "trust-ncg") else None,
-                    callback=callback,
-                    options=_options(method, max_iter - len(loss_curve), max_fun, tol),
-                )
-            cycle_start_loss = loss
-            x, loss = np.array(res.x, copy=True), float(res.fun)
-            grad = np.asarray(res.jac)
-            if (
-                method != "CG"
-                or res.status != 2
-                or stop
-                or restarts >= _MAX_RESTARTS
-                or len(loss_curve) >= max_iter
-                or not (np.isfinite(loss) and np.all(np.isfinite(x)))
-            ):
-                break
-            with np.errstate(over="ignore", invalid="ignore"):
-                step = _backtracking_step(objective, x, loss, grad)
-            if step is None:
-                break
-            x, loss, grad = step
-            restarts += 1
-            if record(x, loss, _inf_norm(grad)):
-                break
-            if cycle_start_loss - loss <= _MIN_RESTART_GAIN * abs(cycle_start_loss):
-                res.status, res.message = (
-                    2,
-                    "Restarts after line-search failures stalled.",
-                )
-                break
-    except KeyboardInterrupt:
-        stop["reason"] = "interrupted"
-
-    if stop.get("reason") == "interrupted" or not (
-        np.isfinite(loss) and np.all(np.isfinite(x))
-    ):
-        status = stop.get("reason", "nonfinite")
-        x, loss, gnorm = best["x"], best["loss"], best["gnorm"]
-        message = (
-            "Interrupted by the user."
-            if status == "interrupted"
-            else "The solver met a non-finite loss; the last finite iterate is kept."
-        )
-    else:
-        gnorm = _inf_norm(grad)
-        message = str(res.message)
-        if "reason" in stop:
-            status = stop["reason"]
-        elif res.status == 0 or gnorm <= tol:
-            status = "converged"
-        elif len(loss_curve) >= max_iter:
-            status = "max_iter"
-        elif objective.n_evals >= max_fun:
-            status = "max_fun"
-        else:
-            status = "stalled"
-    return SolverResult(
-        x=x,
-        loss=loss,
-        n_iter=len(loss_curve),
-        n_evals=objective.n_evals,
-        status=status,
-        message=message,
-        grad_norm=gnorm,
-        loss_curve=loss_curve,
+    gnorm = inf_norm(grad)
+    run = _Run(
+        objective,
+        tol=tol,
+        max_iter=max_iter,
+        max_fun=max_fun,
+        on_iteration=on_iteration,
+        verbose=verbose,
     )
+    run.start(x, loss, gnorm)
+    scale = cg_scale(tol, loss, gnorm) if method == "CG" else 1.0
+    message = ""
+    try:
+        objective.scale = scale
+        if gnorm > tol:
+            with scipy_blas_single_thread():
+                message = _solve(objective, run, method, scale, x, loss, grad, hessp)
+    except KeyboardInterrupt:
+        if not run.loss_curve:
+            raise
+        run.reason = "interrupted"
+    except NonFiniteError:
+        run.reason = "nonfinite"
+    finally:
+        objective.scale = 1.0
+    return run.result(message, objective.dtype)
 
 
-def _inf_norm(v):
+def _solve(objective, run, method, scale, x, loss, grad, hessp):
+    """Run SciPy (and CG's restarts) until a stop; returns SciPy's message."""
+    restarts = 0
+    while True:
+        # Hand SciPy the evaluation already made at the starting point.
+        fun = _FirstValueCache(objective, x, (scale * loss, scale * grad))
+        # Overflow in the solvers' own arithmetic (huge gradients) is caught
+        # by the finiteness checks of the objective and of _Run.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            res = scipy.optimize.minimize(
+                fun,
+                x,
+                method=method,
+                jac=True,
+                hessp=hessp if method in ("Newton-CG", "trust-ncg") else None,
+                callback=run.callback,
+                options=_options(
+                    method,
+                    run.max_iter - len(run.loss_curve),
+                    run.max_fun,
+                    run.tol,
+                    scale,
+                ),
+            )
+        if run.reason is not None or method != "CG" or res.status != 2:
+            return str(res.message)
+        # CG's line search failed: restart from a backtracking step.
+        cycle_start_loss = run.last[1]
+        if restarts >= _MAX_RESTARTS:
+            return str(res.message)
+        x, loss, _ = run.last
+        if res.jac is not None and np.array_equal(res.x, x):
+            grad = np.asarray(res.jac) / scale
+        else:
+            grad = objective.evaluate(x)[1]
+        with np.errstate(over="ignore", invalid="ignore"):
+            step = _backtracking_step(objective, x, loss, grad)
+        if step is None:
+            return str(res.message)
+        x, loss, grad = step
+        restarts += 1
+        if run.accept(x, loss, inf_norm(grad)):
+            return str(res.message)
+        if cycle_start_loss - loss <= _MIN_RESTART_GAIN * abs(cycle_start_loss):
+            return "Restarts after line-search failures stalled."
+
+
+def inf_norm(v):
     """Largest absolute entry, without a temporary of ``v``'s size."""
     return float(max(v.max(), -v.min())) if v.size else 0.0
 
@@ -360,12 +488,13 @@ class _FirstValueCache:
 
 
 def _backtracking_step(objective, x, loss, grad, c1=1e-4, max_halvings=60):
-    """Armijo backtracking along ``-grad``; None if no decrease is found.
+    """Armijo backtracking along ``-grad`` on the unscaled objective.
 
-    The first trial step has unit length; the gradient norm is computed with
-    scaling so that huge gradients do not overflow.
+    Returns ``(x, loss, grad)`` of the new point, or None if no decrease is
+    found. The first trial step has unit length; the gradient norm is
+    computed with scaling so that huge gradients do not overflow.
     """
-    scale = _inf_norm(grad)
+    scale = inf_norm(grad)
     if not (0 < scale < np.inf):
         return None
     gnorm = scale * float(np.linalg.norm(grad / scale))
@@ -373,8 +502,48 @@ def _backtracking_step(objective, x, loss, grad, c1=1e-4, max_halvings=60):
     tau = 1.0
     for _ in range(max_halvings):
         x_new = x - tau * direction
-        loss_new, grad_new = objective(x_new)
+        loss_new, grad_new = objective.evaluate(x_new)
         if loss_new <= loss - c1 * tau * gnorm:
             return x_new, loss_new, grad_new
         tau *= 0.5
     return None
+
+
+def _scipy_blas_libraries():
+    """threadpoolctl controllers of the BLAS libraries that SciPy bundles.
+
+    NumPy and SciPy wheels each ship an OpenBLAS. L-BFGS-B's compiled code
+    (and ``scipy.linalg.norm`` in trust-ncg) call SciPy's, whose idle threads
+    then compete with NumPy's for the cores during the next matrix product of
+    the objective. Where both use one library (conda, system BLAS) there is no
+    clash, and nothing is returned.
+    """
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - a dependency of scikit-learn
+        return None
+    root = os.path.dirname(os.path.abspath(scipy.__file__))
+    own = (root + os.sep, root + ".libs" + os.sep)
+    controller = ThreadpoolController()
+    paths = [
+        lib.filepath
+        for lib in controller.lib_controllers
+        if lib.user_api == "blas"
+        and os.path.abspath(lib.filepath).startswith(own)
+        and lib.num_threads > 1
+    ]
+    return controller.select(filepath=paths) if paths else None
+
+
+def scipy_blas_single_thread():
+    """Context in which SciPy's own BLAS (not NumPy's) uses one thread."""
+    libraries = _scipy_blas_libraries()
+    if libraries is None or not libraries.lib_controllers:
+        return nullcontext()
+    return _limit(libraries)
+
+
+@contextmanager
+def _limit(libraries):
+    with libraries.limit(limits=1):
+        yield

@@ -437,7 +437,7 @@ def test_verbose_prints_progress(iris, capsys):
     clf = CGMLPClassifier(hidden_layer_sizes=(5,), verbose=True, random_state=0)
     clf.fit(X, y)
     lines = capsys.readouterr().out.strip().splitlines()
-    pattern = re.compile(r"Iteration (\d+), loss = [0-9.]+, gradient norm = \S+")
+    pattern = re.compile(r"Iteration (\d+), loss = [0-9.]+, max \|gradient\| = \S+")
     numbers = [int(pattern.match(line).group(1)) for line in lines]
     assert numbers == list(range(clf.n_iter_ + 1))
 
