@@ -3,8 +3,14 @@
 import os
 import sys
 import warnings
+from pathlib import Path
 
-sys.path.insert(0, os.path.abspath(".."))
+DOCS = Path(__file__).resolve().parent
+sys.path.insert(0, str(DOCS.parent))
+sys.path.insert(0, str(DOCS / "sphinxext"))
+
+from local_inventories import build_intersphinx_mapping  # noqa: E402
+from offline_mathjax import MATHJAX_PATH, fetch_mathjax  # noqa: E402
 
 import sklearn_cgmlp  # noqa: E402
 
@@ -16,18 +22,30 @@ version = release = sklearn_cgmlp.__version__
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
+    "sphinx.ext.intersphinx",
     "sphinx.ext.mathjax",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
 ]
 
+# The pages must read offline and build without a network (docs/sphinxext/):
+# MathJax is served from _static, fetched once with npm; the intersphinx
+# inventories of the projects we link to are made from the installed packages.
+_offline = DOCS / "_build" / "offline"
+mathjax_path = MATHJAX_PATH
+intersphinx_mapping = build_intersphinx_mapping(_offline / "inventories")
+
 templates_path = ["_templates"]
+html_static_path = ["_static", os.path.relpath(fetch_mathjax(_offline), DOCS)]
 exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py"]
 html_theme = "alabaster"
 html_theme_options = {
     "description": "Full-batch MLP classifiers trained by conjugate gradient",
     "fixed_sidebar": True,
 }
+
+# Every cross-reference must resolve (with -W, an unresolved one fails the build).
+nitpicky = True
 
 autosummary_generate = True
 autodoc_default_options = {"members": True}
