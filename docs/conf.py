@@ -42,6 +42,11 @@ html_theme = "alabaster"
 html_theme_options = {
     "description": "Full-batch MLP classifiers trained by conjugate gradient",
     "fixed_sidebar": True,
+    # Room for 88-column code in a 1280-px window; narrower windows get
+    # alabaster's one-column layout. _static/custom.css has the rest.
+    "page_width": "1160px",
+    "sidebar_width": "220px",
+    "body_max_width": "none",
 }
 
 # Every cross-reference must resolve (with -W, an unresolved one fails the build).
