@@ -63,7 +63,8 @@ numpydoc_validation_exclude = {r"\.__init__$", r"\.set_.*_request$", r"\.__.*__$
 sphinx_gallery_conf = {
     "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",
-    "filename_pattern": r"/plot_",
+    # Executed: the plot_* examples and the README's main job, which prints.
+    "filename_pattern": r"/(plot_\w+|train_digits)\.py$",
     "ignore_pattern": r"__init__\.py",
     "download_all_examples": False,
     "plot_gallery": "True",
