@@ -6,10 +6,14 @@ introspects the installed scikit-learn, SciPy, NumPy, joblib, matplotlib and
 the Python standard library for their public names and maps each name to the
 page where that project's documentation puts it (for instance
 ``sklearn.neural_network.MLPClassifier`` to
-``modules/generated/sklearn.neural_network.MLPClassifier.html``). The URL
-patterns follow each project's published documentation; a name the installed
-version has but the stable documentation lacks links to a page that does not
-exist, so the patterns stay with the kinds of names these docs use.
+``modules/generated/sklearn.neural_network.MLPClassifier.html``), following
+the URL patterns of each project's published ("stable") documentation.
+
+Limits: the links are only as right as those patterns. A name that the installed
+version has but the published documentation does not (newer, private-ish or
+undocumented) still gets an entry, pointing to a page that does not exist; the
+patterns cover public classes, functions, methods and modules, the kinds of
+names these docs refer to. Check a new kind of reference in the built HTML.
 
 ``build_intersphinx_mapping(folder)`` writes the files into ``folder`` and
 returns the value for ``intersphinx_mapping``.
