@@ -3,8 +3,14 @@
 import os
 import sys
 import warnings
+from pathlib import Path
 
-sys.path.insert(0, os.path.abspath(".."))
+DOCS = Path(__file__).resolve().parent
+sys.path.insert(0, str(DOCS.parent))
+sys.path.insert(0, str(DOCS / "sphinxext"))
+
+from local_inventories import build_intersphinx_mapping  # noqa: E402
+from offline_mathjax import MATHJAX_PATH, fetch_mathjax  # noqa: E402
 
 import sklearn_cgmlp  # noqa: E402
 
@@ -16,18 +22,35 @@ version = release = sklearn_cgmlp.__version__
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
+    "sphinx.ext.intersphinx",
     "sphinx.ext.mathjax",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
 ]
 
+# The pages must read offline and build without a network (docs/sphinxext/):
+# MathJax is served from _static, fetched once with npm; the intersphinx
+# inventories of the projects we link to are made from the installed packages.
+_offline = DOCS / "_build" / "offline"
+mathjax_path = MATHJAX_PATH
+intersphinx_mapping = build_intersphinx_mapping(_offline / "inventories")
+
 templates_path = ["_templates"]
+html_static_path = ["_static", os.path.relpath(fetch_mathjax(_offline), DOCS)]
 exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py"]
 html_theme = "alabaster"
 html_theme_options = {
     "description": "Full-batch MLP classifiers trained by conjugate gradient",
     "fixed_sidebar": True,
+    # Room for 88-column code in a 1280-px window; narrower windows get
+    # alabaster's one-column layout. _static/custom.css has the rest.
+    "page_width": "1160px",
+    "sidebar_width": "220px",
+    "body_max_width": "none",
 }
+
+# Every cross-reference must resolve (with -W, an unresolved one fails the build).
+nitpicky = True
 
 autosummary_generate = True
 autodoc_default_options = {"members": True}
@@ -40,7 +63,8 @@ numpydoc_validation_exclude = {r"\.__init__$", r"\.set_.*_request$", r"\.__.*__$
 sphinx_gallery_conf = {
     "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",
-    "filename_pattern": r"/plot_",
+    # Executed: the plot_* examples and the README's main job, which prints.
+    "filename_pattern": r"/(plot_\w+|train_digits)\.py$",
     "ignore_pattern": r"__init__\.py",
     "download_all_examples": False,
     "plot_gallery": "True",

@@ -5,7 +5,7 @@ From a stuck hand-written CG network to a working one
 
 A classic story: a 3072-200-10 network with logistic hidden units for
 CIFAR-10-shaped images, written by hand with a Python loop over samples, handed
-to ``scipy.optimize.fmin_cg``. It takes minutes per gradient, its cost stays
+to :func:`scipy.optimize.fmin_cg`. It takes minutes per gradient, its cost stays
 near chance, and SciPy fails with ``shapes (616610,1) and (616610,1) not
 aligned`` because the gradient is an ``(n, 1)`` column. This example replays
 each failure and how it disappears. The images are generated locally in the

@@ -3,8 +3,9 @@
 Tuning alpha and the layer size with GridSearchCV
 ==================================================
 
-``CGMLPClassifier`` is an ordinary scikit-learn estimator: it goes into a
-``Pipeline`` and its parameters are searched by ``GridSearchCV``, here on all
+:class:`~sklearn_cgmlp.CGMLPClassifier` is an ordinary scikit-learn estimator:
+it goes into a :class:`~sklearn.pipeline.Pipeline` and its parameters are
+searched by :class:`~sklearn.model_selection.GridSearchCV`, here on all
 cores with ``n_jobs=-1``. With a fixed ``random_state`` every fit is
 deterministic, so the search is reproducible.
 """

@@ -3,14 +3,14 @@
 Saving and loading a model
 ===========================
 
-Two ways to store a fitted ``CGMLPClassifier``:
+Two ways to store a fitted :class:`~sklearn_cgmlp.CGMLPClassifier`:
 
-* ``joblib`` (or ``pickle``): the whole Python object, bit-identical after
+* :func:`joblib.dump` (or :mod:`pickle`): the whole Python object, bit-identical after
   loading. The file records the sklearn-cgmlp version and loading it under
   another version warns. Never load a pickle from an untrusted source: it can
   execute code.
 * ``to_npz`` / ``from_npz``: weights, classes, feature names and parameters as
-  plain arrays and JSON, read back with ``numpy.load(allow_pickle=False)``. The
+  plain arrays and JSON, read back with :func:`numpy.load` (``allow_pickle=False``). The
   loader validates every shape and value; nothing in the file is executed.
 """
 
