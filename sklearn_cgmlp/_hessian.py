@@ -25,9 +25,9 @@ product, since truncated-Newton solvers make many products at one point.
 """
 
 import numpy as np
-from scipy.special import expit
 
 from ._loss import forward, weight_sum
+from ._outputs import OUTPUTS
 
 
 def _derivatives(name, A):
@@ -41,13 +41,6 @@ def _derivatives(name, A):
     if name == "relu":
         return (A > 0).astype(A.dtype), None
     return None, None  # identity
-
-
-def _output_hessian_times(out_activation, P, U):
-    """``H_L U`` row by row, for the cross-entropy at probabilities ``P``."""
-    if out_activation == "softmax":
-        return P * (U - np.sum(P * U, axis=1, keepdims=True))
-    return P * (1 - P) * U
 
 
 class CurvatureProduct:
@@ -83,7 +76,7 @@ class CurvatureProduct:
         self.layout = layout
         self.X = X
         self.activation = activation
-        self.out_activation = out_activation
+        self.output = OUTPUTS[out_activation]
         self.alpha = alpha
         self.gauss_newton = gauss_newton
         self.coefs, intercepts = layout.unpack(theta)
@@ -100,13 +93,7 @@ class CurvatureProduct:
         coefs = self.coefs
         n_hidden = len(coefs) - 1
         Z, self.acts = forward(coefs, intercepts, X, activation, return_hidden=True)
-        if out_activation == "softmax":
-            Z -= Z.max(axis=1, keepdims=True)
-            np.exp(Z, out=Z)
-            Z /= Z.sum(axis=1, keepdims=True)
-        else:
-            expit(Z, out=Z)
-        self.proba = Z
+        self.curvature = self.output.curvature_state(Z)
         derivs = [_derivatives(activation, A) for A in self.acts]
         self.d1 = [d[0] for d in derivs]
         self.d2 = [d[1] for d in derivs]
@@ -114,7 +101,11 @@ class CurvatureProduct:
         if not gauss_newton:
             # Backpropagated signals at theta: G_l = D_{l+1} W_{l+1}^T (before
             # the activation derivative) and D_l, for the exact Hessian terms.
-            D = (self.proba - Y) * self.row_scale
+            D = Z.copy()
+            self.output.loss_and_delta(
+                D, Y, np.empty(len(D), D.dtype), np.empty_like(D)
+            )
+            D *= self.row_scale
             self.deltas = [None] * (n_hidden + 1)
             self.signals = [None] * n_hidden
             self.deltas[n_hidden] = D
@@ -157,10 +148,7 @@ class CurvatureProduct:
                 RA.append(rz if self.d1[i] is None else self.d1[i] * rz)
 
         # R-backward.
-        RD = (
-            _output_hessian_times(self.out_activation, self.proba, RZ[-1])
-            * self.row_scale
-        )
+        RD = self.output.hessian_times(self.curvature, RZ[-1]) * self.row_scale
         for i in range(n_hidden, -1, -1):
             HV[i][...] = np.asarray(inputs[i].T @ RD)
             Hb[i][...] = RD.sum(axis=0)

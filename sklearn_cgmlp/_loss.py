@@ -1,4 +1,4 @@
-"""Pure numerical kernel: forward pass, loss and gradient of an MLP classifier.
+"""Pure numerical kernel: forward pass, loss and gradient of an MLP.
 
 Everything here is a function of arrays. Nothing holds estimator state; the
 :class:`Workspace` only holds scratch buffers so that repeated evaluations do
@@ -10,16 +10,22 @@ The objective is the one of :class:`sklearn.neural_network.MLPClassifier`::
                + alpha / (2 S) * sum_layers ||W_layer||_F^2
 
 with ``s_i`` the sample weights (all ones by default), ``S = sum_i s_i`` and
-``l`` the cross-entropy of the output layer (softmax for multiclass targets,
-independent logistic units for binary and multilabel targets). The loss is
-computed from the output *logits* (log-sum-exp and ``logaddexp``), never as the
-logarithm of a probability, so it stays finite and accurate for saturated
-outputs. Intercepts are not penalised.
+``l`` the loss of the output layer (:mod:`sklearn_cgmlp._outputs`: the
+cross-entropy of softmax or logistic outputs for classifiers, the squared error
+or the Poisson deviance for regressors), computed from the output *logits*.
+This is the objective of :class:`sklearn.neural_network.MLPClassifier` and
+:class:`sklearn.neural_network.MLPRegressor`. Intercepts are not penalised.
+
+:func:`data_loss_grad` evaluates the data term over one block of rows (in
+chunks if asked), :func:`add_penalty` the L2 term; :func:`loss_grad` is both,
+normalised.
 """
 
 import numpy as np
 from scipy import sparse
 from scipy.special import expit
+
+from ._outputs import OUTPUTS
 
 HIDDEN_ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
 
@@ -60,40 +66,6 @@ def multiply_by_derivative(name, A, delta):
     elif name != "identity":
         raise ValueError(f"Unknown activation {name!r}.")
     return delta
-
-
-def logistic_logit_bound(dtype):
-    """Largest logit magnitude whose probability differs from 0 and 1.
-
-    ``expit(z)`` rounds to exactly 1 (and ``expit(-z)`` to 0) beyond about
-    ``log(1 / eps)``. Clipping logits to this bound keeps predicted
-    probabilities of logistic outputs inside ``[eps, 1 - eps]``.
-    """
-    eps = np.finfo(dtype).eps
-    return float(np.log1p(-eps) - np.log(eps))
-
-
-def output_proba(out_activation, Z):
-    """Probabilities from output logits (a new array)."""
-    if out_activation == "softmax":
-        P = Z - Z.max(axis=1, keepdims=True)
-        np.exp(P, out=P)
-        P /= P.sum(axis=1, keepdims=True)
-        return P
-    bound = logistic_logit_bound(Z.dtype)
-    return expit(np.clip(Z, -bound, bound))
-
-
-def output_log_proba(out_activation, Z):
-    """Log-probabilities from output logits (a new array), computed stably."""
-    if out_activation == "softmax":
-        Zs = Z - Z.max(axis=1, keepdims=True)
-        Zs -= np.log(np.exp(Zs).sum(axis=1, keepdims=True))
-        return Zs
-    bound = logistic_logit_bound(Z.dtype)
-    Zc = np.clip(Z, -bound, bound)
-    # log(expit(z)) = -log(1 + exp(-z))
-    return np.negative(np.logaddexp(0, -Zc, out=Zc), out=Zc)
 
 
 def forward(coefs, intercepts, X, activation, return_hidden=False):
@@ -137,7 +109,7 @@ def weight_sum(n_samples, sample_weight):
 
 
 class Workspace:
-    """Scratch buffers for :func:`loss_grad`, reused across evaluations.
+    """Scratch buffers for :func:`data_loss_grad`, reused across evaluations.
 
     Parameters
     ----------
@@ -147,6 +119,7 @@ class Workspace:
         Largest number of rows evaluated at once (the chunk size).
     dtype : dtype
         Floating dtype of the data and parameters.
+
     Notes
     -----
     Besides the ``n_rows x units`` buffers, one buffer per coefficient matrix
@@ -193,36 +166,7 @@ def _chunks(n_samples, chunk_size):
     ]
 
 
-def _output_loss_and_delta(out_activation, Z, Y, row_loss, tmp):
-    """Per-row cross-entropy (into ``row_loss``) and ``dloss/dZ`` (into ``Z``).
-
-    ``Z`` holds the output logits on entry and ``softmax(Z) - Y`` (or
-    ``expit(Z) - Y``) on exit.
-    """
-    # sum_k y_ik z_ik, without a temporary of Z's size.
-    yz = np.einsum("ij,ij->i", Y, Z)
-    if out_activation == "softmax":
-        # loss_i = logsumexp(z_i) - sum_k y_ik z_ik ; valid for any Y whose
-        # rows sum to one (one-hot here).
-        zmax = Z.max(axis=1, keepdims=True)
-        Z -= zmax
-        np.exp(Z, out=Z)
-        s = Z.sum(axis=1, keepdims=True)
-        Z /= s
-        Z -= Y
-        np.log(s[:, 0], out=row_loss)
-        row_loss += zmax[:, 0]
-    else:
-        # loss_i = sum_k log(1 + exp(z_ik)) - y_ik z_ik
-        np.logaddexp(0, Z, out=tmp)
-        np.sum(tmp, axis=1, out=row_loss)
-        expit(Z, out=Z)
-        Z -= Y
-    row_loss -= yz
-    return row_loss
-
-
-def loss_grad(
+def data_loss_grad(
     theta,
     X,
     Y,
@@ -230,14 +174,18 @@ def loss_grad(
     layout,
     activation,
     out_activation,
-    alpha,
     sample_weight=None,
-    sample_weight_sum=None,
-    grad=None,
+    scale=1.0,
+    grad,
     workspace=None,
     chunk_size=None,
 ):
-    """Loss and gradient of the MLP classification objective.
+    """Weighted data loss of a block of rows and its gradient.
+
+    Computes ``scale * sum_i s_i l(y_i, f(x_i; theta))`` and writes its
+    gradient into ``grad`` (no penalty). With ``scale = 1 / S`` this is the
+    data term of the objective; blocks of rows evaluated separately add up to
+    the whole.
 
     Parameters
     ----------
@@ -248,22 +196,21 @@ def loss_grad(
         Input data. Dense arrays may be memory maps; sparse matrices are used
         without densifying (CSR is best when ``chunk_size`` is set).
     Y : ndarray of shape (n_samples, n_outputs)
-        Target indicator matrix: one-hot rows for ``"softmax"``, 0/1 entries
-        for ``"logistic"`` outputs.
+        Targets: one-hot rows for ``"softmax"``, 0/1 entries for
+        ``"logistic"``, values for ``"identity"`` and ``"exp"`` outputs.
     layout : ParameterLayout
         Layout of ``theta``.
     activation : {"identity", "logistic", "tanh", "relu"}
         Hidden activation.
-    out_activation : {"logistic", "softmax"}
-        Output activation.
-    alpha : float
-        L2 penalty on the coefficient matrices (not the intercepts).
+    out_activation : {"softmax", "logistic", "identity", "exp"}
+        Output activation, which selects the loss
+        (:data:`sklearn_cgmlp._outputs.OUTPUTS`).
     sample_weight : ndarray of shape (n_samples,), default=None
         Non-negative sample weights; None means all ones.
-    sample_weight_sum : float, default=None
-        ``sample_weight.sum()`` (or ``n_samples``) if already known.
-    grad : ndarray of shape (n_params,), default=None
-        Where to write the gradient; a new array when None.
+    scale : float, default=1.0
+        Factor applied to the loss and the gradient.
+    grad : ndarray of shape (n_params,)
+        Where to write the gradient.
     workspace : Workspace, default=None
         Scratch buffers from an earlier call; new ones when None or unfit.
     chunk_size : int, default=None
@@ -274,32 +221,25 @@ def loss_grad(
     Returns
     -------
     loss : float
-        The objective value.
-    grad : ndarray of shape (n_params,)
-        Its gradient with respect to ``theta``, same dtype as ``theta``.
+        The scaled, weighted data loss of the block.
     """
     dtype = theta.dtype
-    n_samples = X.shape[0]
-    if sample_weight_sum is None:
-        sample_weight_sum = weight_sum(n_samples, sample_weight)
-    inv_sw_sum = 1.0 / sample_weight_sum
-    chunks = _chunks(n_samples, chunk_size)
+    output = OUTPUTS[out_activation]
+    chunks = _chunks(X.shape[0], chunk_size)
     n_rows = chunks[0][1] - chunks[0][0]
     accumulate = len(chunks) > 1
     if workspace is None or not workspace.fits(layout.layer_units, n_rows, dtype):
         workspace = Workspace(layout.layer_units, n_rows, dtype)
-    if grad is None:
-        grad = np.empty_like(theta)
 
     coefs, intercepts = layout.unpack(theta)
     coef_grads, intercept_grads = layout.unpack(grad)
     n_hidden = len(coefs) - 1
+    row_scale = dtype.type(scale)
     data_loss = 0.0
 
     for chunk_index, (start, stop) in enumerate(chunks):
         m = stop - start
         Xc = X[start:stop] if accumulate else X
-        Yc = Y[start:stop]
         acts = [a[:m] for a in workspace.acts]
         deltas = [d[:m] for d in workspace.deltas]
         row_loss = workspace.row_loss[:m]
@@ -316,19 +256,17 @@ def loss_grad(
                 activate(activation, acts[i])
             A = acts[i]
 
-        # Output loss; the output delta dloss/dlogits (scaled by s_i / S)
+        # Output loss; the output delta dloss/dlogits (times s_i * scale)
         # overwrites the logits.
         delta = acts[-1]
-        _output_loss_and_delta(
-            out_activation, delta, Yc, row_loss, workspace.out_tmp[:m]
-        )
+        output.loss_and_delta(delta, Y[start:stop], row_loss, workspace.out_tmp[:m])
         if sample_weight is None:
             data_loss += float(np.sum(row_loss, dtype=np.float64))
-            delta *= dtype.type(inv_sw_sum)
+            delta *= row_scale
         else:
             swc = sample_weight[start:stop]
             data_loss += float(np.dot(swc.astype(np.float64), row_loss))
-            delta *= (swc * dtype.type(inv_sw_sum))[:, None]
+            delta *= (swc * row_scale)[:, None]
 
         # Backward pass.
         for i in range(n_hidden, -1, -1):
@@ -351,15 +289,87 @@ def loss_grad(
                 # acts[i - 1] was last needed for gW above; it becomes scratch.
                 multiply_by_derivative(activation, acts[i - 1], deltas[i - 1])
                 delta = deltas[i - 1]
+    return data_loss * scale
 
-    # L2 penalty on the coefficients.
-    penalty = 0.0
-    if alpha != 0:
-        scale = dtype.type(alpha * inv_sw_sum)
-        for W, gW, tmp in zip(coefs, coef_grads, workspace.coef_tmp):
-            Wf = W.ravel()
-            penalty += float(np.dot(Wf, Wf))
-            np.multiply(W, scale, out=tmp)
-            gW += tmp
-    loss = data_loss * inv_sw_sum + 0.5 * alpha * inv_sw_sum * penalty
+
+def add_penalty(theta, grad, *, layout, strength, scratch=None):
+    """Add the L2 term ``strength / 2 * sum ||W||^2`` to ``grad``; return it.
+
+    Intercepts are not penalised. ``scratch`` (one array per coefficient
+    matrix, e.g. :attr:`Workspace.coef_tmp`) avoids temporaries.
+    """
+    if strength == 0:
+        return 0.0
+    coefs = layout.unpack(theta)[0]
+    coef_grads = layout.unpack(grad)[0]
+    if scratch is None:
+        scratch = [np.empty_like(W) for W in coefs]
+    factor = theta.dtype.type(strength)
+    squares = 0.0
+    for W, gW, tmp in zip(coefs, coef_grads, scratch):
+        Wf = W.ravel()
+        squares += float(np.dot(Wf, Wf))
+        np.multiply(W, factor, out=tmp)
+        gW += tmp
+    return 0.5 * strength * squares
+
+
+def loss_grad(
+    theta,
+    X,
+    Y,
+    *,
+    layout,
+    activation,
+    out_activation,
+    alpha,
+    sample_weight=None,
+    sample_weight_sum=None,
+    grad=None,
+    workspace=None,
+    chunk_size=None,
+):
+    """The objective and its gradient (module docstring).
+
+    Parameters
+    ----------
+    theta, X, Y, layout, activation, out_activation, sample_weight, workspace, \
+chunk_size
+        As in :func:`data_loss_grad`.
+    alpha : float
+        L2 penalty on the coefficient matrices (not the intercepts).
+    sample_weight_sum : float, default=None
+        ``sample_weight.sum()`` (or ``n_samples``) if already known.
+    grad : ndarray of shape (n_params,), default=None
+        Where to write the gradient; a new array when None.
+
+    Returns
+    -------
+    loss : float
+        The objective value.
+    grad : ndarray of shape (n_params,)
+        Its gradient with respect to ``theta``, same dtype as ``theta``.
+    """
+    if sample_weight_sum is None:
+        sample_weight_sum = weight_sum(X.shape[0], sample_weight)
+    if grad is None:
+        grad = np.empty_like(theta)
+    inv_sw_sum = 1.0 / sample_weight_sum
+    loss = data_loss_grad(
+        theta,
+        X,
+        Y,
+        layout=layout,
+        activation=activation,
+        out_activation=out_activation,
+        sample_weight=sample_weight,
+        scale=inv_sw_sum,
+        grad=grad,
+        workspace=workspace,
+        chunk_size=chunk_size,
+    )
+    scratch = workspace.coef_tmp if workspace is not None else None
+    loss += add_penalty(
+        theta, grad, layout=layout, strength=alpha * inv_sw_sum, scratch=scratch
+    )
     return loss, grad

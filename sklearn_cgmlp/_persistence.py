@@ -20,6 +20,7 @@ import re
 import warnings
 
 import numpy as np
+from sklearn.base import ClassifierMixin
 from sklearn.exceptions import InconsistentVersionWarning as _SklearnVersionWarning
 
 from ._safe_read import (
@@ -39,7 +40,8 @@ from ._safe_read import (
 from ._version import __version__
 
 FORMAT = "sklearn-cgmlp-npz"
-FORMAT_VERSION = 1
+# 2: t_ and best_loss_ stored; regressors.
+FORMAT_VERSION = 2
 _TARGET_TYPES = ("binary", "multiclass", "multilabel-indicator")
 
 # 16 Mi characters of metadata hold the loss curve and validation scores of
@@ -116,7 +118,9 @@ _GENERIC_SCHEMA = {
     "n_features_in": integer(1),
     "n_iter": integer(0),
     "n_fun_evals": integer(0),
+    "t": integer(0),
     "loss": finite,
+    "best_loss": optional(finite),
     "loss_curve": list_of(finite),
     "validation_scores": optional(list_of(finite)),
     "best_validation_score": optional(finite),
@@ -189,9 +193,36 @@ class _ClassifierPart:
         return {"classes_": classes, "_target_type": meta["target_type"]}
 
 
+class _RegressorPart:
+    """What the format holds for regressors only: nothing beyond the output,
+    which must be the one of the ``loss`` parameter."""
+
+    schema = {}
+    arrays = ()
+    _out_activations = {"squared_error": "identity", "poisson": "exp"}
+
+    @staticmethod
+    def export(estimator):
+        return {}, {}
+
+    @classmethod
+    def check_metadata(cls, meta):
+        loss = meta["params"].get("loss")
+        expected = cls._out_activations.get(loss) if isinstance(loss, str) else None
+        if expected is None or meta["out_activation"] != expected:
+            fail(f"output {meta['out_activation']!r} for the loss {loss!r}.")
+
+    @staticmethod
+    def check_headers(meta, headers):
+        pass
+
+    @staticmethod
+    def fitted(meta, arrays):
+        return {}
+
+
 def _estimator_part(cls):
-    # A regressor part (no classes, identity output) plugs in here.
-    return _ClassifierPart
+    return _ClassifierPart if issubclass(cls, ClassifierMixin) else _RegressorPart
 
 
 # -------------------------------------------------------------------- export
@@ -235,7 +266,9 @@ def export_npz(estimator, file):
         "n_features_in": int(estimator.n_features_in_),
         "n_iter": int(estimator.n_iter_),
         "n_fun_evals": int(estimator.n_fun_evals_),
+        "t": int(estimator.t_),
         "loss": float(estimator.loss_),
+        "best_loss": _plain(estimator.best_loss_),
         "loss_curve": [float(v) for v in estimator.loss_curve_],
         "validation_scores": estimator.validation_scores_,
         "best_validation_score": estimator.best_validation_score_,
@@ -410,7 +443,9 @@ def import_npz(cls, file):
         "out_activation_": meta["out_activation"],
         "n_iter_": meta["n_iter"],
         "n_fun_evals_": meta["n_fun_evals"],
+        "t_": meta["t"],
         "loss_": float(meta["loss"]),
+        "best_loss_": None if meta["best_loss"] is None else float(meta["best_loss"]),
         "loss_curve_": [float(v) for v in meta["loss_curve"]],
         "validation_scores_": None if scores is None else [float(v) for v in scores],
         "best_validation_score_": None if best is None else float(best),

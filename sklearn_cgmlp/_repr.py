@@ -12,7 +12,7 @@ scikit-learn 1.6.1's ``sklearn.utils._estimator_html_repr``).
 # The API pages of the documentation: docs/api.rst generates one page per public
 # class at generated/<module>.<class>.html, and scikit-learn fills in
 # ``estimator_module`` with the public part of the class's module path
-# ("sklearn_cgmlp" for sklearn_cgmlp._mlp).
+# ("sklearn_cgmlp" for sklearn_cgmlp._classifier).
 DOC_URL = "https://sklearn-cgmlp.readthedocs.io/en/latest/"
 DOC_LINK_TEMPLATE = DOC_URL + "generated/{estimator_module}.{estimator_name}.html"
 

@@ -185,8 +185,8 @@ class SolverResult:
     message: str
     grad_norm: float
     loss_curve: list = field(default_factory=list)
-    #: Whether the loss stopped changing at the precision of its dtype before
-    #: the solver gave up (only meaningful for "stalled").
+    #: Whether the gradient is as small as the precision of the loss's dtype
+    #: can resolve (see _at_precision_limit), for "stalled" exits.
     at_precision_limit: bool = False
 
 
@@ -319,17 +319,20 @@ class _Run:
             message="Interrupted by the user." if status == "interrupted" else message,
             grad_norm=gnorm,
             loss_curve=self.loss_curve,
-            at_precision_limit=_at_precision_limit(self.loss_curve, dtype),
+            at_precision_limit=_at_precision_limit(loss, gnorm, dtype),
         )
 
 
-def _at_precision_limit(loss_curve, dtype, window=3):
-    """Whether the loss changed only at rounding level in the last iterations."""
-    if len(loss_curve) < 2:
-        return False
-    recent = loss_curve[-window - 1 :]
-    resolution = 64 * np.finfo(dtype).eps * max(abs(recent[-1]), np.finfo(dtype).tiny)
-    return abs(recent[0] - recent[-1]) <= resolution
+def _at_precision_limit(loss, grad_norm, dtype):
+    """Whether a gradient this small is all the loss's precision can resolve.
+
+    Near a minimum with curvature ``L`` the loss lies ``|g|^2 / (2 L)`` above
+    its minimum; a line search cannot see that once it is below the rounding
+    of the loss, ``eps * |loss|``. For curvatures up to about 50 that is a
+    gradient below ``10 * sqrt(eps * |loss|)``.
+    """
+    eps = np.finfo(dtype).eps
+    return bool(grad_norm <= 10 * np.sqrt(eps * max(abs(loss), eps)))
 
 
 def minimize(
@@ -343,6 +346,7 @@ def minimize(
     hessp=None,
     on_iteration=None,
     verbose=False,
+    keep_on_interrupt=True,
 ):
     """Minimize ``objective`` from ``x0`` with a SciPy method.
 
@@ -373,6 +377,9 @@ def minimize(
         private copy); returning True stops the solver with status "stopped".
     verbose : bool or int, default=False
         Print one line per iteration.
+    keep_on_interrupt : bool, default=True
+        On ``KeyboardInterrupt``, stop with status "interrupted" and the last
+        accepted iterate (if any was accepted) instead of re-raising.
 
     Returns
     -------
@@ -383,7 +390,8 @@ def minimize(
     NonFiniteInitialLoss
         If the loss or its gradient is not finite at ``x0``.
     KeyboardInterrupt
-        If interrupted before any iterate was accepted.
+        If interrupted before any iterate was accepted, or at all when
+        ``keep_on_interrupt`` is False.
     """
     method = METHODS[solver]
     x = np.asarray(x0, dtype=np.float64)
@@ -410,7 +418,7 @@ def minimize(
             with scipy_blas_single_thread():
                 message = _solve(objective, run, method, scale, x, loss, grad, hessp)
     except KeyboardInterrupt:
-        if not run.loss_curve:
+        if not (keep_on_interrupt and run.loss_curve):
             raise
         run.reason = "interrupted"
     except NonFiniteError:

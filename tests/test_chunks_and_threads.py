@@ -9,7 +9,7 @@ from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_info, threadpool_limits
 
-import sklearn_cgmlp._mlp as mlp_module
+import sklearn_cgmlp._objective as objective_module
 from sklearn_cgmlp import CGMLPClassifier
 
 
@@ -41,13 +41,13 @@ def test_chunked_fit_follows_the_full_fit(digits, fmt):
 def test_chunk_size_bounds_the_workspace(digits, monkeypatch):
     X, y = digits
     sizes = []
-    original = mlp_module._loss.Workspace
+    original = objective_module.Workspace
 
     def spy(layer_units, n_rows, dtype):
         sizes.append(n_rows)
         return original(layer_units, n_rows, dtype)
 
-    monkeypatch.setattr(mlp_module._loss, "Workspace", spy)
+    monkeypatch.setattr(objective_module, "Workspace", spy)
     fit_quietly(
         CGMLPClassifier(hidden_layer_sizes=(8,), max_iter=2, chunk_size=50), X, y
     )
@@ -64,13 +64,13 @@ def test_fit_on_memmap_without_copying(digits, tmp_path, monkeypatch):
     X_mm = np.memmap(path, dtype=np.float64, mode="r", shape=X.shape)
 
     seen = []
-    original = mlp_module._loss.loss_grad
+    original = objective_module.data_loss_grad
 
-    def spy(theta, *args, **kwargs):
-        seen.append(kwargs["X"])
-        return original(theta, *args, **kwargs)
+    def spy(theta, X, *args, **kwargs):
+        seen.append(X)
+        return original(theta, X, *args, **kwargs)
 
-    monkeypatch.setattr(mlp_module._loss, "loss_grad", spy)
+    monkeypatch.setattr(objective_module, "data_loss_grad", spy)
     params = dict(hidden_layer_sizes=(10,), max_iter=10, random_state=0)
     on_disk = fit_quietly(CGMLPClassifier(chunk_size=100, **params), X_mm, y)
     assert seen and all(np.shares_memory(x, X_mm) for x in seen)
@@ -82,7 +82,7 @@ def test_fit_on_memmap_without_copying(digits, tmp_path, monkeypatch):
 def test_threadpoolctl_limits_are_respected_during_fit(digits, monkeypatch):
     X, y = digits
     threads_seen = []
-    original = mlp_module._loss.loss_grad
+    original = objective_module.data_loss_grad
 
     def spy(*args, **kwargs):
         threads_seen.extend(
@@ -92,7 +92,7 @@ def test_threadpoolctl_limits_are_respected_during_fit(digits, monkeypatch):
         )
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(mlp_module._loss, "loss_grad", spy)
+    monkeypatch.setattr(objective_module, "data_loss_grad", spy)
     with threadpool_limits(limits=1, user_api="blas"):
         fit_quietly(CGMLPClassifier(hidden_layer_sizes=(8,), max_iter=3), X, y)
     assert threads_seen and set(threads_seen) == {1}

@@ -17,7 +17,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
-import sklearn_cgmlp._mlp as mlp_module
+import sklearn_cgmlp._base as base_module
+import sklearn_cgmlp._objective as objective_module
 from sklearn_cgmlp import CGMLPClassifier
 from sklearn_cgmlp._layout import ParameterLayout
 
@@ -103,7 +104,7 @@ def test_saturated_logistic_outputs_stay_strictly_inside_0_1():
     clf.coefs_ = [*clf.coefs_[:-1], clf.coefs_[-1] * 1e4]
     clf.intercepts_ = [*clf.intercepts_[:-1], clf.intercepts_[-1] * 1e4]
     proba = clf.predict_proba(X)
-    assert np.abs(clf._logits(X)).max() > 1000
+    assert np.abs(clf._forward(X)[0]).max() > 1000
     assert np.all(proba > 0) and np.all(proba < 1)
     log_proba = clf.predict_log_proba(X)
     assert np.all(np.isfinite(log_proba))
@@ -179,7 +180,7 @@ def test_initialisation_matches_mlpclassifier():
     """Same random_state, same Glorot draws as MLPClassifier."""
     layout = ParameterLayout([4, 6, 3])
     for activation in ("relu", "logistic"):
-        theta = mlp_module._glorot_init(layout, activation, 42)
+        theta = base_module._glorot_init(layout, activation, 42)
         mlp = MLPClassifier(activation=activation)
         mlp._random_state = np.random.RandomState(42)
         coefs, intercepts = [], []
@@ -273,13 +274,13 @@ def test_dtype_is_preserved_end_to_end(digits, dtype, monkeypatch):
     X, y = digits
     X = np.ascontiguousarray(X, dtype=dtype)
     seen = []
-    original = mlp_module._loss.loss_grad
+    original = objective_module.data_loss_grad
 
-    def spy(theta, *args, **kwargs):
-        seen.append((theta.dtype, kwargs["X"] if "X" in kwargs else args[0]))
-        return original(theta, *args, **kwargs)
+    def spy(theta, X_arg, *args, **kwargs):
+        seen.append((theta.dtype, X_arg))
+        return original(theta, X_arg, *args, **kwargs)
 
-    monkeypatch.setattr(mlp_module._loss, "loss_grad", spy)
+    monkeypatch.setattr(objective_module, "data_loss_grad", spy)
     clf = CGMLPClassifier(hidden_layer_sizes=(10,), random_state=0).fit(X, y)
     assert seen
     for theta_dtype, X_arg in seen:
@@ -402,11 +403,24 @@ def test_max_fun_warns_and_stops(digits):
 def test_precision_loss_is_reported(digits):
     X, y = digits
     clf = CGMLPClassifier(
-        hidden_layer_sizes=(10,), tol=0.0, max_iter=5000, random_state=0
-    )
-    with pytest.warns(ConvergenceWarning, match="precision loss"):
+        hidden_layer_sizes=(10,), activation="tanh", tol=0.0, max_iter=5000,
+        random_state=0,
+    )  # fmt: skip
+    with pytest.warns(ConvergenceWarning, match="precision loss.*fit float64"):
         clf.fit(X.astype(np.float32), y)
     assert all(np.all(np.isfinite(c)) for c in clf.coefs_)
+
+
+def test_a_stall_far_above_precision_is_not_blamed_on_it(digits):
+    X, y = digits
+    clf = CGMLPClassifier(
+        hidden_layer_sizes=(10,), tol=0.0, max_iter=5000, random_state=0
+    )
+    with pytest.warns(ConvergenceWarning) as record:
+        clf.fit(X.astype(np.float32), y)
+    (message,) = [str(w.message) for w in record]
+    assert "far above what the precision of the loss limits" in message
+    assert "kink" in message and "precision loss" not in message
 
 
 def test_huge_inputs_end_finite_or_fail_clearly(digits):

@@ -7,15 +7,18 @@ import pytest
 from scipy import sparse
 
 from sklearn_cgmlp._layout import ParameterLayout
-from sklearn_cgmlp._loss import (
-    HIDDEN_ACTIVATIONS,
-    Workspace,
-    forward,
-    logistic_logit_bound,
-    loss_grad,
-    output_log_proba,
-    output_proba,
-)
+from sklearn_cgmlp._loss import HIDDEN_ACTIVATIONS, Workspace, forward, loss_grad
+from sklearn_cgmlp._outputs import OUTPUTS as OUTPUT_LAYERS
+from sklearn_cgmlp._outputs import logistic_logit_bound
+
+
+def output_proba(out_activation, Z):
+    return OUTPUT_LAYERS[out_activation].inverse_link(Z)
+
+
+def output_log_proba(out_activation, Z):
+    return OUTPUT_LAYERS[out_activation].log_proba(Z)
+
 
 N_SAMPLES, N_FEATURES = 23, 6
 OUTPUTS = {"multiclass": ("softmax", 3), "binary": ("logistic", 1)}

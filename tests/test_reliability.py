@@ -238,22 +238,22 @@ def test_separable_data_without_penalty_stays_finite(activation):
 
 def test_non_finite_loss_in_a_line_search_falls_back_with_a_warning(monkeypatch):
     """A loss that turns NaN beyond some step is never accepted silently."""
-    import sklearn_cgmlp._mlp as mlp_module
+    import sklearn_cgmlp._objective as objective_module
 
     X, y = load_iris(return_X_y=True)
     X = StandardScaler().fit_transform(X)
-    original = mlp_module._loss.loss_grad
+    original = objective_module.data_loss_grad
     start = {}
 
     def nan_far_away(theta, *args, **kwargs):
-        loss, grad = original(theta, *args, **kwargs)
+        loss = original(theta, *args, **kwargs)
         start.setdefault("theta", theta.copy())
         if np.linalg.norm(theta - start["theta"]) > 2.0:
-            grad[:] = np.nan
-            return np.nan, grad
-        return loss, grad
+            kwargs["grad"][:] = np.nan
+            return np.nan
+        return loss
 
-    monkeypatch.setattr(mlp_module._loss, "loss_grad", nan_far_away)
+    monkeypatch.setattr(objective_module, "data_loss_grad", nan_far_away)
     clf = CGMLPClassifier(hidden_layer_sizes=(5,), random_state=0, max_iter=500)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -309,7 +309,7 @@ def test_skops_round_trip(fitted, iris, tmp_path):
     path = tmp_path / "model.skops"
     sio.dump(fitted, path)
     untrusted = sio.get_untrusted_types(file=path)
-    assert "sklearn_cgmlp._mlp.CGMLPClassifier" in untrusted
+    assert "sklearn_cgmlp._classifier.CGMLPClassifier" in untrusted
     loaded = sio.load(path, trusted=untrusted)
     np.testing.assert_array_equal(
         loaded.predict_proba(iris[0]), fitted.predict_proba(iris[0])

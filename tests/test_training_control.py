@@ -10,7 +10,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sklearn.utils import compute_sample_weight
 
-import sklearn_cgmlp._mlp as mlp_module
+import sklearn_cgmlp._base as base_module
+import sklearn_cgmlp._objective as objective_module
 from sklearn_cgmlp import CGMLPClassifier
 from sklearn_cgmlp._hessian import CurvatureProduct
 
@@ -144,13 +145,13 @@ def test_no_early_stopping_attributes_are_none(noisy):
 def test_early_stopping_split_is_stratified(noisy, monkeypatch):
     X, y = noisy
     calls = []
-    original = mlp_module.train_test_split
+    original = base_module.train_test_split
 
     def spy(*args, **kwargs):
         calls.append(kwargs.get("stratify"))
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(mlp_module, "train_test_split", spy)
+    monkeypatch.setattr(base_module, "train_test_split", spy)
     fit_quietly(
         CGMLPClassifier(hidden_layer_sizes=(5,), early_stopping=True, max_iter=5),
         X,
@@ -321,7 +322,7 @@ def test_failed_fit_still_tears_callbacks_down():
 def test_keyboard_interrupt_keeps_the_last_accepted_weights(solver, monkeypatch):
     X, y = DIGITS["multiclass"]
     calls = []
-    original = mlp_module._loss.loss_grad
+    original = objective_module.data_loss_grad
 
     def interrupting(*args, **kwargs):
         calls.append(1)
@@ -329,7 +330,7 @@ def test_keyboard_interrupt_keeps_the_last_accepted_weights(solver, monkeypatch)
             raise KeyboardInterrupt
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(mlp_module._loss, "loss_grad", interrupting)
+    monkeypatch.setattr(objective_module, "data_loss_grad", interrupting)
     clf = CGMLPClassifier(solver=solver, hidden_layer_sizes=(10,), random_state=0)
     with pytest.warns(UserWarning, match="interrupted by the user"):
         clf.fit(X, y)

@@ -1,0 +1,356 @@
+"""CGMLPClassifier: target encoding, class weights and probabilities."""
+
+from numbers import Real
+
+import numpy as np
+from sklearn.base import ClassifierMixin
+from sklearn.metrics import accuracy_score
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils import compute_sample_weight
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import column_or_1d
+
+from ._base import BaseCGMLP
+from ._docstrings import fill_docstring
+from ._outputs import OUTPUTS
+
+
+@fill_docstring
+class CGMLPClassifier(ClassifierMixin, BaseCGMLP):
+    """Multilayer perceptron classifier trained full-batch by conjugate gradient.
+
+    The network and its loss are those of
+    :class:`sklearn.neural_network.MLPClassifier`: fully connected hidden
+    layers, a softmax output for multiclass targets, independent logistic
+    outputs for binary and multilabel targets, the cross-entropy loss averaged
+    over samples and an L2 penalty ``alpha`` on the coefficient matrices. The
+    parameters are fitted on the whole training set at once by SciPy's
+    nonlinear conjugate-gradient solver
+    (``scipy.optimize.minimize(method="CG")``), which is handed a vectorized,
+    exact gradient, or by one of SciPy's truncated-Newton solvers fed with
+    exact Gauss-Newton-vector products.
+
+    Read more in the :ref:`User Guide <user_guide>`.
+
+    Parameters
+    ----------
+    %(hidden_layer_sizes)s
+
+    %(activation)s
+
+    %(solver)s
+
+    %(alpha)s
+
+    %(max_iter)s
+
+    %(tol)s
+
+    %(max_fun)s
+
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, multiplied with ``sample_weight``: a dict
+        ``{label: weight}`` of non-negative finite numbers, or "balanced" for
+        ``n_samples / (n_classes * np.bincount(y))``. For multilabel targets,
+        as in :func:`sklearn.utils.class_weight.compute_sample_weight`.
+
+    early_stopping : bool, default=False
+        Whether to set aside ``validation_fraction`` of the training data
+        (stratified, except for multilabel targets) and stop when the accuracy
+        on it has not improved by at least ``tol`` for ``n_iter_no_change``
+        consecutive iterations. The fitted model carries the weights of the
+        iteration with the best validation accuracy. The training part is a
+        copy of ``X``. Unlike MLPClassifier, which ignores ``early_stopping``
+        with its L-BFGS solver, every solver here honours it.
+
+    %(validation_fraction)s
+
+    %(n_iter_no_change)s
+
+    %(random_state)s
+
+    %(warm_start)s
+
+    %(verbose)s
+
+    %(chunk_size)s
+
+    %(on_interrupt)s
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,) or (n_outputs,)
+        Class labels; for multilabel targets, the column indices of ``y``.
+
+    %(fitted_network)s
+
+    %(fitted_solver)s
+
+    validation_scores_ : list of float or None
+        Accuracy on the validation set after each iteration, if
+        ``early_stopping`` is True; None otherwise.
+
+    best_validation_score_ : float or None
+        Best of ``validation_scores_``, whose weights the model carries, if
+        ``early_stopping`` is True; None otherwise.
+
+    %(fitted_shape)s
+
+    out_activation_ : str
+        Output activation: "softmax" for multiclass, "logistic" for binary and
+        multilabel targets.
+
+    See Also
+    --------
+    sklearn.neural_network.MLPClassifier : The same network trained by
+        stochastic gradient methods or L-BFGS.
+    CGMLPRegressor : The regression counterpart.
+
+    Notes
+    -----
+    The objective is evaluated in the dtype of ``X`` (float32 or float64); the
+    solver keeps its search vector in float64. Features should be scaled (for
+    instance with :class:`~sklearn.preprocessing.StandardScaler`): unscaled
+    inputs saturate logistic and tanh units and stall the optimisation.
+
+    Probabilities of logistic outputs are bounded to ``[eps, 1 - eps]`` of the
+    floating dtype, the range in which they can differ from certainty.
+
+    With scikit-learn 1.9 or later, callbacks of :mod:`sklearn.callback` set by
+    ``set_callbacks`` (``ProgressBar``, ``ScoringMonitor``, ...) are called for
+    the fit and for every solver iteration.
+
+    ``predict``, ``predict_proba`` and ``score`` may run in several threads
+    at once, also while the same object is being refitted: each call uses the
+    old or the new model, never a mix. Two fits of one object at the same
+    time are not safe; fit clones (:func:`sklearn.base.clone`) instead.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.model_selection import train_test_split
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklearn_cgmlp import CGMLPClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> X_train, X_test, y_train, y_test = train_test_split(
+    ...     X, y, stratify=y, random_state=0)
+    >>> cgmlp = CGMLPClassifier(
+    ...     hidden_layer_sizes=(10,), activation="tanh", random_state=0)
+    >>> clf = make_pipeline(StandardScaler(), cgmlp).fit(X_train, y_train)
+    >>> clf.predict(X_test[:5])
+    array([0, 0, 0, 0, 1])
+    >>> round(clf.score(X_test, y_test), 2)
+    0.97
+    >>> cgmlp.n_iter_ == len(cgmlp.loss_curve_)
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **BaseCGMLP._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="cg",
+        alpha=0.0001,
+        max_iter=200,
+        tol=1e-4,
+        max_fun=15000,
+        class_weight=None,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        random_state=None,
+        warm_start=False,
+        verbose=False,
+        chunk_size=None,
+        on_interrupt="keep",
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            solver=solver,
+            alpha=alpha,
+            max_iter=max_iter,
+            tol=tol,
+            max_fun=max_fun,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            random_state=random_state,
+            warm_start=warm_start,
+            verbose=verbose,
+            chunk_size=chunk_size,
+            on_interrupt=on_interrupt,
+        )
+        self.class_weight = class_weight
+
+    # ------------------------------------------------------------- targets
+    def _encode_targets(self, y, dtype, warm):
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        try:
+            check_classification_targets(y)
+            binarizer = LabelBinarizer().fit(y)
+        except TypeError as exc:  # labels that cannot be compared
+            kinds = sorted({type(label).__name__ for label in np.ravel(y)})
+            raise ValueError(
+                "Class labels must be all numbers or all strings, got labels of "
+                f"types {kinds}."
+            ) from exc
+        classes, target_type = binarizer.classes_, binarizer.y_type_
+        if len(classes) < 2 and target_type != "multilabel-indicator":
+            raise ValueError(
+                "This solver needs samples of at least 2 classes in the data, but "
+                f"the data contains only one class: {_plain(classes[0])!r}."
+            )
+        if warm and (
+            target_type != self._target_type
+            or not np.array_equal(classes, self.classes_)
+        ):
+            raise ValueError(
+                "warm_start can only be used where `y` has the same classes as in "
+                f"the previous call to fit. Previously got {self.classes_}, `y` "
+                f"has {classes}."
+            )
+        Y = binarizer.transform(y).astype(dtype, copy=False)
+        fitted = dict(
+            classes_=classes,
+            _target_type=target_type,
+            n_outputs_=Y.shape[1],
+            out_activation_="softmax" if target_type == "multiclass" else "logistic",
+        )
+        stratify = None if target_type == "multilabel-indicator" else y
+        return Y, stratify, fitted
+
+    def _extra_sample_weight(self, y):
+        if self.class_weight is None:
+            return None
+        if isinstance(self.class_weight, dict):
+            bad = {
+                _plain(label): weight
+                for label, weight in self.class_weight.items()
+                if not (
+                    isinstance(weight, Real)
+                    and not isinstance(weight, bool)
+                    and np.isfinite(weight)
+                    and weight >= 0
+                )
+            }
+            if bad:
+                raise ValueError(
+                    "class_weight values must be non-negative finite numbers, got "
+                    f"{bad}."
+                )
+        return compute_sample_weight(self.class_weight, y).astype(np.float64)
+
+    def _score_model(self, attributes, X, y, sample_weight):
+        pred = _predictions(self._model_logits(attributes, X), attributes)
+        return accuracy_score(y, pred, sample_weight=sample_weight)
+
+    # -------------------------------------------------------------- predict
+    def predict(self, X):
+        """Predict using the multilayer perceptron classifier.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            The predicted classes (an indicator matrix for multilabel targets).
+        """
+        Z, model = self._forward(X)
+        return _predictions(Z, vars(model))
+
+    def _class_logits(self, X):
+        """Logits with one column per entry of ``classes_`` (binary: -z, z)."""
+        Z, model = self._forward(X)
+        if model._target_type == "binary":
+            Z = np.hstack([-Z, Z])
+        return Z, OUTPUTS[model.out_activation_]
+
+    def predict_proba(self, X):
+        """Probability estimates.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            The probability of each class, in the order of ``classes_``. For
+            multilabel targets, the probability of each label independently.
+        """
+        Z, output = self._class_logits(X)
+        return output.inverse_link(Z)
+
+    def predict_log_proba(self, X):
+        """Logarithm of the probability estimates, computed stably.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            The log-probability of each class, in the order of ``classes_``.
+        """
+        Z, output = self._class_logits(X)
+        return output.log_proba(Z)
+
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy on the given test data and labels.
+
+        For multilabel targets this is the subset accuracy: a sample counts
+        as correct only if all its labels are predicted correctly.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Test samples.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True labels for ``X``.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            Mean accuracy of ``self.predict(X)`` with respect to ``y``.
+        """
+        return super().score(X, y, sample_weight=sample_weight)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+def _plain(value):
+    """A NumPy scalar as the Python value it holds (for messages)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _predictions(Z, attributes):
+    """Predicted labels from output logits."""
+    classes = attributes["classes_"]
+    if attributes["out_activation_"] == "softmax":
+        return classes[np.argmax(Z, axis=1)]
+    if attributes["_target_type"] == "multilabel-indicator":
+        return (Z > 0).astype(int)
+    return classes[(Z[:, 0] > 0).astype(int)]

@@ -1,0 +1,72 @@
+"""What a solver's exit means for the user: the warning that says so."""
+
+import numpy as np
+from scipy import sparse
+from sklearn.exceptions import ConvergenceWarning
+
+
+def feature_magnitude(X):
+    """Largest absolute value of the input data (0 for empty data)."""
+    values = X.data if sparse.issparse(X) else X
+    if values.size == 0:
+        return 0.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(max(np.max(values), -np.min(values)))
+
+
+def exit_warning(result, *, solver, tol, max_iter, max_fun, activation, dtype, hint):
+    """``(category, message)`` for a solver exit the user should hear about.
+
+    None for convergence and for a stop asked for by early stopping or a
+    callback. ``hint`` says what to change when the loss overflowed.
+    """
+    name = f"Solver {solver!r}"
+    gradient = f"the largest gradient entry is {result.grad_norm:.3g} > tol={tol:g}"
+    if result.status == "interrupted":
+        return UserWarning, (
+            f"Training interrupted by the user after {result.n_iter} iterations; "
+            "the model carries the last accepted weights. Pass "
+            "on_interrupt='raise' to stop the program instead."
+        )
+    if result.status == "max_iter":
+        return ConvergenceWarning, (
+            f"{name} did not converge in max_iter={max_iter} iterations: "
+            f"{gradient}. Increase max_iter, scale the features (e.g. "
+            "StandardScaler) or increase tol."
+        )
+    if result.status == "max_fun":
+        return ConvergenceWarning, (
+            f"{name} reached max_fun={max_fun} loss evaluations before "
+            f"converging: {gradient}. Increase max_fun, scale the features or "
+            "increase tol."
+        )
+    if result.status == "nonfinite":
+        return ConvergenceWarning, (
+            f"{name} met a non-finite loss and kept the last iterate with a "
+            f"finite loss, where {gradient}. {hint}"
+        )
+    if result.status != "stalled":
+        return None
+    if result.at_precision_limit:
+        float64_hint = ", or fit float64 data" if np.dtype(dtype) == np.float32 else ""
+        return ConvergenceWarning, (
+            f"{name} stopped before converging ({result.message}), while "
+            f"{gradient}: a gradient this small is all the precision of the "
+            f"{np.dtype(dtype).name} loss can resolve (precision loss), so tol "
+            f"is below what this precision allows. Increase tol{float64_hint}. "
+            "The fitted weights are the best point found."
+        )
+    kink = (
+        " With relu units this usually means the weights sit on a kink of the "
+        "loss, where its gradient jumps; a smooth activation such as 'tanh' "
+        "converges further."
+        if activation == "relu"
+        else ""
+    )
+    return ConvergenceWarning, (
+        f"{name} stopped before converging ({result.message}), while {gradient}, "
+        "far above what the precision of the loss limits: the solver found no "
+        f"step that decreases the loss enough.{kink} "
+        "Try another solver, or increase tol. The fitted weights are the best "
+        "point found."
+    )

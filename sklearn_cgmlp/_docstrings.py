@@ -1,0 +1,195 @@
+"""Docstring fragments shared by the classifier and the regressor.
+
+The estimators' docstrings hold ``%(name)s`` placeholders that
+:func:`fill_docstring` replaces with these entries, so that a parameter both
+estimators share is documented once.
+"""
+
+import re
+import textwrap
+
+_SHARED = {}
+
+_SHARED["hidden_layer_sizes"] = """
+hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
+    The ith element is the number of units in the ith hidden layer.
+"""
+
+_SHARED["activation"] = """
+activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
+    Activation function of the hidden layers.
+
+    - "identity": ``f(x) = x``
+    - "logistic": ``f(x) = 1 / (1 + exp(-x))``
+    - "tanh": ``f(x) = tanh(x)``
+    - "relu": ``f(x) = max(0, x)``
+"""
+
+_SHARED["solver"] = """
+solver : {"cg", "newton-cg", "trust-ncg", "lbfgs"}, default="cg"
+    The SciPy solver; all minimise the same objective.
+
+    - "cg": nonlinear conjugate gradient (Polak-Ribière) with a Wolfe line
+      search, restarted with a backtracking step when the line search
+      fails on a kink of relu units. Needs only gradients and few vectors.
+    - "newton-cg": truncated Newton with a line search; each inner CG step
+      costs one Gauss-Newton-vector product (about two evaluations).
+    - "trust-ncg": truncated Newton in a trust region (Steihaug CG), with
+      the same products.
+    - "lbfgs": L-BFGS-B, as in MLPClassifier and MLPRegressor.
+
+    The user guide compares them on benchmark tasks.
+"""
+
+_SHARED["alpha"] = """
+alpha : float, default=0.0001
+    Strength of the L2 penalty on the coefficient matrices (not the
+    intercepts). As in scikit-learn's MLPs, the penalty ``alpha / 2 * ||W||^2``
+    is divided by the number of samples (by the sum of the sample weights
+    when ``sample_weight`` is given).
+"""
+
+_SHARED["max_iter"] = """
+max_iter : int, default=200
+    Maximum number of solver iterations. Each iteration of "cg" makes one
+    line search, which costs one or more loss and gradient evaluations.
+"""
+
+_SHARED["tol"] = """
+tol : float, default=1e-4
+    Tolerance of the solver: it stops when the largest absolute entry of
+    the gradient of the objective is at most ``tol`` (the infinity norm, as
+    the L-BFGS solver of scikit-learn's MLPs uses), and reports convergence
+    only then. With ``early_stopping``, also the least improvement of the
+    validation score that counts.
+"""
+
+_SHARED["max_fun"] = """
+max_fun : int, default=15000
+    Maximum number of loss (and gradient) evaluations. The solver stops at
+    the end of the iteration in which it is reached.
+"""
+
+_SHARED["validation_fraction"] = """
+validation_fraction : float, default=0.1
+    Proportion of the training data set aside for early stopping. Only
+    used if ``early_stopping`` is True.
+"""
+
+_SHARED["n_iter_no_change"] = """
+n_iter_no_change : int, default=10
+    Number of iterations without an improvement of at least ``tol`` of the
+    validation score after which training stops. Only used if
+    ``early_stopping`` is True.
+"""
+
+_SHARED["random_state"] = """
+random_state : int, RandomState instance or None, default=None
+    Seed of the initial weights (Glorot uniform initialisation, drawn
+    exactly as scikit-learn's MLPs draw them) and of the validation split.
+    Pass an int for reproducible results: the same seed gives a
+    bit-identical model.
+"""
+
+_SHARED["warm_start"] = """
+warm_start : bool, default=False
+    When True, reuse the solution of the previous call to fit as the
+    initial weights. The architecture (and the classes of a classifier)
+    must not change.
+"""
+
+_SHARED["verbose"] = """
+verbose : bool or int, default=False
+    Print the loss and the largest absolute gradient entry at each
+    iteration.
+"""
+
+_SHARED["chunk_size"] = """
+chunk_size : int, default=None
+    Evaluate the loss and gradient over at most ``chunk_size`` rows at a
+    time. The extra memory of an evaluation is then bounded by
+    ``O(chunk_size * max(hidden_layer_sizes))`` instead of growing with
+    the number of samples, and ``X`` may be a :class:`numpy.memmap` larger
+    than memory. The loss and gradient are the same up to rounding. None
+    evaluates all rows at once, which is fastest when memory allows. CSC
+    input is converted to CSR once when chunks are used. The curvature
+    products of "newton-cg" and "trust-ncg" are not chunked.
+"""
+
+_SHARED["on_interrupt"] = """
+on_interrupt : {"keep", "raise"}, default="keep"
+    What Ctrl-C (``KeyboardInterrupt``) during the solver's iterations does.
+
+    - "keep": stop training; the estimator is fitted with the last accepted
+      weights, a UserWarning says so, and ``fit`` returns normally. An
+      interrupt before the first accepted iteration is re-raised.
+    - "raise": re-raise the ``KeyboardInterrupt``; the estimator is left as
+      it was before ``fit``. Use this inside ``GridSearchCV`` or
+      ``cross_validate``, so that Ctrl-C stops the whole search instead of
+      one fit.
+"""
+
+_SHARED["fitted_network"] = """
+coefs_ : list of ndarray of length n_layers - 1
+    ``coefs_[i]`` is the weight matrix between layer ``i`` and layer
+    ``i + 1``, of the dtype of the training data.
+
+intercepts_ : list of ndarray of length n_layers - 1
+    ``intercepts_[i]`` is the bias vector of layer ``i + 1``.
+
+n_features_in_ : int
+    Number of features seen during ``fit``.
+
+feature_names_in_ : ndarray of shape (`n_features_in_`,)
+    Names of features seen during ``fit``. Defined only when `X`
+    has feature names that are all strings.
+"""
+
+_SHARED["fitted_solver"] = """
+n_iter_ : int
+    Number of solver iterations of the last call to fit.
+
+n_fun_evals_ : int
+    Number of loss and gradient evaluations of the last call to fit.
+
+t_ : int
+    Number of training samples seen by the solver: every evaluation sees
+    all of them, so ``n_fun_evals_`` times the number of training samples.
+
+loss_ : float
+    Value of the objective (penalty included) at the fitted weights.
+
+best_loss_ : float or None
+    The smallest objective value reached; all solvers only accept descent
+    steps, so it equals ``loss_``. None with ``early_stopping`` (see
+    ``best_validation_score_``), as in scikit-learn's MLPs.
+
+loss_curve_ : list of float
+    Objective value after each solver iteration of the last call to fit;
+    ``len(loss_curve_) == n_iter_``.
+"""
+
+_SHARED["fitted_shape"] = """
+n_layers_ : int
+    Number of layers, input and output included.
+
+n_outputs_ : int
+    Number of output units.
+"""
+
+
+def fill_docstring(cls):
+    """Replace the ``%(name)s`` placeholders of ``cls.__doc__``.
+
+    Each entry takes the indentation of the line its placeholder stands on
+    (Python 3.13 strips the common indentation of docstrings, older versions
+    keep it).
+    """
+
+    def entry(match):
+        indent, name = match.group(1), match.group(2)
+        return textwrap.indent(_SHARED[name].strip("\n"), indent)
+
+    if cls.__doc__:
+        cls.__doc__ = re.sub(r"^([ \t]*)%\((\w+)\)s$", entry, cls.__doc__, flags=re.M)
+    return cls

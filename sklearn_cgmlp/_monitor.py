@@ -1,0 +1,131 @@
+"""Per-iteration work of a fit: validation scores and scikit-learn callbacks."""
+
+import numpy as np
+
+
+class IterationMonitor:
+    """What happens after each accepted iterate of a fit.
+
+    ``on_iteration(x, loss)`` is handed to the solver glue; it returns True to
+    stop the solver (early stopping, or a callback that asks for it). Its
+    records are appended last, so an interrupt inside it leaves them as they
+    were before the iteration.
+
+    Parameters
+    ----------
+    estimator : BaseCGMLP
+        The estimator being fitted (its parameters are read, never written).
+    attributes : callable
+        ``attributes(x)`` returns the fitted attributes of the model with
+        parameter vector ``x``.
+    score : callable
+        ``score(attributes, X, y, sample_weight)`` scores a model on data.
+    validation : tuple or None
+        ``(X_val, y_val, sample_weight_val)`` for early stopping.
+    X_fit, y_fit : array-like
+        The training part, for callbacks.
+    """
+
+    def __init__(self, estimator, attributes, score, validation, X_fit, y_fit):
+        self.estimator = estimator
+        self.attributes = attributes
+        self.score = score
+        self.validation = validation
+        self.X_fit, self.y_fit = X_fit, y_fit
+        self.validation_scores = [] if validation is not None else None
+        self.best_validation_score = -np.inf if validation is not None else None
+        self.best_iteration = None
+        self._best_x = None
+        self._no_improvement = 0
+        self._ctx = None
+        self._iter_ctx = None
+
+    # sklearn.callback bridge ------------------------------------------------
+    def _start_iteration(self, x):
+        ctx = self._ctx.subcontext(task_name="iteration")
+        ctx.call_on_fit_task_begin(
+            estimator=self.estimator,
+            X=self.X_fit,
+            y=self.y_fit,
+            reconstruction_attributes=lambda: self.attributes(x),
+        )
+        return ctx
+
+    def begin(self, x0):
+        est = self.estimator
+        if not hasattr(est, "_init_callback_context"):
+            return
+        # One subtask per iteration, plus the one begun after the last iteration.
+        self._ctx = est._init_callback_context(max_subtasks=est.max_iter + 1)
+        self._ctx.call_on_fit_task_begin(estimator=est, X=self.X_fit, y=self.y_fit)
+        self._iter_ctx = self._start_iteration(x0)
+
+    def on_iteration(self, x, loss):
+        stop = False
+        if self._iter_ctx is not None:
+            stop = bool(
+                self._iter_ctx.call_on_fit_task_end(
+                    estimator=self.estimator,
+                    X=self.X_fit,
+                    y=self.y_fit,
+                    reconstruction_attributes=lambda: self.attributes(x),
+                )
+            )
+            self._iter_ctx = self._start_iteration(x)
+        if self.validation is not None:
+            stop |= self._update_early_stopping(x)
+        return stop
+
+    def close(self):
+        """End the subtask begun after the last iteration, which never ran."""
+        if self._iter_ctx is not None:
+            self._iter_ctx.call_on_fit_task_end(estimator=self.estimator)
+            self._iter_ctx = None
+
+    def end(self):
+        if self._ctx is not None:
+            self._ctx.call_on_fit_task_end(
+                estimator=self.estimator,
+                X=self.X_fit,
+                y=self.y_fit,
+                reconstruction_attributes={},
+            )
+
+    # early stopping --------------------------------------------------------
+    def _score(self, x):
+        X_val, y_val, sw_val = self.validation
+        return float(self.score(self.attributes(x), X_val, y_val, sw_val))
+
+    def _update_early_stopping(self, x):
+        """MLPClassifier's rule, applied after each iteration."""
+        est = self.estimator
+        score = self._score(x)
+        if est.verbose:
+            print(f"Validation score: {score:.6f}")
+        no_improvement = (
+            self._no_improvement + 1
+            if score < self.best_validation_score + est.tol
+            else 0
+        )
+        # Everything above may be interrupted; the records change together.
+        self.validation_scores.append(score)
+        self._no_improvement = no_improvement
+        if score > self.best_validation_score:
+            self.best_validation_score = score
+            self.best_iteration = len(self.validation_scores)
+            self._best_x = x
+        if self._no_improvement > est.n_iter_no_change:
+            if est.verbose:
+                print(
+                    f"Validation score did not improve more than tol={est.tol:g} "
+                    f"for {est.n_iter_no_change} consecutive iterations. Stopping."
+                )
+            return True
+        return False
+
+    def best(self, x, loss, loss_curve):
+        """The best-validation iterate and its training loss."""
+        if self._best_x is None:  # no iteration ran: score the final weights
+            self.best_validation_score = self._score(x)
+            return x, loss
+        return self._best_x, loss_curve[self.best_iteration - 1]

@@ -1,0 +1,251 @@
+"""CGMLPRegressor: identity or exp outputs, squared error or Poisson loss."""
+
+import numpy as np
+from sklearn.base import RegressorMixin
+from sklearn.metrics import r2_score
+from sklearn.utils._param_validation import StrOptions
+
+from ._base import BaseCGMLP
+from ._docstrings import fill_docstring
+from ._outputs import OUTPUTS
+
+_OUT_ACTIVATIONS = {"squared_error": "identity", "poisson": "exp"}
+
+
+@fill_docstring
+class CGMLPRegressor(RegressorMixin, BaseCGMLP):
+    """Multilayer perceptron regressor trained full-batch by conjugate gradient.
+
+    The network and its loss are those of
+    :class:`sklearn.neural_network.MLPRegressor`: fully connected hidden
+    layers, an identity output with the squared error (or an exponential
+    output with the Poisson deviance), averaged over samples, and an L2
+    penalty ``alpha`` on the coefficient matrices. The parameters are fitted
+    on the whole training set at once by SciPy's nonlinear conjugate-gradient
+    solver (``scipy.optimize.minimize(method="CG")``), which is handed a
+    vectorized, exact gradient, or by one of SciPy's truncated-Newton solvers
+    fed with exact Gauss-Newton-vector products.
+
+    Read more in the :ref:`User Guide <regression>`.
+
+    Parameters
+    ----------
+    %(hidden_layer_sizes)s
+
+    %(activation)s
+
+    loss : {"squared_error", "poisson"}, default="squared_error"
+        The loss, as in MLPRegressor:
+
+        - "squared_error": half the squared error, averaged over outputs,
+          with an identity output.
+        - "poisson": half the Poisson deviance, summed over outputs, with an
+          exponential output (a log link), for non-negative targets such as
+          counts.
+
+    %(solver)s
+
+    %(alpha)s
+
+    %(max_iter)s
+
+    %(tol)s
+
+    %(max_fun)s
+
+    early_stopping : bool, default=False
+        Whether to set aside ``validation_fraction`` of the training data and
+        stop when the coefficient of determination R² on it has not improved
+        by at least ``tol`` for ``n_iter_no_change`` consecutive iterations.
+        The fitted model carries the weights of the iteration with the best
+        validation R². The training part is a copy of ``X``. Unlike
+        MLPRegressor, which ignores ``early_stopping`` with its L-BFGS solver,
+        every solver here honours it.
+
+    %(validation_fraction)s
+
+    %(n_iter_no_change)s
+
+    %(random_state)s
+
+    %(warm_start)s
+
+    %(verbose)s
+
+    %(chunk_size)s
+
+    %(on_interrupt)s
+
+    Attributes
+    ----------
+    %(fitted_network)s
+
+    %(fitted_solver)s
+
+    validation_scores_ : list of float or None
+        R² on the validation set after each iteration, if ``early_stopping``
+        is True; None otherwise.
+
+    best_validation_score_ : float or None
+        Best of ``validation_scores_``, whose weights the model carries, if
+        ``early_stopping`` is True; None otherwise.
+
+    %(fitted_shape)s
+
+    out_activation_ : str
+        Output activation: "identity" for the squared error, "exp" for the
+        Poisson loss.
+
+    See Also
+    --------
+    sklearn.neural_network.MLPRegressor : The same network trained by
+        stochastic gradient methods or L-BFGS.
+    CGMLPClassifier : The classification counterpart.
+
+    Notes
+    -----
+    The objective is evaluated in the dtype of ``X`` (float32 or float64); the
+    solver keeps its search vector in float64. Features should be scaled (for
+    instance with :class:`~sklearn.preprocessing.StandardScaler`), and so
+    should targets of the squared error whose scale is far from one (for
+    instance with :class:`~sklearn.compose.TransformedTargetRegressor`):
+    ``tol`` is an absolute tolerance on the gradient, whose size grows with
+    the targets'.
+
+    The gradient is exact for the documented objective. MLPRegressor's own
+    gradient of the squared error is ``n_outputs`` times too large for
+    multi-output targets (it does not divide by the number of outputs that
+    its loss averages over), so with several outputs the two estimators
+    minimise the same loss but take different paths.
+
+    ``predict`` and ``score`` may run in several threads at once, also while
+    the same object is being refitted: each call uses the old or the new
+    model, never a mix.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.model_selection import train_test_split
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklearn_cgmlp import CGMLPRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    >>> cgmlp = CGMLPRegressor(
+    ...     hidden_layer_sizes=(20,), activation="tanh", alpha=1.0, tol=1e-2,
+    ...     random_state=0)
+    >>> reg = make_pipeline(StandardScaler(), cgmlp).fit(X_train, y_train / 100)
+    >>> reg.predict(X_test[:3]).shape
+    (3,)
+    >>> round(reg.score(X_test, y_test / 100), 2) > 0.3
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **BaseCGMLP._parameter_constraints,
+        "loss": [StrOptions(set(_OUT_ACTIVATIONS))],
+    }
+    _y_numeric = True
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        loss="squared_error",
+        solver="cg",
+        alpha=0.0001,
+        max_iter=200,
+        tol=1e-4,
+        max_fun=15000,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        random_state=None,
+        warm_start=False,
+        verbose=False,
+        chunk_size=None,
+        on_interrupt="keep",
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            solver=solver,
+            alpha=alpha,
+            max_iter=max_iter,
+            tol=tol,
+            max_fun=max_fun,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            random_state=random_state,
+            warm_start=warm_start,
+            verbose=verbose,
+            chunk_size=chunk_size,
+            on_interrupt=on_interrupt,
+        )
+        self.loss = loss
+
+    # ------------------------------------------------------------- targets
+    def _encode_targets(self, y, dtype, warm):
+        y = np.asarray(y)
+        if y.dtype.kind not in "iuf":
+            raise ValueError(
+                f"Regression targets must be numbers, got an array of dtype {y.dtype}."
+            )
+        Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        Y = np.asarray(Y, dtype=dtype)
+        if not np.all(np.isfinite(Y)):
+            raise ValueError(
+                f"The targets reach {np.max(np.abs(Y)):g}, beyond what "
+                f"{np.dtype(dtype).name} represents: scale them."
+            )
+        if self.loss == "poisson" and np.any(Y < 0):
+            raise ValueError(
+                "Some value(s) of y are negative which is not allowed for "
+                "Poisson regression."
+            )
+        if warm and Y.shape[1] != self.n_outputs_:
+            raise ValueError(
+                "warm_start can only be used where `y` has as many outputs as in "
+                f"the previous call to fit: {self.n_outputs_}, not {Y.shape[1]}."
+            )
+        fitted = dict(
+            n_outputs_=Y.shape[1], out_activation_=_OUT_ACTIVATIONS[self.loss]
+        )
+        return Y, None, fitted
+
+    def _score_model(self, attributes, X, y, sample_weight):
+        pred = _predictions(self._model_logits(attributes, X), attributes)
+        return r2_score(y, pred, sample_weight=sample_weight)
+
+    # -------------------------------------------------------------- predict
+    def predict(self, X):
+        """Predict using the multilayer perceptron regressor.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The predicted values; one-dimensional for a single output, as in
+            MLPRegressor.
+        """
+        Z, model = self._forward(X)
+        return _predictions(Z, vars(model))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        if self.loss == "poisson":
+            tags.target_tags.positive_only = True
+        return tags
+
+
+def _predictions(Z, attributes):
+    """Predictions from output logits: 1-D for a single output."""
+    pred = OUTPUTS[attributes["out_activation_"]].inverse_link(Z)
+    return pred.ravel() if pred.shape[1] == 1 else pred
