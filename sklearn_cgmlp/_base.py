@@ -41,6 +41,7 @@ from ._solvers import (
     SciPyObjective,
     minimize,
 )
+from ._threads import BlasThreads
 
 try:  # scikit-learn >= 1.9: callbacks (ProgressBar, ScoringMonitor, ...)
     from sklearn.callback import CallbackSupportMixin
@@ -211,6 +212,7 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
             (X, y, Y, sample_weight), validation = self._split_validation(
                 X, y, Y, sample_weight, stratify, rng
             )
+        blas = BlasThreads()
         objective = InMemoryObjective(
             X,
             Y,
@@ -220,6 +222,8 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
             alpha=float(self.alpha),
             sample_weight=sample_weight,
             chunk_size=self.chunk_size,
+            n_threads=blas.numpy_threads,
+            blas=blas,
         )
 
         def attributes(x):
@@ -230,7 +234,10 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
             self, attributes, self._score_model, validation, X_fit=X, y_fit=y
         )
         monitor.begin(x0)
-        result = self._run_solver(objective, x0, monitor, X)
+        try:
+            result = self._run_solver(objective, x0, monitor, X)
+        finally:
+            objective.close()
         monitor.close()
 
         x, loss = result.x, result.loss

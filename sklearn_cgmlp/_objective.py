@@ -10,12 +10,27 @@ from scipy import sparse
 
 from ._hessian import CurvatureProduct
 from ._loss import Workspace, add_penalty, data_loss_grad, weight_sum
+from ._threads import BlasThreads, RowPool
+
+# A thread of its own pays off from about this many rows on (smaller blocks
+# make matrix products too thin to run at full speed).
+MIN_ROWS_PER_THREAD = 512
 
 
 class InMemoryObjective:
     """The objective over data in this process's memory.
 
     ``X`` may be a NumPy array, a memory map or a SciPy sparse matrix.
+
+    With ``n_threads > 1`` the rows are split into as many contiguous blocks
+    (at least :data:`MIN_ROWS_PER_THREAD` rows each), every block is evaluated
+    in a thread of its own with its own scratch space and gradient buffer, its
+    matrix products single-threaded, and the block gradients are summed in
+    block order, in parallel over slices of the parameter vector, together
+    with the L2 term. The element-wise work (activations, derivatives, the
+    output loss) thus runs in parallel too, in the thread that has the block's
+    data in cache, and results depend on the number of threads only through
+    rounding (and not at all for a given number).
 
     Parameters
     ----------
@@ -34,7 +49,11 @@ class InMemoryObjective:
     sample_weight : ndarray of shape (n_samples,) or None
         Sample weights; None means all ones.
     chunk_size : int or None
-        Rows evaluated at a time (bounds the scratch memory).
+        Rows evaluated at a time by each thread (bounds the scratch memory).
+    n_threads : int, default=1
+        Threads to use.
+    blas : BlasThreads, default=None
+        The BLAS libraries' settings (read anew when None).
     """
 
     def __init__(
@@ -48,10 +67,16 @@ class InMemoryObjective:
         alpha,
         sample_weight=None,
         chunk_size=None,
+        n_threads=1,
+        blas=None,
     ):
         n_samples = X.shape[0]
-        chunked = chunk_size is not None and chunk_size < n_samples
-        if chunked and sparse.issparse(X) and X.format == "csc":
+        n_blocks = max(1, min(int(n_threads), n_samples // MIN_ROWS_PER_THREAD))
+        bounds = [n_samples * b // n_blocks for b in range(n_blocks + 1)]
+        self.blocks = list(zip(bounds[:-1], bounds[1:]))
+        rows = max(stop - start for start, stop in self.blocks)
+        chunked = chunk_size is not None and chunk_size < rows
+        if (chunked or n_blocks > 1) and sparse.issparse(X) and X.format == "csc":
             X = X.tocsr()  # row slices of CSC matrices are slow
         self.X, self.Y = X, Y
         self.layout = layout
@@ -62,49 +87,153 @@ class InMemoryObjective:
         self.sample_weight_sum = weight_sum(n_samples, sample_weight)
         self.chunk_size = chunk_size if chunked else None
         self.dtype = X.dtype
-        self.workspace = Workspace(
-            layout.layer_units, chunk_size if chunked else n_samples, X.dtype
-        )
+        self.workspaces = [
+            Workspace(layout.layer_units, chunk_size if chunked else rows, X.dtype)
+            for _ in self.blocks
+        ]
+        self._pool = RowPool(n_blocks)
+        blas = blas if blas is not None else BlasThreads()
+        self._single_thread = blas.numpy_single_thread
+        self._block_grads = None
+        self._slices = None
 
     @property
     def n_params(self):
         """Length of the parameter vector."""
         return self.layout.n_params
 
-    def __call__(self, theta, grad):
-        """The loss at ``theta``; its gradient is written into ``grad``."""
-        inv_sw_sum = 1.0 / self.sample_weight_sum
-        loss = data_loss_grad(
+    @property
+    def n_threads(self):
+        """Threads an evaluation runs in."""
+        return len(self.blocks)
+
+    def close(self):
+        """Release the threads (the objective stays usable)."""
+        self._pool.close()
+
+    # ----------------------------------------------------------- one block
+    def _rows(self, block, A):
+        start, stop = self.blocks[block]
+        return A if A is None or len(self.blocks) == 1 else A[start:stop]
+
+    def _block_data_loss(self, theta, grad, block):
+        return data_loss_grad(
             theta,
-            self.X,
-            self.Y,
+            self._rows(block, self.X),
+            self._rows(block, self.Y),
             layout=self.layout,
             activation=self.activation,
             out_activation=self.out_activation,
-            sample_weight=self.sample_weight,
-            scale=inv_sw_sum,
+            sample_weight=self._rows(block, self.sample_weight),
+            scale=1.0 / self.sample_weight_sum,
             grad=grad,
-            workspace=self.workspace,
+            workspace=self.workspaces[block],
             chunk_size=self.chunk_size,
         )
-        return loss + add_penalty(
-            theta,
-            grad,
-            layout=self.layout,
-            strength=self.alpha * inv_sw_sum,
-            scratch=self.workspace.coef_tmp,
-        )
 
+    # ---------------------------------------------------------- evaluation
+    def __call__(self, theta, grad):
+        """The loss at ``theta``; its gradient is written into ``grad``."""
+        strength = self.alpha / self.sample_weight_sum
+        if len(self.blocks) == 1:
+            loss = self._block_data_loss(theta, grad, 0)
+            return loss + add_penalty(
+                theta,
+                grad,
+                layout=self.layout,
+                strength=strength,
+                scratch=self.workspaces[0].coef_tmp,
+            )
+        if self._block_grads is None:
+            self._allocate(grad)
+        buffers = [grad, *self._block_grads]
+        with self._single_thread():
+            losses = self._pool.map(
+                lambda b: self._block_data_loss(theta, buffers[b], b),
+                range(len(self.blocks)),
+            )
+            squares = self._pool.map(
+                lambda s: self._reduce(theta, buffers, s, strength), self._slices
+            )
+        return sum(losses) + 0.5 * strength * sum(squares)
+
+    def _allocate(self, grad):
+        n_params = self.layout.n_params
+        self._block_grads = [grad.copy() for _ in self.blocks[1:]]
+        n = len(self.blocks)
+        bounds = [n_params * t // n for t in range(n + 1)]
+        self._slices = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
+
+    def _reduce(self, theta, buffers, part, strength):
+        """Sum the block gradients over one slice of the parameters, in block
+        order, add the L2 term there; return the slice's sum of squared
+        coefficients."""
+        total = buffers[0][part]
+        for other in buffers[1:]:
+            total += other[part]
+        # Coefficients come first in the layout, intercepts (not penalised)
+        # after them.
+        n_coefs = self.layout.intercept_slices[0].start
+        coefs = slice(part.start, min(part.stop, n_coefs))
+        if strength == 0 or coefs.start >= coefs.stop:
+            return 0.0
+        W = theta[coefs]
+        total[: coefs.stop - coefs.start] += theta.dtype.type(strength) * W
+        return float(W @ W)
+
+    # ----------------------------------------------------------- curvature
     def curvature(self, theta):
         """Gauss-Newton-vector products at ``theta`` (not chunked)."""
-        return CurvatureProduct(
-            theta,
-            self.X,
-            self.Y,
-            layout=self.layout,
-            activation=self.activation,
-            out_activation=self.out_activation,
-            alpha=self.alpha,
-            sample_weight=self.sample_weight,
-            sample_weight_sum=self.sample_weight_sum,
-        )
+        if len(self.blocks) == 1:
+            return CurvatureProduct(
+                theta,
+                self.X,
+                self.Y,
+                layout=self.layout,
+                activation=self.activation,
+                out_activation=self.out_activation,
+                alpha=self.alpha,
+                sample_weight=self.sample_weight,
+                sample_weight_sum=self.sample_weight_sum,
+            )
+        return _BlockCurvature(self, theta)
+
+
+class _BlockCurvature:
+    """Curvature products summed over the row blocks of an objective."""
+
+    def __init__(self, objective, theta):
+        self.objective = objective
+        self.layout = objective.layout
+
+        def make(block):
+            return CurvatureProduct(
+                theta,
+                objective._rows(block, objective.X),
+                objective._rows(block, objective.Y),
+                layout=objective.layout,
+                activation=objective.activation,
+                out_activation=objective.out_activation,
+                alpha=0.0,
+                sample_weight=objective._rows(block, objective.sample_weight),
+                sample_weight_sum=objective.sample_weight_sum,
+            )
+
+        with objective._single_thread():
+            self.products = objective._pool.map(make, range(len(objective.blocks)))
+
+    def dot(self, v):
+        """Curvature times ``v`` (a new array)."""
+        objective = self.objective
+        with objective._single_thread():
+            parts = objective._pool.map(
+                lambda b: self.products[b].dot(v), range(len(self.products))
+            )
+        total = parts[0]
+        for part in parts[1:]:
+            total += part
+        if objective.alpha:
+            strength = objective.alpha / objective.sample_weight_sum
+            for H, V in zip(self.layout.unpack(total)[0], self.layout.unpack(v)[0]):
+                H += strength * V
+        return total

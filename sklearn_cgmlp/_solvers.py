@@ -24,14 +24,13 @@ user's ``tol`` exactly. Losses, gradient norms and the loss curve are reported
 unscaled.
 """
 
-import os
 from collections import deque
-from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy
 import scipy.optimize
+
+from ._threads import BlasThreads
 
 
 class NonFiniteError(ArithmeticError):
@@ -415,7 +414,7 @@ def minimize(
     try:
         objective.scale = scale
         if gnorm > tol:
-            with scipy_blas_single_thread():
+            with BlasThreads().scipy_single_thread():
                 message = _solve(objective, run, method, scale, x, loss, grad, hessp)
     except KeyboardInterrupt:
         if not (keep_on_interrupt and run.loss_curve):
@@ -515,43 +514,3 @@ def _backtracking_step(objective, x, loss, grad, c1=1e-4, max_halvings=60):
             return x_new, loss_new, grad_new
         tau *= 0.5
     return None
-
-
-def _scipy_blas_libraries():
-    """threadpoolctl controllers of the BLAS libraries that SciPy bundles.
-
-    NumPy and SciPy wheels each ship an OpenBLAS. L-BFGS-B's compiled code
-    (and ``scipy.linalg.norm`` in trust-ncg) call SciPy's, whose idle threads
-    then compete with NumPy's for the cores during the next matrix product of
-    the objective. Where both use one library (conda, system BLAS) there is no
-    clash, and nothing is returned.
-    """
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # pragma: no cover - a dependency of scikit-learn
-        return None
-    root = os.path.dirname(os.path.abspath(scipy.__file__))
-    own = (root + os.sep, root + ".libs" + os.sep)
-    controller = ThreadpoolController()
-    paths = [
-        lib.filepath
-        for lib in controller.lib_controllers
-        if lib.user_api == "blas"
-        and os.path.abspath(lib.filepath).startswith(own)
-        and lib.num_threads > 1
-    ]
-    return controller.select(filepath=paths) if paths else None
-
-
-def scipy_blas_single_thread():
-    """Context in which SciPy's own BLAS (not NumPy's) uses one thread."""
-    libraries = _scipy_blas_libraries()
-    if libraries is None or not libraries.lib_controllers:
-        return nullcontext()
-    return _limit(libraries)
-
-
-@contextmanager
-def _limit(libraries):
-    with libraries.limit(limits=1):
-        yield

@@ -96,3 +96,140 @@ def test_threadpoolctl_limits_are_respected_during_fit(digits, monkeypatch):
     with threadpool_limits(limits=1, user_api="blas"):
         fit_quietly(CGMLPClassifier(hidden_layer_sizes=(8,), max_iter=3), X, y)
     assert threads_seen and set(threads_seen) == {1}
+
+
+# ------------------------------------------------------ row blocks in threads
+def threaded_problem(n_samples=3000, dtype=np.float64, seed=0):
+    from sklearn_cgmlp._base import _glorot_init
+    from sklearn_cgmlp._layout import ParameterLayout
+
+    rng = np.random.RandomState(seed)
+    X = rng.randn(n_samples, 12).astype(dtype)
+    Y = np.eye(4, dtype=dtype)[rng.randint(4, size=n_samples)]
+    sw = rng.uniform(0.5, 2.0, n_samples).astype(dtype)
+    layout = ParameterLayout([12, 16, 8, 4])
+    theta = _glorot_init(layout, "tanh", seed).astype(dtype)
+    return X, Y, sw, layout, theta
+
+
+def evaluate(n_threads, X, Y, sw, layout, theta, **kwargs):
+    objective = objective_module.InMemoryObjective(
+        X,
+        Y,
+        layout=layout,
+        activation="tanh",
+        out_activation="softmax",
+        alpha=0.3,
+        sample_weight=sw,
+        n_threads=n_threads,
+        **kwargs,
+    )
+    try:
+        grad = np.empty_like(theta)
+        loss = objective(theta, grad)
+        v = np.random.RandomState(1).randn(theta.size).astype(theta.dtype)
+        Hv = objective.curvature(theta).dot(v)
+        return objective.n_threads, loss, grad, Hv
+    finally:
+        objective.close()
+
+
+@pytest.mark.parametrize("fmt", ["dense", "csr", "csc"])
+def test_results_do_not_depend_on_the_thread_count_beyond_rounding(fmt):
+    X, Y, sw, layout, theta = threaded_problem()
+    if fmt != "dense":
+        X = getattr(sparse, f"{fmt}_matrix")(X)
+    n1, loss1, grad1, Hv1 = evaluate(1, X, Y, sw, layout, theta)
+    assert n1 == 1
+    for n_threads in (2, 3, 5):
+        n, loss, grad, Hv = evaluate(n_threads, X, Y, sw, layout, theta)
+        assert n == n_threads
+        assert loss == pytest.approx(loss1, rel=1e-13)
+        np.testing.assert_allclose(grad, grad1, rtol=1e-11, atol=1e-15)
+        np.testing.assert_allclose(Hv, Hv1, rtol=1e-11, atol=1e-15)
+        # Deterministic for a given thread count: blocks are reduced in order.
+        _, loss_again, grad_again, Hv_again = evaluate(
+            n_threads, X, Y, sw, layout, theta
+        )
+        assert loss_again == loss
+        np.testing.assert_array_equal(grad_again, grad)
+        np.testing.assert_array_equal(Hv_again, Hv)
+
+
+def test_small_data_stays_in_one_thread():
+    X, Y, sw, layout, theta = threaded_problem(n_samples=2 * 512 - 1)
+    assert evaluate(8, X, Y, sw, layout, theta)[0] == 1
+    X, Y, sw, layout, theta = threaded_problem(n_samples=3 * 512)
+    assert evaluate(8, X, Y, sw, layout, theta)[0] == 3
+
+
+def test_chunks_bound_each_threads_scratch_space():
+    X, Y, sw, layout, theta = threaded_problem(n_samples=3000)
+    objective = objective_module.InMemoryObjective(
+        X, Y, layout=layout, activation="tanh", out_activation="softmax",
+        alpha=0.3, sample_weight=sw, n_threads=3, chunk_size=100,
+    )  # fmt: skip
+    assert [ws.n_rows for ws in objective.workspaces] == [100, 100, 100]
+    grad = np.empty_like(theta)
+    loss = objective(theta, grad)
+    objective.close()
+    _, loss1, grad1, _ = evaluate(1, X, Y, sw, layout, theta)
+    assert loss == pytest.approx(loss1, rel=1e-12)
+    np.testing.assert_allclose(grad, grad1, rtol=1e-10, atol=1e-15)
+
+
+def test_fit_uses_as_many_threads_as_blas_is_given(monkeypatch):
+    X, Y, _, _, _ = threaded_problem(n_samples=2048)
+    y = Y.argmax(axis=1)
+    threads, blas_inside = [], []
+    original_init = objective_module.InMemoryObjective.__init__
+    original_kernel = objective_module.data_loss_grad
+
+    def spy_init(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        threads.append(self.n_threads)
+
+    def spy_kernel(*args, **kwargs):
+        blas_inside.append(
+            max(
+                i["num_threads"]
+                for i in threadpool_info()
+                if i["user_api"] == "blas" and "numpy" in i["filepath"]
+            )
+        )
+        return original_kernel(*args, **kwargs)
+
+    monkeypatch.setattr(objective_module.InMemoryObjective, "__init__", spy_init)
+    monkeypatch.setattr(objective_module, "data_loss_grad", spy_kernel)
+    est = CGMLPClassifier(hidden_layer_sizes=(8,), max_iter=3)
+    for limit in (1, 2, 3):
+        blas_inside.clear()
+        with threadpool_limits(limits=limit, user_api="blas"):
+            fit_quietly(est, X, y)
+        assert threads[-1] == limit
+        # Each thread's matrix products are single-threaded meanwhile (NumPy's
+        # BLAS; SciPy's is limited around the solver, see test_solvers).
+        assert set(blas_inside) == {1}
+
+
+def test_fits_with_one_or_several_threads_agree():
+    X, Y, _, _, _ = threaded_problem(n_samples=2048)
+    y = Y.argmax(axis=1)
+    fits = []
+    for limit in (1, 3):
+        with threadpool_limits(limits=limit, user_api="blas"):
+            fits.append(
+                fit_quietly(
+                    CGMLPClassifier(
+                        hidden_layer_sizes=(8,),
+                        solver=solver,
+                        max_iter=8,
+                        random_state=0,
+                    ),  # fmt: skip
+                    X,
+                    y,
+                )
+                for solver in ("cg", "newton-cg")
+            )
+    for one, several in zip(*[list(f) for f in fits]):
+        np.testing.assert_allclose(one.loss_curve_, several.loss_curve_, rtol=1e-8)

@@ -1,0 +1,135 @@
+"""Threads: the BLAS libraries' settings, and a small pool for row blocks.
+
+The number of threads an evaluation uses is the user's BLAS setting, read when
+a fit starts: ``threadpoolctl.threadpool_limits`` and joblib's limits for its
+workers (``GridSearchCV(n_jobs=k)``) are respected without a parameter of
+ours. NumPy and SciPy wheels each bundle an OpenBLAS; "NumPy's BLAS" is the
+one NumPy's matrix products run in.
+"""
+
+import os
+from concurrent.futures import ThreadPoolExecutor, wait
+from contextlib import contextmanager, nullcontext
+
+import numpy as np
+import scipy
+
+try:
+    from threadpoolctl import ThreadpoolController
+except ImportError:  # pragma: no cover - a dependency of scikit-learn
+    ThreadpoolController = None
+
+
+def _package_roots(module):
+    root = os.path.dirname(os.path.abspath(module.__file__))
+    return (root + os.sep, root + ".libs" + os.sep)
+
+
+def _blas_libraries(controller, module):
+    """The BLAS libraries bundled inside ``module``'s installation."""
+    own = _package_roots(module)
+    return [
+        lib
+        for lib in controller.lib_controllers
+        if lib.user_api == "blas" and os.path.abspath(lib.filepath).startswith(own)
+    ]
+
+
+class BlasThreads:
+    """What the BLAS libraries are set to now, and ways to change it for a while.
+
+    Created once per fit (scanning the loaded libraries takes a millisecond).
+    """
+
+    def __init__(self):
+        self._controller = (
+            None if ThreadpoolController is None else (ThreadpoolController())
+        )
+
+    def _select(self, libraries):
+        paths = [lib.filepath for lib in libraries]
+        return self._controller.select(filepath=paths) if paths else None
+
+    @property
+    def numpy_threads(self):
+        """Threads of NumPy's BLAS (1 when unknown)."""
+        if self._controller is None:
+            return 1
+        libs = _blas_libraries(self._controller, np) or [
+            lib for lib in self._controller.lib_controllers if lib.user_api == "blas"
+        ]
+        return max([lib.num_threads for lib in libs], default=1)
+
+    def numpy_single_thread(self):
+        """Context in which NumPy's BLAS uses one thread (our threads then do
+        the parallel work, each with its own matrix products)."""
+        if self._controller is None:
+            return nullcontext()
+        libs = _blas_libraries(self._controller, np) or [
+            lib for lib in self._controller.lib_controllers if lib.user_api == "blas"
+        ]
+        return _limit_to_one(self._select([lib for lib in libs if lib.num_threads > 1]))
+
+    def scipy_single_thread(self):
+        """Context in which SciPy's own BLAS (not NumPy's) uses one thread.
+
+        L-BFGS-B's compiled code (and ``scipy.linalg.norm`` in trust-ncg) call
+        SciPy's bundled OpenBLAS, whose idle threads would compete with
+        NumPy's for the cores during the next matrix product of the
+        objective. Where both packages use one library (conda, a system BLAS)
+        there is no clash and nothing changes.
+        """
+        if self._controller is None:
+            return nullcontext()
+        numpy_paths = {lib.filepath for lib in _blas_libraries(self._controller, np)}
+        libs = [
+            lib
+            for lib in _blas_libraries(self._controller, scipy)
+            if lib.num_threads > 1 and lib.filepath not in numpy_paths
+        ]
+        return _limit_to_one(self._select(libs))
+
+
+@contextmanager
+def _limit_to_one(libraries):
+    if libraries is None or not libraries.lib_controllers:
+        yield
+        return
+    with libraries.limit(limits=1):
+        yield
+
+
+class RowPool:
+    """Run one task per row block in threads; results come back in order.
+
+    The calling thread runs the first task itself, so ``n_threads`` tasks need
+    ``n_threads - 1`` pool threads. NumPy releases the GIL in its matrix
+    products and ufuncs, so the tasks run in parallel.
+    """
+
+    def __init__(self, n_threads):
+        self.n_threads = n_threads
+        self._executor = None
+
+    def map(self, func, items):
+        items = list(items)
+        if len(items) <= 1:
+            return [func(item) for item in items]
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(
+                max_workers=self.n_threads - 1, thread_name_prefix="sklearn_cgmlp"
+            )
+        futures = [self._executor.submit(func, item) for item in items[1:]]
+        try:
+            first = func(items[0])
+        except BaseException:
+            # An interrupt reaches this thread only: let the others finish
+            # before their buffers are released.
+            wait(futures)
+            raise
+        return [first, *(f.result() for f in futures)]
+
+    def close(self):
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
