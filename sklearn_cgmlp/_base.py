@@ -19,26 +19,30 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _loss, _persistence
+from ._data import (
+    check_weights,
+    float_dtypes,
+    numpy_dtype,
+    split_validation,
+    to_host,
+)
 from ._diagnostics import exit_warning, feature_magnitude
 from ._layout import ParameterLayout
 from ._monitor import IterationMonitor
-from ._objective import InMemoryObjective
+from ._objective import ArrayAPIObjective, InMemoryObjective
+from ._ops import NUMPY, array_ops, ops_of
 from ._repr import DocLinkMixin
 from ._solvers import (
     METHODS,
     NonFiniteInitialLoss,
     SciPyHessp,
     SciPyObjective,
+    Transfer,
     minimize,
 )
 from ._threads import BlasThreads
@@ -179,6 +183,9 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
     def _fit(self, X, y, sample_weight):
         hidden_layer_sizes = self._hidden_layer_sizes()
         warm = self.warm_start and hasattr(self, "coefs_")
+        # NumPy, or under array API dispatch the namespace and device of X:
+        # everything follows X.
+        ops = ops_of(X)
         # validate_data records n_features_in_ / feature_names_in_ on the
         # estimator it is given: give it a throw-away view.
         proxy = self._view()
@@ -189,15 +196,24 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
                 proxy,
                 X,
                 y,
-                accept_sparse=["csr", "csc"],
-                dtype=(np.float64, np.float32),
+                accept_sparse=["csr", "csc"] if ops.is_numpy else False,
+                dtype=float_dtypes(ops),
                 multi_output=True,
                 y_numeric=self._y_numeric,
                 reset=not warm,
             )
-        dtype = X.dtype
+        # Labels and weights are encoded and checked on the host.
+        y = to_host(y)
+        dtype = numpy_dtype(X.dtype)
         Y, stratify, fitted = self._encode_targets(y, dtype, warm)
-        sample_weight = self._validate_weights(sample_weight, X, y, dtype)
+        sample_weight = check_weights(
+            sample_weight, X.shape[0], self._extra_sample_weight(y), dtype
+        )
+        if not ops.is_numpy:
+            Y = ops.from_numpy(Y, X.dtype)
+            if sample_weight is not None:
+                sample_weight = ops.from_numpy(sample_weight, X.dtype)
+            fitted = self._fitted_targets_on(fitted, ops)
         layout = ParameterLayout([X.shape[1], *hidden_layer_sizes, Y.shape[1]])
         fitted.update(n_features_in_=proxy.n_features_in_, n_layers_=layout.n_layers)
         if hasattr(proxy, "feature_names_in_"):
@@ -209,25 +225,19 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
         x0 = self._initial_parameters(layout, warm, rng)
         validation = None
         if self.early_stopping:
-            (X, y, Y, sample_weight), validation = self._split_validation(
-                X, y, Y, sample_weight, stratify, rng
-            )
-        blas = BlasThreads()
-        objective = InMemoryObjective(
-            X,
-            Y,
-            layout=layout,
-            activation=self.activation,
-            out_activation=fitted["out_activation_"],
-            alpha=float(self.alpha),
-            sample_weight=sample_weight,
-            chunk_size=self.chunk_size,
-            n_threads=blas.numpy_threads,
-            blas=blas,
-        )
+            (X, y, Y, sample_weight), validation = split_validation(
+                X, y, Y, sample_weight, stratify=stratify,
+                fraction=self.validation_fraction, rng=rng,
+            )  # fmt: skip
+        objective = self._objective(X, Y, sample_weight, layout, fitted, ops)
+        # The device-resident CG keeps its vectors where the data is; SciPy's
+        # solvers work on host float64 vectors.
+        search_ops = ops if self.solver == "cg" else NUMPY
+        transfer = Transfer(ops, X.dtype, search_ops)
 
         def attributes(x):
-            coefs, intercepts = layout.unpack(x.astype(dtype))
+            # x is a private copy of the solver's vector, in its namespace.
+            coefs, intercepts = layout.unpack(ops.copy(transfer.to_data(x)), ops.xp)
             return {**fitted, "coefs_": coefs, "intercepts_": intercepts}
 
         monitor = IterationMonitor(
@@ -235,7 +245,7 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
         )
         monitor.begin(x0)
         try:
-            result = self._run_solver(objective, x0, monitor, X)
+            result = self._run_solver(objective, search_ops, x0, monitor, X)
         finally:
             objective.close()
         monitor.close()
@@ -258,14 +268,41 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
         monitor.end()
         return self
 
-    def _run_solver(self, objective, x0, monitor, X):
+    def _objective(self, X, Y, sample_weight, layout, fitted, ops):
+        """The objective for where the data lives."""
+        problem = dict(
+            layout=layout,
+            activation=self.activation,
+            out_activation=fitted["out_activation_"],
+            alpha=float(self.alpha),
+            sample_weight=sample_weight,
+            chunk_size=self.chunk_size,
+        )
+        if not ops.is_numpy:
+            return ArrayAPIObjective(X, Y, ops=ops, **problem)
+        blas = BlasThreads()
+        return InMemoryObjective(
+            X, Y, n_threads=blas.numpy_threads, blas=blas, **problem
+        )
+
+    def _fitted_targets_on(self, fitted, ops):
+        """Numeric ``classes_`` follow the data to its device."""
+        classes = fitted.get("classes_")
+        if classes is not None and classes.dtype.kind in "iuf":
+            fitted = {**fitted, "classes_": ops.from_numpy(classes, None)}
+        return fitted
+
+    def _run_solver(self, objective, search_ops, x0, monitor, X):
         """Run the solver, warn about its exit, and return its result."""
+        solver_objective = SciPyObjective(
+            objective, objective.n_params, objective.dtype, search_ops=search_ops
+        )
         hessp = None
         if self.solver in ("newton-cg", "trust-ncg"):
-            hessp = SciPyHessp(objective.curvature, objective.dtype)
+            hessp = SciPyHessp(objective.curvature, solver_objective.transfer)
         try:
             result = minimize(
-                SciPyObjective(objective, objective.n_params, objective.dtype),
+                solver_objective,
                 x0,
                 solver=self.solver,
                 max_iter=self.max_iter,
@@ -278,7 +315,7 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
             )
         except NonFiniteInitialLoss as exc:
             raise ValueError(
-                f"{exc} {self._non_finite_hint(feature_magnitude(X))}"
+                f"{exc} {self._non_finite_hint(feature_magnitude(X, objective.ops))}"
             ) from None
         message = exit_warning(
             result,
@@ -287,8 +324,8 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
             max_iter=self.max_iter,
             max_fun=self.max_fun,
             activation=self.activation,
-            dtype=objective.dtype,
-            hint=self._non_finite_hint(feature_magnitude(X)),
+            dtype=numpy_dtype(objective.dtype),
+            hint=self._non_finite_hint(feature_magnitude(X, objective.ops)),
         )
         if message is not None:
             category, text = message
@@ -346,82 +383,6 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
             )
         return [int(s) for s in sizes]
 
-    def _validate_weights(self, sample_weight, X, y, dtype):
-        """Sample weights times the face's extra weights, or None if all one.
-
-        The product is formed in float64 and must be finite, non-negative, not
-        all zero, with a finite sum, and representable in ``dtype``.
-        """
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
-            )
-        extra = self._extra_sample_weight(y)
-        if extra is not None:
-            sample_weight = extra if sample_weight is None else sample_weight * extra
-        if sample_weight is None:
-            return None
-        what = "sample_weight" + (" times class_weight" if extra is not None else "")
-        with np.errstate(over="ignore", invalid="ignore"):
-            total = float(np.sum(sample_weight))
-            in_dtype = sample_weight.astype(dtype)
-        if not np.all(np.isfinite(sample_weight)) or not np.isfinite(total):
-            raise ValueError(
-                f"The weights ({what}) overflow: their sum is not finite. Divide "
-                "them by a common factor; only their ratios matter."
-            )
-        if total <= 0:
-            raise ValueError(
-                f"Sample weights must contain at least one non-zero number "
-                f"({what} sums to zero)."
-            )
-        if not np.all(np.isfinite(in_dtype)) or not np.any(in_dtype > 0):
-            raise ValueError(
-                f"The weights ({what}) range from {sample_weight.min():.3g} to "
-                f"{sample_weight.max():.3g}, beyond what {np.dtype(dtype).name} "
-                "represents. Rescale them by a common factor; only their ratios "
-                "matter."
-            )
-        return in_dtype
-
-    def _split_validation(self, X, y, Y, sample_weight, stratify, rng):
-        """Training and validation parts for early stopping."""
-        n_samples = X.shape[0]
-        n_val = int(np.ceil(self.validation_fraction * n_samples))
-        if stratify is not None:
-            n_classes = len(np.unique(stratify))
-            if n_val < n_classes or n_samples - n_val < n_classes:
-                raise ValueError(
-                    f"validation_fraction={self.validation_fraction} sets aside "
-                    f"{n_val} of {n_samples} samples for early stopping, fewer "
-                    f"than the {n_classes} classes a stratified split needs. "
-                    "Increase validation_fraction, or set early_stopping=False."
-                )
-        elif n_val < 1 or n_samples - n_val < 1:
-            raise ValueError(
-                f"validation_fraction={self.validation_fraction} leaves no samples "
-                f"for training or validation out of {n_samples}. Change "
-                "validation_fraction, or set early_stopping=False."
-            )
-        train, val = train_test_split(
-            np.arange(n_samples),
-            test_size=self.validation_fraction,
-            random_state=rng,
-            stratify=stratify,
-        )
-        sw_train = sw_val = None
-        if sample_weight is not None:
-            sw_train, sw_val = sample_weight[train], sample_weight[val]
-            for part, sw in (("training", sw_train), ("validation", sw_val)):
-                if not np.any(sw > 0):
-                    raise ValueError(
-                        f"The early-stopping {part} part has only samples of "
-                        "weight zero. Give more samples a positive weight, change "
-                        "validation_fraction or random_state, or set "
-                        "early_stopping=False."
-                    )
-        return (X[train], y[train], Y[train], sw_train), (X[val], y[val], sw_val)
-
     def _initial_parameters(self, layout, warm, rng):
         """Float64 starting point: the previous fit's weights, or Glorot's."""
         if not warm:
@@ -436,27 +397,52 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
                 f"hidden_layer_sizes={self.hidden_layer_sizes} does not match the "
                 "fitted coefs_."
             )
-        return layout.pack(self.coefs_, self.intercepts_, dtype=np.float64)
-
-    # -------------------------------------------------------------- predict
-    def _model_logits(self, attributes, X):
-        """Output logits of the model with fitted ``attributes``."""
-        return _loss.forward(
-            attributes["coefs_"], attributes["intercepts_"], X, self.activation
+        return layout.pack(
+            [to_host(c) for c in self.coefs_],
+            [to_host(b) for b in self.intercepts_],
+            dtype=np.float64,
         )
 
-    def _forward(self, X):
-        """Output logits for ``X`` and the fitted snapshot they come from."""
+    # -------------------------------------------------------------- predict
+    def _model_logits(self, attributes, X, ops=None):
+        """Output logits of the model with fitted ``attributes``."""
+        ops = ops or array_ops(attributes["coefs_"][0])
+        return _loss.forward(
+            attributes["coefs_"], attributes["intercepts_"], X, self.activation,
+            ops=ops,
+        )  # fmt: skip
+
+    def _forward(self, X, method):
+        """Output logits for ``X``, the fitted snapshot they come from and the
+        operations of their namespace.
+
+        ``X`` must live where the model does (NumPy, or under array API
+        dispatch the namespace and device the model was fitted on).
+        """
         model = self._fitted_view()
+        ops = ops_of(X)
+        model_ops = array_ops(model.coefs_[0])
+        if model_ops != ops:
+            where = (
+                "NumPy"
+                if model_ops.is_numpy
+                else (f"{model_ops.xp.__name__} arrays on device {model_ops.device!r}")
+            )
+            raise ValueError(
+                f"Inputs passed to {type(self).__name__}.{method}() must use the "
+                f"same namespace and device as the data the model was fitted on "
+                f"({where}). Move X there (with array_api_dispatch enabled for "
+                "device arrays), or move the model (see the user guide)."
+            )
         with np.errstate(over="ignore", invalid="ignore"):
             X = validate_data(
                 model,
                 X,
-                accept_sparse=["csr", "csc"],
-                dtype=(np.float64, np.float32),
+                accept_sparse=["csr", "csc"] if ops.is_numpy else False,
+                dtype=float_dtypes(ops),
                 reset=False,
             )
-        return model._model_logits(vars(model), X), model
+        return model._model_logits(vars(model), X, ops), model, ops
 
     # ---------------------------------------------------------- persistence
     def __getstate__(self):
@@ -485,7 +471,13 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
         self : object
             The estimator.
         """
-        _persistence.export_npz(self._fitted_view(), file)
+        model = self._fitted_view()
+        # The file holds NumPy arrays, wherever the model lives.
+        model.coefs_ = [to_host(c) for c in model.coefs_]
+        model.intercepts_ = [to_host(b) for b in model.intercepts_]
+        if hasattr(model, "classes_"):
+            model.classes_ = to_host(model.classes_)
+        _persistence.export_npz(model, file)
         return self
 
     @classmethod
@@ -512,6 +504,7 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        tags.array_api_support = True
         return tags
 
 

@@ -12,7 +12,9 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
 from ._base import BaseCGMLP
+from ._data import to_host
 from ._docstrings import fill_docstring
+from ._ops import array_ops
 from ._outputs import OUTPUTS
 
 
@@ -212,7 +214,7 @@ class CGMLPClassifier(ClassifierMixin, BaseCGMLP):
             )
         if warm and (
             target_type != self._target_type
-            or not np.array_equal(classes, self.classes_)
+            or not np.array_equal(classes, to_host(self.classes_))
         ):
             raise ValueError(
                 "warm_start can only be used where `y` has the same classes as in "
@@ -251,8 +253,9 @@ class CGMLPClassifier(ClassifierMixin, BaseCGMLP):
         return compute_sample_weight(self.class_weight, y).astype(np.float64)
 
     def _score_model(self, attributes, X, y, sample_weight):
-        pred = _predictions(self._model_logits(attributes, X), attributes)
-        return accuracy_score(y, pred, sample_weight=sample_weight)
+        ops = array_ops(attributes["coefs_"][0])
+        pred = _predictions(self._model_logits(attributes, X, ops), attributes, ops)
+        return accuracy_score(y, to_host(pred), sample_weight=to_host(sample_weight))
 
     # -------------------------------------------------------------- predict
     def predict(self, X):
@@ -268,15 +271,20 @@ class CGMLPClassifier(ClassifierMixin, BaseCGMLP):
         y : ndarray of shape (n_samples,) or (n_samples, n_classes)
             The predicted classes (an indicator matrix for multilabel targets).
         """
-        Z, model = self._forward(X)
-        return _predictions(Z, vars(model))
+        Z, model, ops = self._forward(X, "predict")
+        return _predictions(Z, vars(model), ops)
 
-    def _class_logits(self, X):
-        """Logits with one column per entry of ``classes_`` (binary: -z, z)."""
-        Z, model = self._forward(X)
+    def _class_logits(self, X, method):
+        """Logits with one column per entry of ``classes_`` (binary: -z, z),
+        the output layer and the operations of their namespace."""
+        Z, model, ops = self._forward(X, method)
         if model._target_type == "binary":
-            Z = np.hstack([-Z, Z])
-        return Z, OUTPUTS[model.out_activation_]
+            Z = (
+                ops.xp.concat([-Z, Z], axis=1)
+                if not ops.is_numpy
+                else np.hstack([-Z, Z])
+            )
+        return Z, OUTPUTS[model.out_activation_], ops
 
     def predict_proba(self, X):
         """Probability estimates.
@@ -292,8 +300,8 @@ class CGMLPClassifier(ClassifierMixin, BaseCGMLP):
             The probability of each class, in the order of ``classes_``. For
             multilabel targets, the probability of each label independently.
         """
-        Z, output = self._class_logits(X)
-        return output.inverse_link(Z)
+        Z, output, ops = self._class_logits(X, "predict_proba")
+        return output.inverse_link(Z, ops)
 
     def predict_log_proba(self, X):
         """Logarithm of the probability estimates, computed stably.
@@ -308,8 +316,8 @@ class CGMLPClassifier(ClassifierMixin, BaseCGMLP):
         log_proba : ndarray of shape (n_samples, n_classes)
             The log-probability of each class, in the order of ``classes_``.
         """
-        Z, output = self._class_logits(X)
-        return output.log_proba(Z)
+        Z, output, ops = self._class_logits(X, "predict_log_proba")
+        return output.log_proba(Z, ops)
 
     def score(self, X, y, sample_weight=None):
         """Mean accuracy on the given test data and labels.
@@ -346,11 +354,18 @@ def _plain(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _predictions(Z, attributes):
-    """Predicted labels from output logits."""
-    classes = attributes["classes_"]
-    if attributes["out_activation_"] == "softmax":
-        return classes[np.argmax(Z, axis=1)]
+def _predictions(Z, attributes, ops):
+    """Predicted labels from output logits, where the logits are (string
+    labels stay NumPy arrays, as in scikit-learn)."""
+    xp, classes = ops.xp, attributes["classes_"]
     if attributes["_target_type"] == "multilabel-indicator":
-        return (Z > 0).astype(int)
-    return classes[(Z[:, 0] > 0).astype(int)]
+        return ops.astype(Z > 0, xp.int64)
+    if attributes["out_activation_"] == "softmax":
+        indices = xp.argmax(Z, axis=1)
+    else:
+        indices = ops.astype(Z[:, 0] > 0, xp.int64)
+    if ops.is_numpy:
+        return classes[indices]
+    if isinstance(classes, np.ndarray):  # labels that cannot live on a device
+        return classes[to_host(indices)]
+    return xp.take(classes, indices, axis=0)

@@ -5,13 +5,13 @@ from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
 
 
-def feature_magnitude(X):
+def feature_magnitude(X, ops):
     """Largest absolute value of the input data (0 for empty data)."""
     values = X.data if sparse.issparse(X) else X
-    if values.size == 0:
+    if values.shape[0] == 0:
         return 0.0
     with np.errstate(over="ignore", invalid="ignore"):
-        return float(max(np.max(values), -np.min(values)))
+        return ops.inf_norm(values)
 
 
 def exit_warning(result, *, solver, tol, max_iter, max_fun, activation, dtype, hint):

@@ -24,13 +24,12 @@ The forward quantities at ``theta`` are computed once and reused by every
 product, since truncated-Newton solvers make many products at one point.
 """
 
-import numpy as np
-
 from ._loss import forward, weight_sum
+from ._ops import NUMPY
 from ._outputs import OUTPUTS
 
 
-def _derivatives(name, A):
+def _derivatives(name, A, ops):
     """First and second activation derivatives at activation output ``A``."""
     if name == "logistic":
         d1 = A * (1 - A)
@@ -39,7 +38,7 @@ def _derivatives(name, A):
         d1 = 1 - A * A
         return d1, -2 * A * d1
     if name == "relu":
-        return (A > 0).astype(A.dtype), None
+        return ops.astype(A > 0, A.dtype), None
     return None, None  # identity
 
 
@@ -57,6 +56,9 @@ class CurvatureProduct:
     gauss_newton : bool, default=True
         Gauss-Newton matrix (positive semi-definite) if True, exact Hessian
         otherwise.
+    ops : NumPyOps or ArrayAPIOps, default=NUMPY
+        Operations of the arrays' namespace (:mod:`sklearn_cgmlp._ops`); all
+        arrays, products included, stay in it.
     """
 
     def __init__(
@@ -72,39 +74,41 @@ class CurvatureProduct:
         sample_weight=None,
         sample_weight_sum=None,
         gauss_newton=True,
+        ops=NUMPY,
     ):
+        self.ops = ops
+        xp = ops.xp
         self.layout = layout
         self.X = X
         self.activation = activation
         self.output = OUTPUTS[out_activation]
         self.alpha = alpha
         self.gauss_newton = gauss_newton
-        self.coefs, intercepts = layout.unpack(theta)
+        self.coefs, intercepts = layout.unpack(theta, xp)
         if sample_weight_sum is None:
-            sample_weight_sum = weight_sum(X.shape[0], sample_weight)
+            sample_weight_sum = weight_sum(X.shape[0], sample_weight, ops)
         self.inv_sw_sum = 1.0 / sample_weight_sum
         # Per-row scale s_i / S of the output derivatives.
         if sample_weight is None:
-            self.row_scale = theta.dtype.type(self.inv_sw_sum)
+            self.row_scale = self.inv_sw_sum
         else:
             self.row_scale = (sample_weight * self.inv_sw_sum)[:, None]
 
         # Forward pass at theta; acts are A_1 .. A_{L-1}, the hidden outputs.
         coefs = self.coefs
         n_hidden = len(coefs) - 1
-        Z, self.acts = forward(coefs, intercepts, X, activation, return_hidden=True)
-        self.curvature = self.output.curvature_state(Z)
-        derivs = [_derivatives(activation, A) for A in self.acts]
+        Z, self.acts = forward(
+            coefs, intercepts, X, activation, return_hidden=True, ops=ops
+        )
+        self.curvature = self.output.curvature_state(Z, ops)
+        derivs = [_derivatives(activation, A, ops) for A in self.acts]
         self.d1 = [d[0] for d in derivs]
         self.d2 = [d[1] for d in derivs]
 
         if not gauss_newton:
             # Backpropagated signals at theta: G_l = D_{l+1} W_{l+1}^T (before
             # the activation derivative) and D_l, for the exact Hessian terms.
-            D = Z.copy()
-            self.output.loss_and_delta(
-                D, Y, np.empty(len(D), D.dtype), np.empty_like(D)
-            )
+            _, D = self.output.loss_and_delta(ops.copy(Z), Y, None, None, ops)
             D *= self.row_scale
             self.deltas = [None] * (n_hidden + 1)
             self.signals = [None] * n_hidden
@@ -115,32 +119,32 @@ class CurvatureProduct:
                 D = G if self.d1[i - 1] is None else G * self.d1[i - 1]
                 self.deltas[i - 1] = D
 
-    def dot(self, v, out=None):
+    def dot(self, v):
         """Curvature times ``v``.
 
         Parameters
         ----------
-        v : ndarray of shape (n_params,)
-            Direction, same dtype as ``theta``.
-        out : ndarray of shape (n_params,), default=None
-            Where to write the product; a new array when None.
+        v : array of shape (n_params,)
+            Direction, same dtype and namespace as ``theta``.
 
         Returns
         -------
-        Hv : ndarray of shape (n_params,)
+        Hv : array of shape (n_params,)
+            A new array.
         """
+        ops, xp = self.ops, self.ops.xp
         layout, coefs = self.layout, self.coefs
-        V, vb = layout.unpack(np.ascontiguousarray(v))
-        if out is None:
-            out = np.empty_like(v)
-        HV, Hb = layout.unpack(out)
+        if ops.is_numpy:
+            v = xp.ascontiguousarray(v)
+        V, vb = layout.unpack(v, xp)
         n_hidden = len(coefs) - 1
+        HV, Hb = [None] * (n_hidden + 1), [None] * (n_hidden + 1)
         inputs = [self.X, *self.acts]
 
         # R-forward: R{Z_l} and R{A_l}.
         RZ, RA = [], [None]  # RA[l] = R{A_l}; R{A_0} = 0
         for i in range(n_hidden + 1):
-            rz = np.asarray(inputs[i] @ V[i]) + vb[i]
+            rz = ops.matmul(inputs[i], V[i]) + vb[i]
             if i > 0:
                 rz += RA[i] @ coefs[i]
             RZ.append(rz)
@@ -148,10 +152,10 @@ class CurvatureProduct:
                 RA.append(rz if self.d1[i] is None else self.d1[i] * rz)
 
         # R-backward.
-        RD = self.output.hessian_times(self.curvature, RZ[-1]) * self.row_scale
+        RD = self.output.hessian_times(self.curvature, RZ[-1], ops) * self.row_scale
         for i in range(n_hidden, -1, -1):
-            HV[i][...] = np.asarray(inputs[i].T @ RD)
-            Hb[i][...] = RD.sum(axis=0)
+            HV[i] = ops.matmul(inputs[i].T, RD)
+            Hb[i] = ops.sum(RD, axis=0)
             if not self.gauss_newton and i > 0:
                 HV[i] += RA[i].T @ self.deltas[i]
             if i > 0:
@@ -172,4 +176,4 @@ class CurvatureProduct:
             scale = self.alpha * self.inv_sw_sum
             for H, Vc in zip(HV, V):
                 H += scale * Vc
-        return out
+        return layout.flatten(HV, Hb, ops)

@@ -59,28 +59,36 @@ class ParameterLayout:
     def __repr__(self):
         return f"ParameterLayout(layer_units={self.layer_units})"
 
-    def unpack(self, theta):
+    def unpack(self, theta, xp=None):
         """Per-layer views into a flat parameter vector.
 
         Parameters
         ----------
-        theta : ndarray of shape (n_params,)
-            C-contiguous flat parameter vector.
+        theta : array of shape (n_params,)
+            C-contiguous flat parameter vector (NumPy, or of namespace ``xp``).
+        xp : namespace, default=None
+            Array API namespace of ``theta``; None for NumPy.
 
         Returns
         -------
-        coefs : list of ndarray
-            ``coefs[i]`` has shape ``(layer_units[i], layer_units[i + 1])`` and
-            shares memory with ``theta``.
-        intercepts : list of ndarray
-            ``intercepts[i]`` has shape ``(layer_units[i + 1],)`` and shares
-            memory with ``theta``.
+        coefs : list of array
+            ``coefs[i]`` has shape ``(layer_units[i], layer_units[i + 1])``;
+            with NumPy it shares memory with ``theta``.
+        intercepts : list of array
+            ``intercepts[i]`` has shape ``(layer_units[i + 1],)``; with NumPy
+            it shares memory with ``theta``.
         """
         if theta.ndim != 1 or theta.shape[0] != self.n_params:
             raise ValueError(
                 f"Expected a 1-D parameter vector of length {self.n_params}, got "
-                f"an array of shape {theta.shape}."
+                f"an array of shape {tuple(theta.shape)}."
             )
+        if xp is not None and not isinstance(theta, np.ndarray):
+            coefs = [
+                xp.reshape(theta[sl], shape)
+                for sl, shape in zip(self.coef_slices, self.coef_shapes)
+            ]
+            return coefs, [theta[sl] for sl in self.intercept_slices]
         if not theta.flags.c_contiguous:
             raise ValueError("The parameter vector must be C-contiguous.")
         coefs = [
@@ -89,6 +97,14 @@ class ParameterLayout:
         ]
         intercepts = [theta[sl] for sl in self.intercept_slices]
         return coefs, intercepts
+
+    def flatten(self, coefs, intercepts, ops):
+        """A new flat vector of per-layer arrays, in the layout's order.
+
+        ``ops`` are the operations of the arrays' namespace
+        (:mod:`sklearn_cgmlp._ops`).
+        """
+        return ops.concat([*coefs, *intercepts])
 
     def pack(self, coefs, intercepts, dtype=None, out=None):
         """Copy per-layer arrays into a flat parameter vector.

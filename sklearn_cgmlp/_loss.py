@@ -23,89 +23,88 @@ normalised.
 
 import numpy as np
 from scipy import sparse
-from scipy.special import expit
 
+from ._ops import NUMPY
 from ._outputs import OUTPUTS
 
 HIDDEN_ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
 
 
-def activate(name, Z):
-    """Apply the hidden activation ``name`` to ``Z`` in place and return it."""
+def activate(name, Z, ops=NUMPY):
+    """Apply the hidden activation ``name`` to ``Z`` (in place with NumPy)."""
     if name == "logistic":
-        expit(Z, out=Z)
-    elif name == "tanh":
-        np.tanh(Z, out=Z)
-    elif name == "relu":
-        np.maximum(Z, 0, out=Z)
-    elif name != "identity":
+        return ops.expit_(Z)
+    if name == "tanh":
+        return ops.tanh_(Z)
+    if name == "relu":
+        return ops.relu_(Z)
+    if name != "identity":
         raise ValueError(f"Unknown activation {name!r}.")
     return Z
 
 
-def multiply_by_derivative(name, A, delta):
-    """Multiply ``delta`` in place by the activation derivative at output ``A``.
+def multiply_by_derivative(name, A, delta, ops=NUMPY):
+    """Multiply ``delta`` by the activation derivative at output ``A``.
 
     The derivative is expressed through the activation's *output* ``A``:
     ``a (1 - a)`` for logistic, ``1 - a**2`` for tanh, ``1[a > 0]`` for relu.
-    ``A`` is used as scratch space and overwritten (the backward pass needs it
-    no longer), so no temporary of its size is allocated.
+    With NumPy, ``A`` is used as scratch space and overwritten (the backward
+    pass needs it no longer), so no temporary of its size is allocated, and
+    ``delta`` is multiplied in place.
     """
     if name == "logistic":
         delta *= A
-        np.subtract(1, A, out=A)
-        delta *= A
+        delta *= ops.one_minus_(A)
     elif name == "tanh":
-        np.square(A, out=A)
-        np.subtract(1, A, out=A)
-        delta *= A
+        delta *= ops.one_minus_(ops.square_(A))
     elif name == "relu":
         # relu outputs are >= 0, so sign(A) is the 0/1 derivative.
-        np.sign(A, out=A)
-        delta *= A
+        delta *= ops.sign_(A)
     elif name != "identity":
         raise ValueError(f"Unknown activation {name!r}.")
     return delta
 
 
-def forward(coefs, intercepts, X, activation, return_hidden=False):
+def forward(coefs, intercepts, X, activation, return_hidden=False, ops=NUMPY):
     """Output logits of the network for ``X`` (new arrays, thread-safe).
 
     Parameters
     ----------
-    coefs, intercepts : list of ndarray
-        Per-layer parameters.
-    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+    coefs, intercepts : list of array
+        Per-layer parameters, in the namespace of ``X``.
+    X : {array, sparse matrix} of shape (n_samples, n_features)
         Input data.
     activation : str
         Hidden activation.
     return_hidden : bool, default=False
         Also return the outputs of the hidden layers.
+    ops : NumPyOps or ArrayAPIOps, default=NUMPY
+        Operations of the arrays' namespace (:mod:`sklearn_cgmlp._ops`).
 
     Returns
     -------
-    Z : ndarray of shape (n_samples, n_outputs)
+    Z : array of shape (n_samples, n_outputs)
         Output logits (before the output activation).
-    hidden : list of ndarray
+    hidden : list of array
         Outputs of the hidden layers, if ``return_hidden``.
     """
     A, hidden = X, []
     last = len(coefs) - 1
     for i, (W, b) in enumerate(zip(coefs, intercepts)):
-        Z = np.asarray(A @ W)
+        Z = ops.matmul(A, W)
         Z += b
         if i < last:
-            activate(activation, Z)
+            Z = activate(activation, Z, ops)
             hidden.append(Z)
         A = Z
     return (A, hidden) if return_hidden else A
 
 
-def weight_sum(n_samples, sample_weight):
+def weight_sum(n_samples, sample_weight, ops=NUMPY):
     """``S``, the sum of the sample weights (``n_samples`` without weights)."""
     if sample_weight is None:
         return float(n_samples)
-    return float(np.sum(sample_weight, dtype=np.float64))
+    return ops.total(sample_weight)
 
 
 class Workspace:
@@ -157,6 +156,13 @@ class Workspace:
         )
 
 
+def row_slice(A, start, stop):
+    """Rows ``start:stop`` of a 1-D or 2-D array or a sparse matrix (a view)."""
+    if A.ndim == 2 and not sparse.issparse(A):
+        return A[start:stop, ...]  # the array API needs every axis indexed
+    return A[start:stop]
+
+
 def _chunks(n_samples, chunk_size):
     if chunk_size is None or chunk_size >= n_samples:
         return [(0, n_samples)]
@@ -180,12 +186,12 @@ def data_loss_grad(
     workspace=None,
     chunk_size=None,
 ):
-    """Weighted data loss of a block of rows and its gradient.
+    """Weighted data loss of a block of rows and its gradient (NumPy).
 
     Computes ``scale * sum_i s_i l(y_i, f(x_i; theta))`` and writes its
     gradient into ``grad`` (no penalty). With ``scale = 1 / S`` this is the
     data term of the objective; blocks of rows evaluated separately add up to
-    the whole.
+    the whole. :func:`data_loss_and_grad` is the same for any array namespace.
 
     Parameters
     ----------
@@ -223,94 +229,139 @@ def data_loss_grad(
     loss : float
         The scaled, weighted data loss of the block.
     """
-    dtype = theta.dtype
-    output = OUTPUTS[out_activation]
-    chunks = _chunks(X.shape[0], chunk_size)
-    n_rows = chunks[0][1] - chunks[0][0]
-    accumulate = len(chunks) > 1
-    if workspace is None or not workspace.fits(layout.layer_units, n_rows, dtype):
-        workspace = Workspace(layout.layer_units, n_rows, dtype)
+    n_rows = min(X.shape[0], chunk_size or X.shape[0])
+    if workspace is None or not workspace.fits(layout.layer_units, n_rows, theta.dtype):
+        workspace = Workspace(layout.layer_units, n_rows, theta.dtype)
+    loss, _ = _data_loss_grad(
+        theta, X, Y, layout, activation, out_activation, sample_weight, scale,
+        grad, workspace, chunk_size, NUMPY,
+    )  # fmt: skip
+    return loss
 
-    coefs, intercepts = layout.unpack(theta)
-    coef_grads, intercept_grads = layout.unpack(grad)
-    n_hidden = len(coefs) - 1
-    row_scale = dtype.type(scale)
+
+def data_loss_and_grad(
+    theta,
+    X,
+    Y,
+    *,
+    layout,
+    activation,
+    out_activation,
+    sample_weight=None,
+    scale=1.0,
+    chunk_size=None,
+    ops,
+):
+    """:func:`data_loss_grad` for any array namespace: ``(loss, grad)``.
+
+    ``theta``, ``X``, ``Y`` and ``sample_weight`` are arrays of the namespace
+    of ``ops`` (:mod:`sklearn_cgmlp._ops`), on one device; the gradient is a
+    new array there.
+    """
+    return _data_loss_grad(
+        theta, X, Y, layout, activation, out_activation, sample_weight, scale,
+        None, None, chunk_size, ops,
+    )  # fmt: skip
+
+
+def _data_loss_grad(
+    theta, X, Y, layout, activation, out_activation, sample_weight, scale, grad,
+    workspace, chunk_size, ops,
+):  # fmt: skip
+    """The forward and backward pass, once for every namespace.
+
+    With a ``workspace`` (NumPy) every array of an evaluation lives in its
+    buffers or in ``grad``; without, the operations return new arrays.
+    """
+    output = OUTPUTS[out_activation]
+    xp = ops.xp
+    chunks = _chunks(X.shape[0], chunk_size)
+    coefs, intercepts = layout.unpack(theta, xp)
+    n_layers = len(coefs)
+    if grad is not None:
+        coef_grads, intercept_grads = layout.unpack(grad)
+    else:
+        coef_grads, intercept_grads = [None] * n_layers, [None] * n_layers
     data_loss = 0.0
 
     for chunk_index, (start, stop) in enumerate(chunks):
         m = stop - start
-        Xc = X[start:stop] if accumulate else X
-        acts = [a[:m] for a in workspace.acts]
-        deltas = [d[:m] for d in workspace.deltas]
-        row_loss = workspace.row_loss[:m]
+        Xc = X if len(chunks) == 1 else row_slice(X, start, stop)
+        if workspace is not None:
+            acts = [a[:m] for a in workspace.acts]
+            deltas = [d[:m] for d in workspace.deltas]
+            row_loss, out_tmp = workspace.row_loss[:m], workspace.out_tmp[:m]
+            coef_tmp = workspace.coef_tmp
+        else:
+            acts, deltas = [None] * n_layers, [None] * (n_layers - 1)
+            row_loss = out_tmp = None
+            coef_tmp = [None] * n_layers
 
         # Forward pass; acts[i] holds the output of layer i + 1.
         A = Xc
-        for i in range(n_hidden + 1):
-            if sparse.issparse(A):
-                acts[i][...] = A @ coefs[i]
-            else:
-                np.matmul(A, coefs[i], out=acts[i])
-            acts[i] += intercepts[i]
-            if i < n_hidden:
-                activate(activation, acts[i])
-            A = acts[i]
+        for i in range(n_layers):
+            Z = ops.matmul(A, coefs[i], out=acts[i])
+            Z += intercepts[i]
+            if i < n_layers - 1:
+                Z = activate(activation, Z, ops)
+            acts[i] = A = Z
 
         # Output loss; the output delta dloss/dlogits (times s_i * scale)
         # overwrites the logits.
-        delta = acts[-1]
-        output.loss_and_delta(delta, Y[start:stop], row_loss, workspace.out_tmp[:m])
+        row_loss, delta = output.loss_and_delta(
+            acts[-1], row_slice(Y, start, stop), row_loss, out_tmp, ops
+        )
         if sample_weight is None:
-            data_loss += float(np.sum(row_loss, dtype=np.float64))
-            delta *= row_scale
+            data_loss += ops.total(row_loss)
+            delta *= scale
         else:
             swc = sample_weight[start:stop]
-            data_loss += float(np.dot(swc.astype(np.float64), row_loss))
-            delta *= (swc * row_scale)[:, None]
+            data_loss += ops.weighted_total(swc, row_loss)
+            delta *= (swc * scale)[:, None]
 
         # Backward pass.
-        for i in range(n_hidden, -1, -1):
+        for i in range(n_layers - 1, -1, -1):
             A_prev = Xc if i == 0 else acts[i - 1]
-            if chunk_index == 0:
-                gW, gb = coef_grads[i], intercept_grads[i]
-            else:
-                gW, gb = workspace.coef_tmp[i], None
-            if sparse.issparse(A_prev):
-                gW[...] = A_prev.T @ delta
-            else:
-                np.matmul(A_prev.T, delta, out=gW)
-            if chunk_index == 0:
-                np.sum(delta, axis=0, out=gb)
+            first = chunk_index == 0
+            gW_out = coef_grads[i] if first else coef_tmp[i]
+            gW = ops.matmul(A_prev.T, delta, out=gW_out)
+            gb = ops.sum(delta, axis=0, out=intercept_grads[i] if first else None)
+            if first:
+                coef_grads[i], intercept_grads[i] = gW, gb
             else:
                 coef_grads[i] += gW
-                intercept_grads[i] += delta.sum(axis=0)
+                intercept_grads[i] += gb
             if i > 0:
-                np.matmul(delta, coefs[i].T, out=deltas[i - 1])
+                D = ops.matmul(delta, coefs[i].T, out=deltas[i - 1])
                 # acts[i - 1] was last needed for gW above; it becomes scratch.
-                multiply_by_derivative(activation, acts[i - 1], deltas[i - 1])
-                delta = deltas[i - 1]
-    return data_loss * scale
+                delta = multiply_by_derivative(activation, acts[i - 1], D, ops)
+    if grad is None:
+        grad = layout.flatten(coef_grads, intercept_grads, ops)
+    return data_loss * scale, grad
 
 
-def add_penalty(theta, grad, *, layout, strength, scratch=None):
+def add_penalty(theta, grad, *, layout, strength, scratch=None, ops=NUMPY):
     """Add the L2 term ``strength / 2 * sum ||W||^2`` to ``grad``; return it.
 
-    Intercepts are not penalised. ``scratch`` (one array per coefficient
-    matrix, e.g. :attr:`Workspace.coef_tmp`) avoids temporaries.
+    Intercepts are not penalised. ``scratch`` (NumPy: one array per
+    coefficient matrix, e.g. :attr:`Workspace.coef_tmp`) avoids temporaries.
+    Other namespaces update the coefficient part of ``grad`` (the leading
+    entries of the layout) by slice assignment, which the standard defines.
     """
     if strength == 0:
         return 0.0
+    if not ops.is_numpy:
+        n_coefs = layout.intercept_slices[0].start
+        W = theta[:n_coefs]
+        grad[:n_coefs] += strength * W
+        return 0.5 * strength * ops.squared_norm(W)
     coefs = layout.unpack(theta)[0]
     coef_grads = layout.unpack(grad)[0]
-    if scratch is None:
-        scratch = [np.empty_like(W) for W in coefs]
-    factor = theta.dtype.type(strength)
     squares = 0.0
-    for W, gW, tmp in zip(coefs, coef_grads, scratch):
-        Wf = W.ravel()
-        squares += float(np.dot(Wf, Wf))
-        np.multiply(W, factor, out=tmp)
-        gW += tmp
+    for i, (W, gW) in enumerate(zip(coefs, coef_grads)):
+        squares += ops.squared_norm(W)
+        tmp = scratch[i] if scratch is not None else np.empty_like(W)
+        gW += np.multiply(W, theta.dtype.type(strength), out=tmp)
     return 0.5 * strength * squares
 
 
@@ -329,7 +380,7 @@ def loss_grad(
     workspace=None,
     chunk_size=None,
 ):
-    """The objective and its gradient (module docstring).
+    """The objective and its gradient (module docstring), NumPy arrays.
 
     Parameters
     ----------

@@ -6,10 +6,18 @@ gradient (``objective(theta, grad) -> loss``) and curvature products
 two; the estimator picks the objective for where the data lives.
 """
 
+import numpy as np
 from scipy import sparse
 
 from ._hessian import CurvatureProduct
-from ._loss import Workspace, add_penalty, data_loss_grad, weight_sum
+from ._loss import (
+    Workspace,
+    add_penalty,
+    data_loss_and_grad,
+    data_loss_grad,
+    weight_sum,
+)
+from ._ops import NUMPY
 from ._threads import BlasThreads, RowPool
 
 # A thread of its own pays off from about this many rows on (smaller blocks
@@ -17,7 +25,19 @@ from ._threads import BlasThreads, RowPool
 MIN_ROWS_PER_THREAD = 512
 
 
-class InMemoryObjective:
+class _NumPyObjective:
+    """What objectives over NumPy arrays share: ``loss_grad`` on ``__call__``."""
+
+    ops = NUMPY
+
+    def loss_grad(self, theta, out=None):
+        """``(loss, grad)`` at ``theta``; the gradient goes into ``out`` if
+        given (a new array otherwise)."""
+        grad = out if out is not None else np.empty_like(theta)
+        return self(theta, grad), grad
+
+
+class InMemoryObjective(_NumPyObjective):
     """The objective over data in this process's memory.
 
     ``X`` may be a NumPy array, a memory map or a SciPy sparse matrix.
@@ -237,3 +257,93 @@ class _BlockCurvature:
             for H, V in zip(self.layout.unpack(total)[0], self.layout.unpack(v)[0]):
                 H += strength * V
         return total
+
+
+class ArrayAPIObjective:
+    """The objective over arrays of another namespace, on their device.
+
+    ``X``, ``Y`` and ``sample_weight`` are arrays of one array API namespace
+    (PyTorch, CuPy, array-api-strict) on one device; every loss, gradient and
+    curvature product is computed there, by the same kernel as
+    :class:`InMemoryObjective` (through :mod:`sklearn_cgmlp._ops`). Only the
+    loss crosses to the host.
+
+    Parameters
+    ----------
+    X, Y, layout, activation, out_activation, alpha, sample_weight, chunk_size
+        As for :class:`InMemoryObjective`, in the namespace of ``ops``.
+    ops : ArrayAPIOps
+        Operations of the data's namespace and device.
+    """
+
+    n_threads = 1
+
+    def __init__(
+        self,
+        X,
+        Y,
+        *,
+        layout,
+        activation,
+        out_activation,
+        alpha,
+        sample_weight=None,
+        chunk_size=None,
+        ops,
+    ):
+        self.X, self.Y = X, Y
+        self.layout = layout
+        self.activation = activation
+        self.out_activation = out_activation
+        self.alpha = alpha
+        self.sample_weight = sample_weight
+        self.ops = ops
+        self.sample_weight_sum = weight_sum(X.shape[0], sample_weight, ops)
+        chunked = chunk_size is not None and chunk_size < X.shape[0]
+        self.chunk_size = chunk_size if chunked else None
+        self.dtype = X.dtype
+
+    @property
+    def n_params(self):
+        """Length of the parameter vector."""
+        return self.layout.n_params
+
+    def close(self):
+        """Nothing to release."""
+
+    def loss_grad(self, theta, out=None):
+        """``(loss, grad)`` at ``theta``; the gradient is a new array on the
+        data's device (``out`` is ignored: the array API has no ``out=``)."""
+        inv_sw_sum = 1.0 / self.sample_weight_sum
+        loss, grad = data_loss_and_grad(
+            theta,
+            self.X,
+            self.Y,
+            layout=self.layout,
+            activation=self.activation,
+            out_activation=self.out_activation,
+            sample_weight=self.sample_weight,
+            scale=inv_sw_sum,
+            chunk_size=self.chunk_size,
+            ops=self.ops,
+        )
+        loss += add_penalty(
+            theta, grad, layout=self.layout, strength=self.alpha * inv_sw_sum,
+            ops=self.ops,
+        )  # fmt: skip
+        return loss, grad
+
+    def curvature(self, theta):
+        """Gauss-Newton-vector products at ``theta``, on the device."""
+        return CurvatureProduct(
+            theta,
+            self.X,
+            self.Y,
+            layout=self.layout,
+            activation=self.activation,
+            out_activation=self.out_activation,
+            alpha=self.alpha,
+            sample_weight=self.sample_weight,
+            sample_weight_sum=self.sample_weight_sum,
+            ops=self.ops,
+        )

@@ -22,7 +22,8 @@ Every function here is a pure function of arrays.
 """
 
 import numpy as np
-from scipy.special import expit, xlogy
+
+from ._ops import NUMPY, numpy_dtype
 
 
 def logistic_logit_bound(dtype):
@@ -32,32 +33,38 @@ def logistic_logit_bound(dtype):
     ``log(1 / eps)``. Clipping logits to this bound keeps predicted
     probabilities of logistic outputs inside ``[eps, 1 - eps]``.
     """
-    eps = np.finfo(dtype).eps
+    eps = np.finfo(numpy_dtype(dtype)).eps
     return float(np.log1p(-eps) - np.log(eps))
 
 
 class _Output:
-    """Interface of an output layer; see the module docstring."""
+    """Interface of an output layer; see the module docstring.
+
+    ``ops`` are the operations of the arrays' namespace
+    (:mod:`sklearn_cgmlp._ops`).
+    """
 
     #: The name MLPClassifier / MLPRegressor give the output activation.
     activation = None
 
-    def loss_and_delta(self, Z, Y, row_loss, tmp):
-        """Per-row loss into ``row_loss``; ``dloss/dZ`` overwrites ``Z``.
+    def loss_and_delta(self, Z, Y, row_loss, tmp, ops=NUMPY):
+        """``(row_loss, delta)``: the per-row loss and ``dloss/dZ``.
 
-        ``tmp`` is scratch space of ``Z``'s shape.
+        With NumPy, ``Z`` is overwritten by the delta and ``row_loss`` and
+        ``tmp`` (scratch of ``Z``'s shape) are buffers; elsewhere they are
+        None and new arrays are returned.
         """
         raise NotImplementedError
 
-    def inverse_link(self, Z):
+    def inverse_link(self, Z, ops=NUMPY):
         """Activated outputs (probabilities or predictions), a new array."""
         raise NotImplementedError
 
-    def curvature_state(self, Z):
+    def curvature_state(self, Z, ops=NUMPY):
         """What :meth:`hessian_times` needs at logits ``Z`` (a new array)."""
         raise NotImplementedError
 
-    def hessian_times(self, P, U):
+    def hessian_times(self, P, U, ops=NUMPY):
         """The loss's Hessian with respect to the logits times ``U``, row by
         row, with ``P = curvature_state(Z)`` (positive semi-definite)."""
         raise NotImplementedError
@@ -66,68 +73,70 @@ class _Output:
 class Softmax(_Output):
     activation = "softmax"
 
-    def loss_and_delta(self, Z, Y, row_loss, tmp):
+    def loss_and_delta(self, Z, Y, row_loss, tmp, ops=NUMPY):
         # loss_i = logsumexp(z_i) - sum_k y_ik z_ik, valid for rows of Y that
         # sum to one (one-hot here).
-        yz = np.einsum("ij,ij->i", Y, Z)  # no temporary of Z's size
-        zmax = Z.max(axis=1, keepdims=True)
+        xp = ops.xp
+        yz = ops.rowdot(Y, Z)
+        zmax = xp.max(Z, axis=1, keepdims=True)
         Z -= zmax
-        np.exp(Z, out=Z)
-        s = Z.sum(axis=1, keepdims=True)
+        Z = ops.exp_(Z)
+        s = xp.sum(Z, axis=1, keepdims=True)
         Z /= s
         Z -= Y
-        np.log(s[:, 0], out=row_loss)
+        row_loss = ops.log(s[:, 0], out=row_loss)
         row_loss += zmax[:, 0]
         row_loss -= yz
-        return row_loss
+        return row_loss, Z
 
-    def inverse_link(self, Z):
-        P = Z - Z.max(axis=1, keepdims=True)
-        np.exp(P, out=P)
-        P /= P.sum(axis=1, keepdims=True)
+    def inverse_link(self, Z, ops=NUMPY):
+        xp = ops.xp
+        P = Z - xp.max(Z, axis=1, keepdims=True)
+        P = ops.exp_(P)
+        P /= xp.sum(P, axis=1, keepdims=True)
         return P
 
-    def log_proba(self, Z):
+    def log_proba(self, Z, ops=NUMPY):
         """Log-probabilities, a new array, computed stably."""
-        Zs = Z - Z.max(axis=1, keepdims=True)
-        Zs -= np.log(np.exp(Zs).sum(axis=1, keepdims=True))
+        xp = ops.xp
+        Zs = Z - xp.max(Z, axis=1, keepdims=True)
+        Zs -= xp.log(xp.sum(xp.exp(Zs), axis=1, keepdims=True))
         return Zs
 
-    def curvature_state(self, Z):
-        return self.inverse_link(Z)
+    def curvature_state(self, Z, ops=NUMPY):
+        return self.inverse_link(Z, ops)
 
-    def hessian_times(self, P, U):
-        return P * (U - np.sum(P * U, axis=1, keepdims=True))
+    def hessian_times(self, P, U, ops=NUMPY):
+        return P * (U - ops.xp.sum(P * U, axis=1, keepdims=True))
 
 
 class Logistic(_Output):
     activation = "logistic"
 
-    def loss_and_delta(self, Z, Y, row_loss, tmp):
+    def loss_and_delta(self, Z, Y, row_loss, tmp, ops=NUMPY):
         # loss_i = sum_k log(1 + exp(z_ik)) - y_ik z_ik
-        yz = np.einsum("ij,ij->i", Y, Z)
-        np.logaddexp(0, Z, out=tmp)
-        np.sum(tmp, axis=1, out=row_loss)
+        yz = ops.rowdot(Y, Z)
+        tmp = ops.log1pexp(Z, out=tmp)
+        row_loss = ops.sum(tmp, axis=1, out=row_loss)
         row_loss -= yz
-        expit(Z, out=Z)
+        Z = ops.expit_(Z)
         Z -= Y
-        return row_loss
+        return row_loss, Z
 
-    def inverse_link(self, Z):
-        bound = logistic_logit_bound(Z.dtype)
-        return expit(np.clip(Z, -bound, bound))
+    def inverse_link(self, Z, ops=NUMPY):
+        return ops.expit_(ops.clip(Z, logistic_logit_bound(Z.dtype)))
 
-    def log_proba(self, Z):
+    def log_proba(self, Z, ops=NUMPY):
         """Log-probabilities, a new array, computed stably."""
-        bound = logistic_logit_bound(Z.dtype)
-        Zc = np.clip(Z, -bound, bound)
         # log(expit(z)) = -log(1 + exp(-z))
-        return np.negative(np.logaddexp(0, -Zc, out=Zc), out=Zc)
+        Zc = ops.clip(Z, logistic_logit_bound(Z.dtype))
+        Zc = ops.log1pexp(-Zc)
+        return -Zc
 
-    def curvature_state(self, Z):
-        return expit(Z)
+    def curvature_state(self, Z, ops=NUMPY):
+        return ops.expit_(ops.copy(Z))
 
-    def hessian_times(self, P, U):
+    def hessian_times(self, P, U, ops=NUMPY):
         return P * (1 - P) * U
 
 
@@ -136,23 +145,23 @@ class Identity(_Output):
 
     activation = "identity"
 
-    def loss_and_delta(self, Z, Y, row_loss, tmp):
-        inv_outputs = Z.dtype.type(1.0 / Z.shape[1])
+    def loss_and_delta(self, Z, Y, row_loss, tmp, ops=NUMPY):
+        inv_outputs = 1.0 / Z.shape[1]
         Z -= Y
-        np.square(Z, out=tmp)
-        np.sum(tmp, axis=1, out=row_loss)
+        tmp = ops.square(Z, out=tmp)
+        row_loss = ops.sum(tmp, axis=1, out=row_loss)
         row_loss *= 0.5 * inv_outputs
         Z *= inv_outputs
-        return row_loss
+        return row_loss, Z
 
-    def inverse_link(self, Z):
-        return Z.copy()
+    def inverse_link(self, Z, ops=NUMPY):
+        return ops.copy(Z)
 
-    def curvature_state(self, Z):
+    def curvature_state(self, Z, ops=NUMPY):
         return Z
 
-    def hessian_times(self, P, U):
-        return U * P.dtype.type(1.0 / P.shape[1])
+    def hessian_times(self, P, U, ops=NUMPY):
+        return U * (1.0 / P.shape[1])
 
 
 class Exp(_Output):
@@ -160,25 +169,25 @@ class Exp(_Output):
 
     activation = "exp"
 
-    def loss_and_delta(self, Z, Y, row_loss, tmp):
+    def loss_and_delta(self, Z, Y, row_loss, tmp, ops=NUMPY):
         # loss_i = sum_k xlogy(y, y) - y - y z + exp(z); the first two terms
         # do not depend on the weights but make the loss MLPRegressor's.
-        yz = np.einsum("ij,ij->i", Y, Z)
-        np.exp(Z, out=Z)
-        np.subtract(Z, Y, out=tmp)
-        tmp += xlogy(Y, Y)
-        np.sum(tmp, axis=1, out=row_loss)
+        yz = ops.rowdot(Y, Z)
+        Z = ops.exp_(Z)
+        tmp = ops.subtract(Z, Y, out=tmp)
+        tmp += ops.xlogx(Y)
+        row_loss = ops.sum(tmp, axis=1, out=row_loss)
         row_loss -= yz
         Z -= Y
-        return row_loss
+        return row_loss, Z
 
-    def inverse_link(self, Z):
-        return np.exp(Z)
+    def inverse_link(self, Z, ops=NUMPY):
+        return ops.exp_(ops.copy(Z))
 
-    def curvature_state(self, Z):
-        return np.exp(Z)
+    def curvature_state(self, Z, ops=NUMPY):
+        return self.inverse_link(Z, ops)
 
-    def hessian_times(self, P, U):
+    def hessian_times(self, P, U, ops=NUMPY):
         return P * U
 
 

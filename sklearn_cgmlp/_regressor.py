@@ -6,7 +6,9 @@ from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import StrOptions
 
 from ._base import BaseCGMLP
+from ._data import to_host
 from ._docstrings import fill_docstring
+from ._ops import array_ops
 from ._outputs import OUTPUTS
 
 _OUT_ACTIVATIONS = {"squared_error": "identity", "poisson": "exp"}
@@ -216,8 +218,9 @@ class CGMLPRegressor(RegressorMixin, BaseCGMLP):
         return Y, None, fitted
 
     def _score_model(self, attributes, X, y, sample_weight):
-        pred = _predictions(self._model_logits(attributes, X), attributes)
-        return r2_score(y, pred, sample_weight=sample_weight)
+        ops = array_ops(attributes["coefs_"][0])
+        pred = _predictions(self._model_logits(attributes, X, ops), attributes, ops)
+        return r2_score(y, to_host(pred), sample_weight=to_host(sample_weight))
 
     # -------------------------------------------------------------- predict
     def predict(self, X):
@@ -234,8 +237,8 @@ class CGMLPRegressor(RegressorMixin, BaseCGMLP):
             The predicted values; one-dimensional for a single output, as in
             MLPRegressor.
         """
-        Z, model = self._forward(X)
-        return _predictions(Z, vars(model))
+        Z, model, ops = self._forward(X, "predict")
+        return _predictions(Z, vars(model), ops)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -245,7 +248,7 @@ class CGMLPRegressor(RegressorMixin, BaseCGMLP):
         return tags
 
 
-def _predictions(Z, attributes):
+def _predictions(Z, attributes, ops):
     """Predictions from output logits: 1-D for a single output."""
-    pred = OUTPUTS[attributes["out_activation_"]].inverse_link(Z)
-    return pred.ravel() if pred.shape[1] == 1 else pred
+    pred = OUTPUTS[attributes["out_activation_"]].inverse_link(Z, ops)
+    return ops.xp.reshape(pred, (-1,)) if pred.shape[1] == 1 else pred

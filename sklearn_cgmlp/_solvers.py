@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.optimize
 
+from ._nlcg import minimize_cg
+from ._ops import NUMPY, numpy_dtype
 from ._threads import BlasThreads
 
 
@@ -41,46 +43,104 @@ class NonFiniteInitialLoss(ValueError):
     """The loss or its gradient is not finite at the starting point."""
 
 
-class SciPyObjective:
-    """Adapt ``fun(theta, grad_out) -> loss`` to SciPy's ``jac=True`` protocol.
+class Transfer:
+    """Moves vectors between the solver's search space and the objective's.
+
+    SciPy's solvers work on host float64 NumPy vectors; the device-resident
+    CG on float64 vectors of the data's namespace (its most precise float);
+    the objective computes in the data's namespace and dtype.
 
     Parameters
     ----------
-    fun : callable
-        ``fun(theta, grad)`` evaluates the objective at ``theta`` (an array of
-        ``dtype``), writes the gradient into ``grad`` and returns the loss.
+    data_ops : NumPyOps or ArrayAPIOps
+        Operations of the data's namespace.
+    dtype : dtype
+        dtype of the data (and of the objective's parameters).
+    search_ops : NumPyOps or ArrayAPIOps, default=NUMPY
+        Operations of the solver's namespace.
+    """
+
+    def __init__(self, data_ops, dtype, search_ops=NUMPY):
+        self.data_ops, self.dtype, self.search_ops = data_ops, dtype, search_ops
+        self.search_dtype = (
+            np.float64 if search_ops.is_numpy else search_ops.float_dtype
+        )
+
+    def to_data(self, x, out=None):
+        """The search vector ``x`` as parameters of the objective (may alias
+        ``x``; with NumPy, a C-contiguous array, written into ``out`` if
+        given)."""
+        if self.data_ops.is_numpy:
+            if out is not None:
+                out[...] = x
+                return out
+            return np.ascontiguousarray(x, dtype=self.dtype)
+        if self.search_ops.is_numpy:  # host to device
+            return self.data_ops.from_numpy(x, self.dtype)
+        return x if x.dtype == self.dtype else self.data_ops.astype(x, self.dtype)
+
+    def to_search(self, grad):
+        """A gradient of the objective as a new search-space vector."""
+        if self.data_ops.is_numpy:
+            return grad.astype(np.float64)
+        if self.search_ops.is_numpy:  # device to host
+            return np.array(self.data_ops.to_numpy(grad), dtype=np.float64)
+        return self.data_ops.astype(grad, self.search_dtype)
+
+    def from_host(self, x):
+        """A host float64 vector in the search space."""
+        if self.search_ops.is_numpy:
+            return np.asarray(x, dtype=np.float64)
+        return self.search_ops.from_numpy(x, self.search_dtype)
+
+
+class SciPyObjective:
+    """Adapt an objective to SciPy's ``jac=True`` protocol (and our CG's).
+
+    Parameters
+    ----------
+    fun : object or callable
+        An objective with ``loss_grad(theta, out=None) -> (loss, grad)`` and
+        ``ops`` (:mod:`sklearn_cgmlp._objective`), or, for NumPy, a callable
+        ``fun(theta, grad) -> loss`` that writes the gradient into ``grad``.
     n_params : int
         Length of the parameter vector.
     dtype : dtype
-        dtype in which ``fun`` computes.
+        dtype in which the objective computes.
+    search_ops : NumPyOps or ArrayAPIOps, default=NUMPY
+        Namespace of the solver's vectors (see :class:`Transfer`).
 
     Attributes
     ----------
     scale : float
-        SciPy is handed ``scale * loss`` and ``scale * grad`` (see the module
-        docstring); 1 unless :func:`minimize` sets it.
+        The solver is handed ``scale * loss`` and ``scale * grad`` (see the
+        module docstring); 1 unless :func:`minimize` sets it.
     n_evals : int
         Number of evaluations so far.
 
     Notes
     -----
     SciPy keeps references to the gradients it is handed (CG compares the new
-    gradient with the previous one), so every call returns a new float64
-    gradient array. In float32 the parameter and gradient vectors of the
+    gradient with the previous one), so every call returns a new gradient
+    array. With NumPy float32 data the parameter and gradient vectors of the
     evaluation itself are preallocated and reused.
     """
 
-    def __init__(self, fun, n_params, dtype):
+    def __init__(self, fun, n_params, dtype, *, search_ops=NUMPY):
         self.fun = fun
         self.n_params = n_params
-        self.dtype = np.dtype(dtype)
+        data_ops = getattr(fun, "ops", NUMPY)
+        self.dtype = np.dtype(dtype) if data_ops.is_numpy else dtype
+        self.transfer = Transfer(data_ops, self.dtype, search_ops)
+        self.ops = search_ops
         self.scale = 1.0
         self.n_evals = 0
         # The most recent evaluations, unscaled: (copy of x, loss, largest
         # absolute gradient entry). Copies, because some SciPy methods update
         # their iterate in place after evaluating it.
         self.recent = deque(maxlen=4)
-        if self.dtype != np.float64:
+        self._theta = self._grad = None
+        if data_ops.is_numpy and self.dtype != np.float64:
             self._theta = np.empty(n_params, dtype=self.dtype)
             self._grad = np.empty(n_params, dtype=self.dtype)
 
@@ -89,15 +149,15 @@ class SciPyObjective:
         if not np.isfinite(loss):
             # Tell the line search this point is unacceptable without
             # poisoning its arithmetic with NaN.
-            return np.inf, np.zeros(self.n_params)
+            return np.inf, self.ops.zeros(self.n_params, self.transfer.search_dtype)
         if self.scale != 1.0:
             grad *= self.scale
             return self.scale * loss, grad
         return loss, grad
 
     def evaluate(self, x):
-        """Unscaled loss and float64 gradient at ``x``; the loss is inf when
-        the loss or the gradient is not finite."""
+        """Unscaled loss and gradient (a new search-space vector) at ``x``;
+        the loss is inf when the loss or the gradient is not finite."""
         # Trial points of a line search may overflow; a non-finite result is
         # reported as an infinite loss, so floating-point warnings would only
         # be noise.
@@ -106,22 +166,25 @@ class SciPyObjective:
 
     def _evaluate(self, x):
         self.n_evals += 1
-        if self.dtype == np.float64:
-            grad = np.empty(self.n_params, dtype=np.float64)
-            loss = self.fun(np.ascontiguousarray(x), grad)
+        theta = self.transfer.to_data(x, out=self._theta)
+        if hasattr(self.fun, "loss_grad"):
+            loss, grad = self.fun.loss_grad(theta, out=self._grad)
         else:
-            self._theta[...] = x
-            loss = self.fun(self._theta, self._grad)
-            grad = self._grad.astype(np.float64)
-        gnorm = inf_norm(grad)
+            grad = self._grad if self._grad is not None else np.empty_like(theta)
+            loss = self.fun(theta, grad)
+        if self._grad is None and self.ops.is_numpy and self.transfer.data_ops.is_numpy:
+            grad_search = grad  # float64 NumPy, and a new array every call
+        else:
+            grad_search = self.transfer.to_search(grad)
+        gnorm = self.ops.inf_norm(grad_search)
         loss = float(loss) if np.isfinite(loss) and np.isfinite(gnorm) else np.inf
-        self.recent.append((np.array(x, dtype=np.float64), loss, gnorm))
-        return loss, grad
+        self.recent.append((self.ops.copy(x), loss, gnorm))
+        return loss, grad_search
 
     def lookup(self, x):
         """Unscaled loss and gradient norm of a recently evaluated point, or None."""
         for x_seen, loss, gnorm in reversed(self.recent):
-            if np.array_equal(x_seen, x):
+            if self.ops.equal(x_seen, x):
                 return loss, gnorm
         return None
 
@@ -133,9 +196,10 @@ class SciPyHessp:
     ----------
     make_product : callable
         ``make_product(theta)`` returns an object whose ``dot(v)`` is the
-        curvature at ``theta`` (an array of ``dtype``) times ``v``.
-    dtype : dtype
-        dtype in which the products are computed.
+        curvature at ``theta`` (parameters of the objective) times ``v``.
+    transfer : Transfer
+        How host vectors become the objective's parameters and back; the
+        products are computed where the data lives.
 
     Notes
     -----
@@ -145,9 +209,9 @@ class SciPyHessp:
     with errors of their own).
     """
 
-    def __init__(self, make_product, dtype):
+    def __init__(self, make_product, transfer):
         self.make_product = make_product
-        self.dtype = np.dtype(dtype)
+        self.transfer = transfer
         self._x = None
         self._product = None
 
@@ -156,12 +220,14 @@ class SciPyHessp:
             # Copies: SciPy's Newton-CG updates its iterate in place, and the
             # product keeps views of the parameters it was built at.
             self._x = np.array(x, copy=True)
-            self._product = self.make_product(np.array(x, dtype=self.dtype))
+            self._product = self.make_product(
+                self.transfer.to_data(np.array(x, copy=True))
+            )
         with np.errstate(over="ignore", invalid="ignore"):
-            Hp = self._product.dot(p.astype(self.dtype, copy=False))
+            Hp = self.transfer.to_search(self._product.dot(self.transfer.to_data(p)))
             if not np.isfinite(inf_norm(Hp)):
                 raise NonFiniteError("non-finite curvature product")
-        return Hp.astype(np.float64, copy=False)
+        return Hp
 
 
 @dataclass
@@ -284,13 +350,14 @@ class _Run:
         return self.reason is not None
 
     def callback(self, intermediate_result):
-        """SciPy's per-iteration callback."""
+        """The solver's per-iteration callback."""
         # Some methods update their iterate in place: keep a copy.
-        x = np.array(intermediate_result.x, dtype=np.float64, copy=True)
+        ops = self.objective.ops
+        x = ops.copy(intermediate_result.x)
         seen = self.objective.lookup(x)
         if seen is None:  # not among the last evaluations: evaluate again
             loss, grad = self.objective.evaluate(x)
-            seen = loss, inf_norm(grad)
+            seen = loss, ops.inf_norm(grad)
         if self.accept(x, *seen):
             raise StopIteration
 
@@ -330,7 +397,7 @@ def _at_precision_limit(loss, grad_norm, dtype):
     of the loss, ``eps * |loss|``. For curvatures up to about 50 that is a
     gradient below ``10 * sqrt(eps * |loss|)``.
     """
-    eps = np.finfo(dtype).eps
+    eps = np.finfo(numpy_dtype(dtype)).eps
     return bool(grad_norm <= 10 * np.sqrt(eps * max(abs(loss), eps)))
 
 
@@ -393,13 +460,19 @@ def minimize(
         ``keep_on_interrupt`` is False.
     """
     method = METHODS[solver]
-    x = np.asarray(x0, dtype=np.float64)
+    on_device = not objective.ops.is_numpy
+    if on_device and method != "CG":
+        raise ValueError(
+            f"Solver {solver!r} runs in SciPy on the host; only 'cg' has a "
+            "device-resident implementation."
+        )
+    x = objective.transfer.from_host(x0)
     loss, grad = objective.evaluate(x)
     if not np.isfinite(loss):
         raise NonFiniteInitialLoss(
             "The loss is not finite at the initial weights, or its gradient is not."
         )
-    gnorm = inf_norm(grad)
+    gnorm = objective.ops.inf_norm(grad)
     run = _Run(
         objective,
         tol=tol,
@@ -435,22 +508,31 @@ def _solve(objective, run, method, scale, x, loss, grad, hessp):
         fun = _FirstValueCache(objective, x, (scale * loss, scale * grad))
         # Overflow in the solvers' own arithmetic (huge gradients) is caught
         # by the finiteness checks of the objective and of _Run.
+        options = _options(
+            method, run.max_iter - len(run.loss_curve), run.max_fun, run.tol, scale
+        )
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            res = scipy.optimize.minimize(
-                fun,
-                x,
-                method=method,
-                jac=True,
-                hessp=hessp if method in ("Newton-CG", "trust-ncg") else None,
-                callback=run.callback,
-                options=_options(
-                    method,
-                    run.max_iter - len(run.loss_curve),
-                    run.max_fun,
-                    run.tol,
-                    scale,
-                ),
-            )
+            if not objective.ops.is_numpy:
+                # The same iteration, with its vectors on the data's device.
+                res = minimize_cg(
+                    fun,
+                    x,
+                    ops=objective.ops,
+                    gtol=options["gtol"],
+                    maxiter=options["maxiter"],
+                    c2=options["c2"],
+                    callback=run.callback,
+                )
+            else:
+                res = scipy.optimize.minimize(
+                    fun,
+                    x,
+                    method=method,
+                    jac=True,
+                    hessp=hessp if method in ("Newton-CG", "trust-ncg") else None,
+                    callback=run.callback,
+                    options=options,
+                )
         if run.reason is not None or method != "CG" or res.status != 2:
             return str(res.message)
         # CG's line search failed: restart from a backtracking step.
@@ -458,8 +540,8 @@ def _solve(objective, run, method, scale, x, loss, grad, hessp):
         if restarts >= _MAX_RESTARTS:
             return str(res.message)
         x, loss, _ = run.last
-        if res.jac is not None and np.array_equal(res.x, x):
-            grad = np.asarray(res.jac) / scale
+        if res.jac is not None and objective.ops.equal(res.x, x):
+            grad = res.jac / scale
         else:
             grad = objective.evaluate(x)[1]
         with np.errstate(over="ignore", invalid="ignore"):
@@ -468,7 +550,7 @@ def _solve(objective, run, method, scale, x, loss, grad, hessp):
             return str(res.message)
         x, loss, grad = step
         restarts += 1
-        if run.accept(x, loss, inf_norm(grad)):
+        if run.accept(x, loss, objective.ops.inf_norm(grad)):
             return str(res.message)
         if cycle_start_loss - loss <= _MIN_RESTART_GAIN * abs(cycle_start_loss):
             return "Restarts after line-search failures stalled."
@@ -488,7 +570,7 @@ class _FirstValueCache:
         self.value = value
 
     def __call__(self, x):
-        if self.value is not None and np.array_equal(x, self.x0):
+        if self.value is not None and self.objective.ops.equal(x, self.x0):
             value, self.value = self.value, None
             return value
         return self.objective(x)
@@ -501,10 +583,11 @@ def _backtracking_step(objective, x, loss, grad, c1=1e-4, max_halvings=60):
     found. The first trial step has unit length; the gradient norm is
     computed with scaling so that huge gradients do not overflow.
     """
-    scale = inf_norm(grad)
+    ops = objective.ops
+    scale = ops.inf_norm(grad)
     if not (0 < scale < np.inf):
         return None
-    gnorm = scale * float(np.linalg.norm(grad / scale))
+    gnorm = scale * ops.norm2(grad / scale)
     direction = grad / gnorm
     tau = 1.0
     for _ in range(max_halvings):

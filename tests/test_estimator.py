@@ -104,7 +104,7 @@ def test_saturated_logistic_outputs_stay_strictly_inside_0_1():
     clf.coefs_ = [*clf.coefs_[:-1], clf.coefs_[-1] * 1e4]
     clf.intercepts_ = [*clf.intercepts_[:-1], clf.intercepts_[-1] * 1e4]
     proba = clf.predict_proba(X)
-    assert np.abs(clf._forward(X)[0]).max() > 1000
+    assert np.abs(clf._forward(X, "predict")[0]).max() > 1000
     assert np.all(proba > 0) and np.all(proba < 1)
     log_proba = clf.predict_log_proba(X)
     assert np.all(np.isfinite(log_proba))

@@ -10,7 +10,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sklearn.utils import compute_sample_weight
 
-import sklearn_cgmlp._base as base_module
+import sklearn_cgmlp._data as data_module
 import sklearn_cgmlp._objective as objective_module
 from sklearn_cgmlp import CGMLPClassifier
 from sklearn_cgmlp._hessian import CurvatureProduct
@@ -61,9 +61,9 @@ def test_newton_solvers_use_curvature_products(solver, monkeypatch):
     calls = []
     original = CurvatureProduct.dot
 
-    def spy(self, v, out=None):
+    def spy(self, v):
         calls.append(self.gauss_newton)
-        return original(self, v, out=out)
+        return original(self, v)
 
     monkeypatch.setattr(CurvatureProduct, "dot", spy)
     clf = CGMLPClassifier(solver=solver, hidden_layer_sizes=(10,), random_state=0)
@@ -145,13 +145,13 @@ def test_no_early_stopping_attributes_are_none(noisy):
 def test_early_stopping_split_is_stratified(noisy, monkeypatch):
     X, y = noisy
     calls = []
-    original = base_module.train_test_split
+    original = data_module.train_test_split
 
     def spy(*args, **kwargs):
         calls.append(kwargs.get("stratify"))
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(base_module, "train_test_split", spy)
+    monkeypatch.setattr(data_module, "train_test_split", spy)
     fit_quietly(
         CGMLPClassifier(hidden_layer_sizes=(5,), early_stopping=True, max_iter=5),
         X,

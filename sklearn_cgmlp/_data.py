@@ -1,0 +1,125 @@
+"""The training data of a fit, wherever it lives: host copies, weights, splits.
+
+The data may be NumPy arrays (or sparse matrices, memory maps) or, with
+scikit-learn's array API dispatch, arrays of another namespace on a device.
+Labels and weights are checked on the host, where they are small; the rows of
+``X`` and the encoded targets stay where they are.
+"""
+
+import numpy as np
+from scipy import sparse
+from sklearn.model_selection import train_test_split
+from sklearn.utils.validation import _check_sample_weight
+
+from ._ops import array_ops, numpy_dtype  # noqa: F401 (re-exported)
+
+
+def float_dtypes(ops):
+    """The float dtypes ``validate_data`` may keep, in the data's namespace."""
+    if ops.is_numpy:
+        return (np.float64, np.float32)
+    return [ops.xp.float64, ops.xp.float32]
+
+
+def to_host(a):
+    """``a`` as a NumPy array (sparse matrices, lists and None unchanged)."""
+    if a is None or isinstance(a, np.ndarray) or sparse.issparse(a):
+        return a
+    ops = array_ops(a)
+    return a if ops is None else np.asarray(ops.to_numpy(a))
+
+
+def take_rows(A, rows):
+    """Rows ``rows`` (host indices) of ``A``, in ``A``'s namespace."""
+    if A is None or isinstance(A, np.ndarray) or sparse.issparse(A):
+        return None if A is None else A[rows]
+    ops = array_ops(A)
+    return ops.xp.take(A, ops.from_numpy(rows, ops.xp.int64), axis=0)
+
+
+def check_weights(sample_weight, n_samples, extra, dtype):
+    """Host sample weights times ``extra`` (class weights), or None if all one.
+
+    The product is formed in float64 and must be finite, non-negative, not
+    all zero, with a finite sum, and representable in ``dtype``.
+    """
+    if sample_weight is not None:
+        sample_weight = _check_sample_weight(
+            to_host(sample_weight),
+            np.empty((n_samples, 0)),
+            dtype=np.float64,
+            ensure_non_negative=True,
+        )
+    if extra is not None:
+        sample_weight = extra if sample_weight is None else sample_weight * extra
+    if sample_weight is None:
+        return None
+    what = "sample_weight" + (" times class_weight" if extra is not None else "")
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = float(np.sum(sample_weight))
+        in_dtype = sample_weight.astype(dtype)
+    if not np.all(np.isfinite(sample_weight)) or not np.isfinite(total):
+        raise ValueError(
+            f"The weights ({what}) overflow: their sum is not finite. Divide "
+            "them by a common factor; only their ratios matter."
+        )
+    if total <= 0:
+        raise ValueError(
+            f"Sample weights must contain at least one non-zero number "
+            f"({what} sums to zero)."
+        )
+    if not np.all(np.isfinite(in_dtype)) or not np.any(in_dtype > 0):
+        raise ValueError(
+            f"The weights ({what}) range from {sample_weight.min():.3g} to "
+            f"{sample_weight.max():.3g}, beyond what {np.dtype(dtype).name} "
+            "represents. Rescale them by a common factor; only their ratios "
+            "matter."
+        )
+    return in_dtype
+
+
+def split_validation(X, y, Y, sample_weight, *, stratify, fraction, rng):
+    """Training and validation parts for early stopping.
+
+    ``y`` is on the host; ``X``, ``Y`` and ``sample_weight`` where the data
+    lives (rows are taken in their namespace).
+    """
+    n_samples = X.shape[0]
+    n_val = int(np.ceil(fraction * n_samples))
+    if stratify is not None:
+        n_classes = len(np.unique(stratify))
+        if n_val < n_classes or n_samples - n_val < n_classes:
+            raise ValueError(
+                f"validation_fraction={fraction} sets aside "
+                f"{n_val} of {n_samples} samples for early stopping, fewer "
+                f"than the {n_classes} classes a stratified split needs. "
+                "Increase validation_fraction, or set early_stopping=False."
+            )
+    elif n_val < 1 or n_samples - n_val < 1:
+        raise ValueError(
+            f"validation_fraction={fraction} leaves no samples "
+            f"for training or validation out of {n_samples}. Change "
+            "validation_fraction, or set early_stopping=False."
+        )
+    train, val = train_test_split(
+        np.arange(n_samples),
+        test_size=fraction,
+        random_state=rng,
+        stratify=stratify,
+    )
+    sw_train = sw_val = None
+    if sample_weight is not None:
+        sw_train = take_rows(sample_weight, train)
+        sw_val = take_rows(sample_weight, val)
+        for part, sw in (("training", sw_train), ("validation", sw_val)):
+            if not to_host(sw).any():
+                raise ValueError(
+                    f"The early-stopping {part} part has only samples of "
+                    "weight zero. Give more samples a positive weight, change "
+                    "validation_fraction or random_state, or set "
+                    "early_stopping=False."
+                )
+    return (
+        (take_rows(X, train), y[train], take_rows(Y, train), sw_train),
+        (take_rows(X, val), y[val], sw_val),
+    )

@@ -1,0 +1,227 @@
+"""SciPy's nonlinear conjugate gradient, with its vectors in any array namespace.
+
+:func:`minimize_cg` runs the Polak-Ribière+ iteration of
+``scipy.optimize.minimize(method="CG")`` step for step: the same initial step
+guess, the same strong-Wolfe line search (MINPACK's ``dcsrch`` through SciPy's
+``scalar_search_wolfe1``, falling back to ``scalar_search_wolfe2``), the same
+sufficient-descent condition and the same stopping tests. The line searches are
+SciPy's own scalar routines, called with closures; only the vector arithmetic
+is ours, done in the namespace of the search vector. On a GPU the search
+vector, the direction and every vector operation stay on the device, and only
+scalars (losses, dot products) cross to the host: the host round trips that
+handing SciPy a device objective would cost twice per evaluation are gone.
+
+On NumPy float64 the iterates equal SciPy's (the tests check this).
+"""
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+try:  # private in SciPy, but stable since 1.8 (the Python dcsrch since 1.11)
+    from scipy.optimize._linesearch import (
+        LineSearchWarning,
+        scalar_search_wolfe1,
+        scalar_search_wolfe2,
+    )
+except ImportError:  # pragma: no cover - very old SciPy
+    scalar_search_wolfe1 = scalar_search_wolfe2 = None
+    LineSearchWarning = Warning
+
+
+@dataclass
+class CGResult:
+    """What ``scipy.optimize.minimize`` returns, for the fields we use."""
+
+    x: object
+    fun: float
+    jac: object
+    status: int
+    message: str
+    nit: int
+
+
+@dataclass
+class CGIterate:
+    """The per-iteration callback's argument (SciPy's ``intermediate_result``)."""
+
+    x: object
+    fun: float
+    jac: object
+
+
+_MESSAGES = {
+    0: "Optimization terminated successfully.",
+    1: "Maximum number of iterations has been exceeded.",
+    2: "Desired error not necessarily achieved due to precision loss.",
+    3: "NaN result encountered.",
+}
+
+
+class _LineSearchFailed(Exception):
+    pass
+
+
+class _Line:
+    """``phi(a) = f(x + a p)`` and ``phi'(a)``, sharing one evaluation per
+    point as SciPy's memoized objective does (the last point only)."""
+
+    def __init__(self, fun, ops, x, p):
+        self.fun, self.ops, self.x, self.p = fun, ops, x, p
+        self._alpha = None
+        self.f = self.g = None
+
+    def _at(self, alpha):
+        # SciPy's scalar searches hand NumPy scalars; other namespaces take
+        # Python floats only (the value is the same).
+        alpha = float(alpha)
+        if alpha != self._alpha:
+            self.f, self.g = self.fun(self.x + alpha * self.p)
+            self._alpha = alpha
+        return self.f, self.g
+
+    def phi(self, alpha):
+        return self._at(alpha)[0]
+
+    def derphi(self, alpha):
+        return self.ops.dot(self._at(alpha)[1], self.p)
+
+    def gradient(self, alpha):
+        return self._at(alpha)[1]
+
+
+def _line_search_wolfe12(fun, ops, xk, pk, gfk, old_fval, old_old_fval, *, c1, c2,
+                         extra_condition):  # fmt: skip
+    """SciPy's ``_line_search_wolfe12``: dcsrch, then the zoom search."""
+    derphi0 = ops.dot(gfk, pk)
+    line = _Line(fun, ops, xk, pk)
+    stp, fval, _ = scalar_search_wolfe1(
+        line.phi, line.derphi, old_fval, old_old_fval, derphi0,
+        c1=c1, c2=c2, amax=1e100, amin=1e-100, xtol=1e-14,
+    )  # fmt: skip
+    if stp is not None:
+        stp = float(stp)
+        gval = line.gradient(stp)
+        if not extra_condition(stp, xk + stp * pk, fval, gval):
+            stp = None
+    if stp is None:
+        # SciPy's fallback search, on the same line (and evaluation cache).
+        last = {"alpha": None}
+
+        def derphi(alpha):
+            last["alpha"] = alpha
+            return line.derphi(alpha)
+
+        def extra_condition2(alpha, phi):
+            alpha = float(alpha)
+            if last["alpha"] != alpha:
+                derphi(alpha)
+            return extra_condition(alpha, xk + alpha * pk, phi, line.gradient(alpha))
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", LineSearchWarning)
+            stp, fval, _, derphi_star = scalar_search_wolfe2(
+                line.phi, derphi, old_fval, old_old_fval, derphi0, c1, c2,
+                1e100, extra_condition2, maxiter=10,
+            )  # fmt: skip
+        gval = None if derphi_star is None else line.gradient(last["alpha"])
+    if stp is None:
+        raise _LineSearchFailed
+    return float(stp), fval, old_fval, gval
+
+
+def minimize_cg(fun, x0, *, ops, gtol, maxiter, c1=1e-4, c2=0.4, callback=None):
+    """Minimise ``fun`` from ``x0`` by SciPy's Polak-Ribière+ CG.
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x) -> (loss, grad)``: a Python float and an array of ``x``'s
+        namespace, device and dtype. A non-finite point must return
+        ``(inf, zeros)``.
+    x0 : array of shape (n,)
+        Starting point, in the namespace of ``ops``.
+    ops : NumPyOps or ArrayAPIOps
+        Operations of the vectors' namespace (:mod:`sklearn_cgmlp._ops`).
+    gtol : float
+        Stop when the largest absolute gradient entry is at most ``gtol``.
+    maxiter : int
+        Maximum number of iterations.
+    c1, c2 : float
+        Wolfe conditions of the line search.
+    callback : callable, default=None
+        ``callback(CGIterate)`` after each iteration; raising StopIteration
+        stops the solver.
+
+    Returns
+    -------
+    result : CGResult
+        ``status`` 0 (converged), 1 (maxiter), 2 (line search failed) or 3
+        (NaN), as SciPy's.
+    """
+    if scalar_search_wolfe1 is None:  # pragma: no cover
+        raise ImportError("The device-resident CG needs SciPy's line searches.")
+    xk = x0
+    old_fval, gfk = fun(xk)
+    k = 0
+    # Sets the initial step guess to dx ~ 1, as SciPy does.
+    old_old_fval = old_fval + ops.norm2(gfk) / 2
+    pk = -gfk
+    gnorm = ops.inf_norm(gfk)
+    sigma_3 = 0.01
+    warnflag = 0
+
+    while gnorm > gtol and k < maxiter:
+        deltak = ops.dot(gfk, gfk)
+        cached_step = [None]
+
+        def polak_ribiere_powell_step(alpha, gfkp1, xk=xk, pk=pk, gfk=gfk,
+                                      deltak=deltak):  # fmt: skip
+            xkp1 = xk + alpha * pk
+            if gfkp1 is None:
+                gfkp1 = fun(xkp1)[1]
+            yk = gfkp1 - gfk
+            beta_k = max(0, ops.dot(yk, gfkp1) / deltak)
+            pkp1 = -gfkp1 + beta_k * pk
+            return alpha, xkp1, pkp1, gfkp1, ops.inf_norm(gfkp1)
+
+        def descent_condition(alpha, xkp1, fp1, gfkp1, cached_step=cached_step,
+                              step=polak_ribiere_powell_step):  # fmt: skip
+            # Polak-Ribiere+ needs an explicit sufficient descent test, which
+            # strong Wolfe does not guarantee (Gilbert & Nocedal, 1992).
+            cached_step[:] = step(alpha, gfkp1)
+            _, _, pk_new, gfk_new, gnorm_new = cached_step
+            if gnorm_new <= gtol:
+                return True
+            return ops.dot(pk_new, gfk_new) <= -sigma_3 * ops.dot(gfk_new, gfk_new)
+
+        try:
+            alpha_k, fval, old_old_fval, gfkp1 = _line_search_wolfe12(
+                fun, ops, xk, pk, gfk, old_fval, old_old_fval, c1=c1, c2=c2,
+                extra_condition=descent_condition,
+            )  # fmt: skip
+        except _LineSearchFailed:
+            warnflag = 2
+            break
+        old_fval = fval
+        if alpha_k == cached_step[0]:
+            alpha_k, xk, pk, gfk, gnorm = cached_step
+        else:
+            alpha_k, xk, pk, gfk, gnorm = polak_ribiere_powell_step(alpha_k, gfkp1)
+        k += 1
+        if callback is not None:
+            try:
+                callback(CGIterate(x=xk, fun=old_fval, jac=gfk))
+            except StopIteration:
+                break
+
+    if warnflag != 2:
+        if k >= maxiter:
+            warnflag = 1
+        elif not (np.isfinite(gnorm) and np.isfinite(old_fval)):
+            warnflag = 3
+    return CGResult(
+        x=xk, fun=old_fval, jac=gfk, status=warnflag, message=_MESSAGES[warnflag],
+        nit=k,
+    )  # fmt: skip

@@ -1,0 +1,299 @@
+"""Fitting and predicting on arrays of other namespaces (array API dispatch).
+
+array-api-strict has a second device, on which NumPy conversion fails: any
+hidden round trip through NumPy or SciPy, or an array created on the wrong
+device, fails these tests. PyTorch (CPU) runs them too when it is installed.
+"""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+import scipy.optimize
+import sklearn
+from sklearn.datasets import load_diabetes, load_iris
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_cgmlp import CGMLPClassifier, CGMLPRegressor, _ops
+from sklearn_cgmlp._base import _glorot_init
+from sklearn_cgmlp._layout import ParameterLayout
+from sklearn_cgmlp._loss import loss_grad
+from sklearn_cgmlp._nlcg import minimize_cg
+
+
+def _dispatch_available():
+    try:
+        with sklearn.config_context(array_api_dispatch=True):
+            pass
+    except (ImportError, RuntimeError) as exc:
+        return str(exc)
+    return None
+
+
+REASON = _dispatch_available()
+pytestmark = pytest.mark.skipif(REASON is not None, reason=f"no dispatch: {REASON}")
+
+
+def namespaces():
+    """(namespace module, device, dtype) of the arrays the tests run on."""
+    cases = []
+    try:
+        import array_api_strict as xp
+
+        for device in (xp.Device("CPU_DEVICE"), xp.Device("device1")):
+            for dtype in ("float64", "float32"):
+                cases.append(
+                    pytest.param(xp, device, dtype, id=f"strict-{device}-{dtype}")
+                )
+    except ImportError:
+        pass
+    try:
+        import torch
+
+        for dtype in ("float64", "float32"):
+            cases.append(pytest.param(torch, "cpu", dtype, id=f"torch-cpu-{dtype}"))
+    except ImportError:
+        pass
+    return cases
+
+
+def to_namespace(xp, device, A, dtype=None):
+    if xp.__name__ == "torch":
+        return xp.asarray(np.asarray(A), dtype=getattr(xp, dtype) if dtype else None,
+                          device=device)  # fmt: skip
+    return xp.asarray(A, dtype=getattr(xp, dtype) if dtype else None, device=device)
+
+
+def on(array, xp, device):
+    """Whether ``array`` is an array of ``xp`` on ``device``."""
+    if isinstance(array, np.ndarray):
+        return False
+    if xp.__name__ == "torch":
+        return isinstance(array, xp.Tensor) and str(array.device) == device
+    return type(array).__module__.startswith("array_api_strict") and (
+        array.device == device
+    )
+
+
+def host(array):
+    return np.asarray(_ops.array_ops(array).to_numpy(array))
+
+
+@pytest.fixture(scope="module")
+def iris():
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.fixture(scope="module")
+def diabetes():
+    X, y = load_diabetes(return_X_y=True)
+    return StandardScaler().fit_transform(X), (y - y.mean()) / y.std()
+
+
+def fit_quietly(est, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return est.fit(*args, **kwargs)
+
+
+# ------------------------------------------- the device CG is SciPy's CG
+def test_device_cg_iterates_equal_scipys_on_numpy_float64(iris):
+    X, y = iris
+    Y = np.eye(3)[y]
+    layout = ParameterLayout([4, 10, 3])
+    x0 = _glorot_init(layout, "tanh", 0)
+
+    def fun(x):
+        loss, grad = loss_grad(
+            np.ascontiguousarray(x), X, Y, layout=layout, activation="tanh",
+            out_activation="softmax", alpha=1e-4,
+        )  # fmt: skip
+        return 1e4 * loss, 1e4 * grad  # posed as our glue poses it
+
+    scipy_iterates, ours = [], []
+
+    def record(intermediate_result):
+        scipy_iterates.append(np.copy(intermediate_result.x))
+
+    options = dict(maxiter=40, gtol=0.0, norm=np.inf, c2=0.1)
+    scipy.optimize.minimize(fun, x0, jac=True, method="CG", callback=record,
+                            options=options)  # fmt: skip
+    result = minimize_cg(
+        fun, x0, ops=_ops.NUMPY, gtol=0.0, maxiter=40, c2=0.1,
+        callback=lambda it: ours.append(np.copy(it.x)),
+    )  # fmt: skip
+    assert result.nit == len(ours) == len(scipy_iterates) == 40
+    for a, b in zip(ours, scipy_iterates):
+        np.testing.assert_array_equal(a, b)
+
+
+# ------------------------------------------------ fit and predict on device
+@pytest.mark.parametrize("xp, device, dtype", namespaces())
+@pytest.mark.parametrize("solver", ["cg", "lbfgs", "newton-cg"])
+def test_classifier_fits_and_predicts_where_the_data_is(
+    iris, xp, device, dtype, solver
+):
+    X, y = iris
+    params = dict(hidden_layer_sizes=(8,), activation="tanh", solver=solver,
+                  max_iter=25, random_state=0)  # fmt: skip
+    reference = fit_quietly(CGMLPClassifier(**params), X.astype(dtype), y)
+    X_xp, y_xp = to_namespace(xp, device, X, dtype), to_namespace(xp, device, y)
+    with sklearn.config_context(array_api_dispatch=True):
+        clf = fit_quietly(CGMLPClassifier(**params), X_xp, y_xp)
+        proba = clf.predict_proba(X_xp)
+        log_proba = clf.predict_log_proba(X_xp)
+        pred = clf.predict(X_xp)
+        score = clf.score(X_xp, y_xp)
+    for a in [*clf.coefs_, *clf.intercepts_, clf.classes_, proba, log_proba, pred]:
+        assert on(a, xp, device)
+    assert all(str(c.dtype).endswith(dtype) for c in clf.coefs_)
+    assert str(proba.dtype).endswith(dtype)
+    assert isinstance(score, float)
+    # The same fit as on the host: in float64 to rounding (SciPy's CG and
+    # our device CG take identical steps); truncated Newton's inner loop and
+    # float32 rounding amplify differences over the iterations.
+    first = 5 if dtype == "float32" or solver == "newton-cg" else clf.n_iter_
+    rtol = 1e-9 if dtype == "float64" else 1e-3
+    np.testing.assert_allclose(clf.loss_curve_[:first], reference.loss_curve_[:first],
+                               rtol=rtol)  # fmt: skip
+    if first == clf.n_iter_:
+        np.testing.assert_allclose(host(proba), reference.predict_proba(X), rtol=1e-6)
+    assert score >= reference.score(X, y) - 0.05
+    np.testing.assert_allclose(np.exp(host(log_proba)), host(proba), rtol=1e-4)
+
+
+@pytest.mark.parametrize("xp, device, dtype", namespaces())
+def test_device_cg_moves_only_scalars_to_the_host(iris, xp, device, dtype, monkeypatch):
+    X, y = iris
+    moved = []
+    to_numpy = _ops.ArrayAPIOps.to_numpy
+
+    def spy(self, a):
+        moved.append(a.shape)
+        return to_numpy(self, a)
+
+    monkeypatch.setattr(_ops.ArrayAPIOps, "to_numpy", spy)
+    monkeypatch.setattr(
+        scipy.optimize, "minimize", lambda *a, **k: pytest.fail("SciPy solver ran")
+    )
+    X_xp, y_xp = to_namespace(xp, device, X, dtype), to_namespace(xp, device, y)
+    with sklearn.config_context(array_api_dispatch=True):
+        clf = fit_quietly(
+            CGMLPClassifier(hidden_layer_sizes=(8,), max_iter=15), X_xp, y_xp
+        )
+    assert clf.n_iter_ == 15
+    # Only the labels (for encoding) came to the host, never a vector of the
+    # solver or the data.
+    assert moved == [(150,)]
+
+
+@pytest.mark.parametrize("xp, device, dtype", namespaces())
+@pytest.mark.parametrize("loss", ["squared_error", "poisson"])
+def test_regressor_fits_and_predicts_where_the_data_is(
+    diabetes, xp, device, dtype, loss
+):
+    X, y = diabetes
+    if loss == "poisson":
+        y = np.exp(y / 2)
+    params = dict(hidden_layer_sizes=(6,), activation="tanh", loss=loss,
+                  max_iter=20, random_state=0)  # fmt: skip
+    reference = fit_quietly(CGMLPRegressor(**params), X.astype(dtype), y)
+    X_xp = to_namespace(xp, device, X, dtype)
+    y_xp = to_namespace(xp, device, y, dtype)
+    with sklearn.config_context(array_api_dispatch=True):
+        reg = fit_quietly(CGMLPRegressor(**params), X_xp, y_xp)
+        pred = reg.predict(X_xp)
+        score = reg.score(X_xp, y_xp)
+    assert on(pred, xp, device) and pred.shape == (X.shape[0],)
+    assert on(reg.coefs_[0], xp, device)
+    assert isinstance(score, float)
+    rtol = 1e-9 if dtype == "float64" else 0.05
+    assert reg.loss_ == pytest.approx(reference.loss_, rel=rtol)
+
+
+# ------------------------------------------------ every option on device
+@pytest.mark.parametrize("xp, device, dtype", namespaces())
+def test_every_option_works_on_device(iris, xp, device, dtype, capsys, tmp_path):
+    X, y = iris
+    rng = np.random.RandomState(0)
+    sw = rng.uniform(0.5, 2.0, len(y))
+    X_xp, y_xp = to_namespace(xp, device, X, dtype), to_namespace(xp, device, y)
+    sw_xp = to_namespace(xp, device, sw, dtype)
+    options = dict(hidden_layer_sizes=(6,), random_state=0, max_iter=20)
+    with sklearn.config_context(array_api_dispatch=True):
+        weighted = fit_quietly(
+            CGMLPClassifier(**options), X_xp, y_xp, sample_weight=sw_xp
+        )
+        balanced = fit_quietly(
+            CGMLPClassifier(class_weight="balanced", **options), X_xp, y_xp
+        )
+        early = fit_quietly(
+            CGMLPClassifier(early_stopping=True, validation_fraction=0.2, **options),
+            X_xp, y_xp,
+        )  # fmt: skip
+        chunked = fit_quietly(CGMLPClassifier(chunk_size=32, **options), X_xp, y_xp)
+        plain = fit_quietly(CGMLPClassifier(**options), X_xp, y_xp)
+        warm = CGMLPClassifier(warm_start=True, **options)
+        fit_quietly(warm, X_xp, y_xp)
+        fit_quietly(warm, X_xp, y_xp)
+        fit_quietly(
+            CGMLPClassifier(verbose=True, **{**options, "max_iter": 2}), X_xp, y_xp
+        )
+    host_weighted = fit_quietly(
+        CGMLPClassifier(**options), X.astype(dtype), y, sample_weight=sw
+    )
+    rtol = 1e-9 if dtype == "float64" else 0.05
+    assert weighted.loss_ == pytest.approx(host_weighted.loss_, rel=rtol)
+    assert balanced.n_iter_ > 0 and len(early.validation_scores_) == early.n_iter_
+    assert chunked.loss_ == pytest.approx(
+        plain.loss_, rel=1e-6 if dtype == "float64" else 1e-2
+    )
+    assert warm.loss_ < plain.loss_
+    assert "Iteration 2, loss" in capsys.readouterr().out
+    # Pickles keep the device; the pickle-free export writes NumPy arrays.
+    again = pickle.loads(pickle.dumps(plain))
+    assert on(again.coefs_[0], xp, device)
+    plain.to_npz(tmp_path / "model.npz")
+    loaded = CGMLPClassifier.from_npz(tmp_path / "model.npz")
+    assert isinstance(loaded.coefs_[0], np.ndarray)
+    with sklearn.config_context(array_api_dispatch=True):
+        expected = host(plain.predict_proba(X_xp))
+    np.testing.assert_allclose(
+        loaded.predict_proba(X.astype(dtype)), expected, rtol=1e-5
+    )
+
+
+@pytest.mark.parametrize("xp, device, dtype", namespaces())
+def test_inputs_from_another_namespace_are_a_clear_error(iris, xp, device, dtype):
+    X, y = iris
+    X_xp, y_xp = to_namespace(xp, device, X, dtype), to_namespace(xp, device, y)
+    with sklearn.config_context(array_api_dispatch=True):
+        clf = fit_quietly(
+            CGMLPClassifier(hidden_layer_sizes=(4,), max_iter=5), X_xp, y_xp
+        )
+        for method in ("predict", "predict_proba", "predict_log_proba"):
+            with pytest.raises(ValueError) as error:
+                getattr(clf, method)(X)
+            assert "must use the same namespace" in str(error.value)
+            assert f"CGMLPClassifier.{method}()" in str(error.value)
+    host_model = fit_quietly(CGMLPClassifier(hidden_layer_sizes=(4,), max_iter=5), X, y)
+    with sklearn.config_context(array_api_dispatch=True):
+        with pytest.raises(ValueError, match="must use the same namespace"):
+            host_model.predict(X_xp)
+
+
+@pytest.mark.parametrize("xp, device, dtype", namespaces())
+def test_string_labels_stay_on_the_host(iris, xp, device, dtype):
+    X, y = iris
+    labels = np.array(["setosa", "versicolor", "virginica"])[y]
+    X_xp = to_namespace(xp, device, X, dtype)
+    with sklearn.config_context(array_api_dispatch=True):
+        clf = fit_quietly(
+            CGMLPClassifier(hidden_layer_sizes=(4,), max_iter=20), X_xp, labels
+        )
+        pred = clf.predict(X_xp)
+    assert isinstance(pred, np.ndarray) and pred.dtype.kind == "U"
+    assert set(pred) <= set(labels)
