@@ -29,7 +29,7 @@ from sklearn.utils.validation import (
 )
 
 from . import _loss, _persistence
-from ._diagnostics import exit_warning, feature_magnitude
+from ._diagnostics import exit_warning, feature_magnitude, scale_hint
 from ._layout import ParameterLayout
 from ._monitor import IterationMonitor
 from ._objective import InMemoryObjective
@@ -273,6 +273,7 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
             raise ValueError(
                 f"{exc} {self._non_finite_hint(feature_magnitude(X))}"
             ) from None
+        magnitude = feature_magnitude(X)
         message = exit_warning(
             result,
             solver=self.solver,
@@ -281,7 +282,8 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
             max_fun=self.max_fun,
             activation=self.activation,
             dtype=objective.dtype,
-            hint=self._non_finite_hint(feature_magnitude(X)),
+            hint=self._non_finite_hint(magnitude),
+            features=magnitude,
         )
         if message is not None:
             category, text = message
@@ -290,11 +292,9 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
 
     def _non_finite_hint(self, magnitude):
         """What to change when the loss overflows."""
-        if magnitude > 1e6:
-            return (
-                f"The features reach {magnitude:.3g} in absolute value: scale them, "
-                "e.g. with sklearn.preprocessing.StandardScaler."
-            )
+        unscaled = scale_hint(magnitude)
+        if unscaled is not None:
+            return unscaled
         if self.alpha > 1e100:
             return f"alpha={self.alpha:g} makes the penalty overflow: lower it."
         return (

@@ -141,9 +141,11 @@ class SciPyHessp:
     Notes
     -----
     Truncated-Newton solvers make many products at one point; the forward
-    pass behind them is computed once per point. A product that is not finite
-    raises :class:`NonFiniteError` (SciPy's Newton solvers would fail on it
-    with errors of their own).
+    pass behind them is computed once per point. A product ``Hp`` that is not
+    finite, or whose curvature ``p @ Hp`` overflows, raises
+    :class:`NonFiniteError`: SciPy's Newton solvers would fail on it with errors
+    of their own, and trust-ncg's subproblem, which divides by ``p @ Hp``, would
+    never end.
     """
 
     def __init__(self, make_product, dtype):
@@ -160,9 +162,10 @@ class SciPyHessp:
             self._product = self.make_product(np.array(x, dtype=self.dtype))
         with np.errstate(over="ignore", invalid="ignore"):
             Hp = self._product.dot(p.astype(self.dtype, copy=False))
-            if not np.isfinite(inf_norm(Hp)):
+            Hp = Hp.astype(np.float64, copy=False)
+            if not (np.isfinite(inf_norm(Hp)) and np.isfinite(np.dot(p, Hp))):
                 raise NonFiniteError("non-finite curvature product")
-        return Hp.astype(np.float64, copy=False)
+        return Hp
 
 
 @dataclass
@@ -249,6 +252,7 @@ class _Run:
         self.verbose = verbose
         self.loss_curve = []
         self.reason = None
+        self.nonfinite = None  # what was not finite, for status "nonfinite"
         self.last = None  # (x, loss, gnorm) of the last accepted iterate
 
     def start(self, x, loss, gnorm):
@@ -264,7 +268,7 @@ class _Run:
         loss curve and the hook's own records equally long.
         """
         if not np.isfinite(loss):
-            self.reason = "nonfinite"
+            self.stop_nonfinite("loss")
             return True
         stop = self.on_iteration is not None and self.on_iteration(x, loss)
         self.loss_curve.append(loss)
@@ -283,6 +287,11 @@ class _Run:
         elif self.objective.n_evals >= self.max_fun:
             self.reason = "max_fun"
         return self.reason is not None
+
+    def stop_nonfinite(self, what):
+        """Stop because ``what`` ("loss", "curvature", "step") is not finite."""
+        self.reason = "nonfinite"
+        self.nonfinite = what
 
     def callback(self, intermediate_result):
         """SciPy's per-iteration callback."""
@@ -303,7 +312,7 @@ class _Run:
             status = "converged"
         elif self.reason == "nonfinite":
             status = "nonfinite"
-            message = "The solver met a non-finite loss."
+            message = _NONFINITE_MESSAGES[self.nonfinite]
         elif len(self.loss_curve) >= self.max_iter:
             status = "max_iter"
         elif self.objective.n_evals >= self.max_fun:
@@ -321,6 +330,13 @@ class _Run:
             loss_curve=self.loss_curve,
             at_precision_limit=_at_precision_limit(loss, gnorm, dtype),
         )
+
+
+_NONFINITE_MESSAGES = {
+    "loss": "The loss was not finite at the point the solver accepted.",
+    "curvature": "A curvature product was not finite.",
+    "step": "The solver's own arithmetic overflowed: its step was not finite.",
+}
 
 
 def _at_precision_limit(loss, grad_norm, dtype):
@@ -422,7 +438,14 @@ def minimize(
             raise
         run.reason = "interrupted"
     except NonFiniteError:
-        run.reason = "nonfinite"
+        run.stop_nonfinite("curvature")
+    except ValueError as exc:
+        # trust-ncg checks its step with scipy.linalg.norm, which refuses infs
+        # and NaNs; they come from overflow in its subproblem's arithmetic
+        # (a gradient whose squared norm overflows).
+        if "must not contain infs or NaNs" not in str(exc):
+            raise
+        run.stop_nonfinite("step")
     finally:
         objective.scale = 1.0
     return run.result(message, objective.dtype)
