@@ -696,7 +696,7 @@ def test_predictions_during_refits_come_from_one_whole_model(kind, monkeypatch):
     models = [quiet(Estimator(**params).fit, X, y) for X, y in problems]
     methods = ["predict", "score"]
     if kind == "classifier":
-        methods.append("predict_proba")
+        methods += ["predict_proba", "predict_log_proba"]
 
     def call(est, method, i):
         X, y = problems[i]
