@@ -31,7 +31,7 @@ from ._data import (
     split_validation,
     to_host,
 )
-from ._diagnostics import exit_warning, feature_magnitude
+from ._diagnostics import exit_warning, feature_magnitude, scale_hint
 from ._layout import ParameterLayout
 from ._monitor import IterationMonitor
 from ._objective import ArrayAPIObjective, InMemoryObjective
@@ -317,6 +317,7 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
             raise ValueError(
                 f"{exc} {self._non_finite_hint(feature_magnitude(X, objective.ops))}"
             ) from None
+        magnitude = feature_magnitude(X, objective.ops)
         message = exit_warning(
             result,
             solver=self.solver,
@@ -325,7 +326,8 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
             max_fun=self.max_fun,
             activation=self.activation,
             dtype=numpy_dtype(objective.dtype),
-            hint=self._non_finite_hint(feature_magnitude(X, objective.ops)),
+            hint=self._non_finite_hint(magnitude),
+            features=magnitude,
         )
         if message is not None:
             category, text = message
@@ -334,11 +336,9 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
 
     def _non_finite_hint(self, magnitude):
         """What to change when the loss overflows."""
-        if magnitude > 1e6:
-            return (
-                f"The features reach {magnitude:.3g} in absolute value: scale them, "
-                "e.g. with sklearn.preprocessing.StandardScaler."
-            )
+        unscaled = scale_hint(magnitude)
+        if unscaled is not None:
+            return unscaled
         if self.alpha > 1e100:
             return f"alpha={self.alpha:g} makes the penalty overflow: lower it."
         return (

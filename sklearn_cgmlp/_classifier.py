@@ -123,10 +123,12 @@ class CGMLPClassifier(ClassifierMixin, BaseCGMLP):
     ``set_callbacks`` (``ProgressBar``, ``ScoringMonitor``, ...) are called for
     the fit and for every solver iteration.
 
-    ``predict``, ``predict_proba`` and ``score`` may run in several threads
-    at once, also while the same object is being refitted: each call uses the
-    old or the new model, never a mix. Two fits of one object at the same
-    time are not safe; fit clones (:func:`sklearn.base.clone`) instead.
+    ``predict``, ``predict_proba``, ``predict_log_proba`` and ``score`` may
+    run in several threads at once, also while the same object is being
+    refitted: each call uses the old or the new model, never a mix, and a
+    refit that fails leaves the old model in place. Two fits of one object at
+    the same time are not safe; fit clones (:func:`sklearn.base.clone`)
+    instead.
 
     Examples
     --------

@@ -40,8 +40,9 @@ def take_rows(A, rows):
 def check_weights(sample_weight, n_samples, extra, dtype):
     """Host sample weights times ``extra`` (class weights), or None if all one.
 
-    The product is formed in float64 and must be finite, non-negative, not
-    all zero, with a finite sum, and representable in ``dtype``.
+    The product is formed in float64. It must be finite and representable
+    in ``dtype``, and its sum ``S`` must be positive with ``1 / S`` a
+    normal number of ``dtype`` (the loss is scaled by it).
     """
     if sample_weight is not None:
         sample_weight = _check_sample_weight(
@@ -50,31 +51,31 @@ def check_weights(sample_weight, n_samples, extra, dtype):
             dtype=np.float64,
             ensure_non_negative=True,
         )
-    if extra is not None:
-        sample_weight = extra if sample_weight is None else sample_weight * extra
-    if sample_weight is None:
-        return None
+    if extra is None:
+        if sample_weight is None:
+            return None
+        weights, given = sample_weight, sample_weight
+    elif sample_weight is None:
+        weights, given = extra, extra
+    else:
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            weights = sample_weight * extra
+        # Where both factors are positive, a zero product is an underflow.
+        given = np.minimum(sample_weight, extra)
     what = "sample_weight" + (" times class_weight" if extra is not None else "")
-    with np.errstate(over="ignore", invalid="ignore"):
-        total = float(np.sum(sample_weight))
-        in_dtype = sample_weight.astype(dtype)
-    if not np.all(np.isfinite(sample_weight)) or not np.isfinite(total):
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        in_dtype = weights.astype(dtype)
+    if not np.all(np.isfinite(weights)) or not np.all(np.isfinite(in_dtype)):
         raise ValueError(
-            f"The weights ({what}) overflow: their sum is not finite. Divide "
-            "them by a common factor; only their ratios matter."
+            f"The weights ({what}) reach {np.max(weights):.3g}, beyond what "
+            f"{np.dtype(dtype).name} represents. {_RESCALE_WEIGHTS}"
         )
-    if total <= 0:
+    if not np.any(given > 0):
         raise ValueError(
             f"Sample weights must contain at least one non-zero number "
             f"({what} sums to zero)."
         )
-    if not np.all(np.isfinite(in_dtype)) or not np.any(in_dtype > 0):
-        raise ValueError(
-            f"The weights ({what}) range from {sample_weight.min():.3g} to "
-            f"{sample_weight.max():.3g}, beyond what {np.dtype(dtype).name} "
-            "represents. Rescale them by a common factor; only their ratios "
-            "matter."
-        )
+    _check_weight_total(in_dtype, what, dtype)
     return in_dtype
 
 
@@ -119,7 +120,41 @@ def split_validation(X, y, Y, sample_weight, *, stratify, fraction, rng):
                     "validation_fraction or random_state, or set "
                     "early_stopping=False."
                 )
+        host_train = to_host(sw_train)
+        _check_weight_total(
+            host_train, "of the early-stopping training part", host_train.dtype
+        )
     return (
         (take_rows(X, train), y[train], take_rows(Y, train), sw_train),
         (take_rows(X, val), y[val], sw_val),
     )
+
+
+_RESCALE_WEIGHTS = (
+    "Multiply them by a common factor, and alpha by the same factor to keep "
+    "the same objective."
+)
+
+
+def _check_weight_total(weights, what, dtype):
+    """Refuse weights whose sum ``S`` the loss cannot be divided by in ``dtype``.
+
+    The loss and its gradient are scaled by ``1 / S`` in ``dtype``; outside
+    ``[1 / max, 1 / tiny]`` that scale overflows or loses its precision
+    (subnormal). Zero is refused too, also where positive weights underflowed.
+    """
+    finfo = np.finfo(dtype)
+    with np.errstate(over="ignore"):
+        total = float(np.sum(weights, dtype=np.float64))
+    if not total <= 1 / float(finfo.tiny):
+        raise ValueError(
+            f"The weights ({what}) are too large: they sum to {total:.3g}, and "
+            f"the loss is divided by that sum in {finfo.dtype.name}. "
+            f"{_RESCALE_WEIGHTS}"
+        )
+    if not total >= 1 / float(finfo.max) or np.max(weights) < finfo.tiny:
+        raise ValueError(
+            f"The weights ({what}) are too small for {finfo.dtype.name}: they "
+            f"sum to {total:.3g}, underflowing to zero or too little to divide "
+            f"the loss by. {_RESCALE_WEIGHTS}"
+        )

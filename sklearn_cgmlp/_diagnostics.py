@@ -4,6 +4,9 @@ import numpy as np
 from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
 
+#: Features larger than this in absolute value are called unscaled in messages.
+LARGE_FEATURES = 1e6
+
 
 def feature_magnitude(X, ops):
     """Largest absolute value of the input data (0 for empty data)."""
@@ -14,11 +17,36 @@ def feature_magnitude(X, ops):
         return ops.inf_norm(values)
 
 
-def exit_warning(result, *, solver, tol, max_iter, max_fun, activation, dtype, hint):
+def scale_hint(magnitude):
+    """The advice to scale features this large, or None if they look scaled."""
+    if magnitude > LARGE_FEATURES:
+        return (
+            f"The features reach {magnitude:.3g} in absolute value: scale them, "
+            "e.g. with sklearn.preprocessing.StandardScaler."
+        )
+    return None
+
+
+def _what_stopped(message):
+    """What made SciPy give up, without its guesses about precision."""
+    if "precision loss" in message or "ABNORMAL" in message:
+        return "its line search found no step that lowers the loss enough"
+    if "RELATIVE REDUCTION OF F" in message:
+        return (
+            "the loss fell by less than L-BFGS-B's relative threshold (ftol) in "
+            "one iteration"
+        )
+    return message.rstrip(".")
+
+
+def exit_warning(
+    result, *, solver, tol, max_iter, max_fun, activation, dtype, hint, features
+):
     """``(category, message)`` for a solver exit the user should hear about.
 
     None for convergence and for a stop asked for by early stopping or a
-    callback. ``hint`` says what to change when the loss overflowed.
+    callback. ``hint`` says what to change when the loss overflowed;
+    ``features`` is the largest absolute feature value.
     """
     name = f"Solver {solver!r}"
     gradient = f"the largest gradient entry is {result.grad_norm:.3g} > tol={tol:g}"
@@ -42,11 +70,20 @@ def exit_warning(result, *, solver, tol, max_iter, max_fun, activation, dtype, h
         )
     if result.status == "nonfinite":
         return ConvergenceWarning, (
-            f"{name} met a non-finite loss and kept the last iterate with a "
-            f"finite loss, where {gradient}. {hint}"
+            f"{name} met a non-finite value ({result.message}) and kept the last "
+            f"iterate with a finite loss, where {gradient}. {hint}"
         )
     if result.status != "stalled":
         return None
+    unscaled = scale_hint(features)
+    if unscaled is not None:
+        # The curvature grows with the square of the features: nothing can be
+        # said about what the precision of the loss allows.
+        return ConvergenceWarning, (
+            f"{name} stopped before converging: {_what_stopped(result.message)}, "
+            f"while {gradient}. {unscaled} The fitted weights are the best point "
+            "found."
+        )
     if result.at_precision_limit:
         float64_hint = ", or fit float64 data" if np.dtype(dtype) == np.float32 else ""
         return ConvergenceWarning, (
@@ -64,9 +101,8 @@ def exit_warning(result, *, solver, tol, max_iter, max_fun, activation, dtype, h
         else ""
     )
     return ConvergenceWarning, (
-        f"{name} stopped before converging ({result.message}), while {gradient}, "
-        "far above what the precision of the loss limits: the solver found no "
-        f"step that decreases the loss enough.{kink} "
+        f"{name} stopped before converging: {_what_stopped(result.message)}, "
+        f"while {gradient}, far above what the precision of the loss limits.{kink} "
         "Try another solver, or increase tol. The fitted weights are the best "
         "point found."
     )

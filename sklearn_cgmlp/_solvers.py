@@ -204,9 +204,11 @@ class SciPyHessp:
     Notes
     -----
     Truncated-Newton solvers make many products at one point; the forward
-    pass behind them is computed once per point. A product that is not finite
-    raises :class:`NonFiniteError` (SciPy's Newton solvers would fail on it
-    with errors of their own).
+    pass behind them is computed once per point. A product ``Hp`` that is not
+    finite, or whose curvature ``p @ Hp`` overflows, raises
+    :class:`NonFiniteError`: SciPy's Newton solvers would fail on it with errors
+    of their own, and trust-ncg's subproblem, which divides by ``p @ Hp``, would
+    never end.
     """
 
     def __init__(self, make_product, transfer):
@@ -225,7 +227,7 @@ class SciPyHessp:
             )
         with np.errstate(over="ignore", invalid="ignore"):
             Hp = self.transfer.to_search(self._product.dot(self.transfer.to_data(p)))
-            if not np.isfinite(inf_norm(Hp)):
+            if not (np.isfinite(inf_norm(Hp)) and np.isfinite(np.dot(p, Hp))):
                 raise NonFiniteError("non-finite curvature product")
         return Hp
 
@@ -255,11 +257,14 @@ class SolverResult:
     at_precision_limit: bool = False
 
 
-# After a failed CG line search, restart from a steepest-descent step at most
-# this many times, and only while a restart cycle lowers the loss by more than
-# _MIN_RESTART_GAIN relative to the loss.
-_MAX_RESTARTS = 10
+# After a failed CG line search, restart CG at most this many times (max_iter
+# bounds them too), only while a cycle lowers the loss by more than
+# _MIN_RESTART_GAIN relative to the loss, and with SciPy's default curvature
+# condition of the Wolfe line search, which kinks of relu units satisfy more
+# easily than CG_LINE_SEARCH_C2 (see benchmarks/README.md).
+_MAX_RESTARTS = 100
 _MIN_RESTART_GAIN = 1e-6
+_RESTART_C2 = 0.4
 
 # Solver names of the estimator -> scipy.optimize.minimize methods.
 METHODS = {
@@ -314,6 +319,7 @@ class _Run:
         self.verbose = verbose
         self.loss_curve = []
         self.reason = None
+        self.nonfinite = None  # what was not finite, for status "nonfinite"
         self.last = None  # (x, loss, gnorm) of the last accepted iterate
 
     def start(self, x, loss, gnorm):
@@ -329,7 +335,7 @@ class _Run:
         loss curve and the hook's own records equally long.
         """
         if not np.isfinite(loss):
-            self.reason = "nonfinite"
+            self.stop_nonfinite("loss")
             return True
         stop = self.on_iteration is not None and self.on_iteration(x, loss)
         self.loss_curve.append(loss)
@@ -348,6 +354,11 @@ class _Run:
         elif self.objective.n_evals >= self.max_fun:
             self.reason = "max_fun"
         return self.reason is not None
+
+    def stop_nonfinite(self, what):
+        """Stop because ``what`` ("loss", "curvature", "step") is not finite."""
+        self.reason = "nonfinite"
+        self.nonfinite = what
 
     def callback(self, intermediate_result):
         """The solver's per-iteration callback."""
@@ -369,7 +380,7 @@ class _Run:
             status = "converged"
         elif self.reason == "nonfinite":
             status = "nonfinite"
-            message = "The solver met a non-finite loss."
+            message = _NONFINITE_MESSAGES[self.nonfinite]
         elif len(self.loss_curve) >= self.max_iter:
             status = "max_iter"
         elif self.objective.n_evals >= self.max_fun:
@@ -387,6 +398,13 @@ class _Run:
             loss_curve=self.loss_curve,
             at_precision_limit=_at_precision_limit(loss, gnorm, dtype),
         )
+
+
+_NONFINITE_MESSAGES = {
+    "loss": "The loss was not finite at the point the solver accepted.",
+    "curvature": "A curvature product was not finite.",
+    "step": "The solver's own arithmetic overflowed: its step was not finite.",
+}
 
 
 def _at_precision_limit(loss, grad_norm, dtype):
@@ -494,16 +512,32 @@ def minimize(
             raise
         run.reason = "interrupted"
     except NonFiniteError:
-        run.reason = "nonfinite"
+        run.stop_nonfinite("curvature")
+    except ValueError as exc:
+        # trust-ncg checks its step with scipy.linalg.norm, which refuses infs
+        # and NaNs; they come from overflow in its subproblem's arithmetic
+        # (a gradient whose squared norm overflows).
+        if "must not contain infs or NaNs" not in str(exc):
+            raise
+        run.stop_nonfinite("step")
     finally:
         objective.scale = 1.0
     return run.result(message, objective.dtype)
 
 
 def _solve(objective, run, method, scale, x, loss, grad, hessp):
-    """Run SciPy (and CG's restarts) until a stop; returns SciPy's message."""
-    restarts = 0
+    """Run SciPy (and CG's restarts) until a stop; returns SciPy's message.
+
+    When CG's line search fails (on relu kinks, typically), CG restarts from
+    the last accepted iterate along the steepest-descent direction, with the
+    curvature condition SciPy uses by default (``_RESTART_C2``), which kinks
+    satisfy more easily. A restart cycle that accepts no iterate is preceded
+    by a backtracking step; restarts stop when a cycle lowers the loss by at
+    most ``_MIN_RESTART_GAIN`` relative to it.
+    """
+    restarts, c2 = 0, CG_LINE_SEARCH_C2
     while True:
+        cycle_start_loss, accepted_before = loss, len(run.loss_curve)
         # Hand SciPy the evaluation already made at the starting point.
         fun = _FirstValueCache(objective, x, (scale * loss, scale * grad))
         # Overflow in the solvers' own arithmetic (huge gradients) is caught
@@ -511,6 +545,8 @@ def _solve(objective, run, method, scale, x, loss, grad, hessp):
         options = _options(
             method, run.max_iter - len(run.loss_curve), run.max_fun, run.tol, scale
         )
+        if method == "CG":
+            options["c2"] = c2
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             if not objective.ops.is_numpy:
                 # The same iteration, with its vectors on the data's device.
@@ -535,23 +571,23 @@ def _solve(objective, run, method, scale, x, loss, grad, hessp):
                 )
         if run.reason is not None or method != "CG" or res.status != 2:
             return str(res.message)
-        # CG's line search failed: restart from a backtracking step.
-        cycle_start_loss = run.last[1]
         if restarts >= _MAX_RESTARTS:
             return str(res.message)
+        restarts, c2 = restarts + 1, _RESTART_C2
         x, loss, _ = run.last
         if res.jac is not None and objective.ops.equal(res.x, x):
             grad = res.jac / scale
         else:
             grad = objective.evaluate(x)[1]
-        with np.errstate(over="ignore", invalid="ignore"):
-            step = _backtracking_step(objective, x, loss, grad)
-        if step is None:
-            return str(res.message)
-        x, loss, grad = step
-        restarts += 1
-        if run.accept(x, loss, objective.ops.inf_norm(grad)):
-            return str(res.message)
+        if len(run.loss_curve) == accepted_before:
+            # Not even the first line search of the cycle succeeded.
+            with np.errstate(over="ignore", invalid="ignore"):
+                step = _backtracking_step(objective, x, loss, grad)
+            if step is None:
+                return str(res.message)
+            x, loss, grad = step
+            if run.accept(x, loss, objective.ops.inf_norm(grad)):
+                return str(res.message)
         if cycle_start_loss - loss <= _MIN_RESTART_GAIN * abs(cycle_start_loss):
             return "Restarts after line-search failures stalled."
 

@@ -1,13 +1,16 @@
 """Bad input, numerical faults, persistence and determinism."""
 
 import pickle
+import re
+import threading
 import warnings
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import joblib
 import numpy as np
 import pytest
-from sklearn.datasets import load_iris
+from sklearn.datasets import load_diabetes, load_iris
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV
 from sklearn.preprocessing import StandardScaler
@@ -15,7 +18,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import check_is_fitted
 
 import sklearn_cgmlp
-from sklearn_cgmlp import CGMLPClassifier, InconsistentVersionWarning
+from sklearn_cgmlp import CGMLPClassifier, CGMLPRegressor, InconsistentVersionWarning
 
 
 @pytest.fixture(scope="module")
@@ -38,95 +41,411 @@ def quiet(func, *args, **kwargs):
         return func(*args, **kwargs)
 
 
-# -------------------------------------------------------------- bad input
-def _bad_fit_inputs():
-    X, y = load_iris(return_X_y=True)
-    X_nan = X.copy()
-    X_nan[3, 1] = np.nan
-    X_inf = X.copy()
-    X_inf[0, 0] = np.inf
-    y_nan = y.astype(float)
-    y_nan[5] = np.nan
-    sw = np.ones(len(y))
-    return {
-        "nan in X": (X_nan, y, None, ValueError, "Input X contains NaN"),
-        "inf in X": (X_inf, y, None, ValueError, "Input X contains infinity"),
-        "empty X": (X[:0], y[:0], None, ValueError, "0 sample"),
-        "one sample": (X[:1], y[:1], None, ValueError, "at least 2 classes"),
-        "one class": (X[:40], y[:40], None, ValueError, "at least 2 classes"),
-        "nan in y": (X, y_nan, None, ValueError, "Input y contains NaN"),
-        "continuous y": (X, X[:, 0], None, ValueError, "Unknown label type"),
-        "complex X": (X + 1j, y, None, ValueError, "Complex data not supported"),
-        "text in X": (
-            np.full(X.shape, "a", dtype=object),
-            y,
-            None,
-            ValueError,
-            "could not convert string to float",
-        ),
-        "1-D X": (X[:, 0], y, None, ValueError, "Expected 2D array, got 1D array"),
-        "3-D X": (X[:, :, None], y, None, ValueError, "Found array with dim 3"),
-        "length mismatch": (
-            X[:-1],
-            y,
-            None,
-            ValueError,
-            "inconsistent numbers of samples",
-        ),
-        "negative weight": (
-            X,
-            y,
-            np.where(np.arange(len(y)) == 3, -1.0, 1.0),
-            ValueError,
-            "Negative values in data passed to `sample_weight`",
-        ),
-        "nan weight": (
-            X,
-            y,
-            np.where(np.arange(len(y)) == 3, np.nan, 1.0),
-            ValueError,
-            "Input sample_weight contains NaN",
-        ),
-        "all-zero weights": (
-            X,
-            y,
-            0 * sw,
-            ValueError,
-            "Sample weights must contain at least one non-zero number",
-        ),
-        "wrong-length weights": (
-            X,
-            y,
-            sw[:-1],
-            ValueError,
-            r"sample_weight.shape == \(149,\), expected \(150,\)",
-        ),
-    }
+# ------------------------------------------- failing fits change nothing
+# "A failing input never leaves a half-fitted or inconsistent estimator": a
+# fresh estimator stays unfitted, a fitted one keeps its exact state.
+def snapshot(est):
+    """The estimator's state: its attribute dictionary and its weights' bytes."""
+    weights = [a.tobytes() for a in getattr(est, "coefs_", [])]
+    weights += [a.tobytes() for a in getattr(est, "intercepts_", [])]
+    return dict(vars(est)), weights
 
 
-BAD_FIT = _bad_fit_inputs()
+def assert_unchanged(est, state):
+    attributes, weights = state
+    assert vars(est).keys() == attributes.keys()
+    for name, value in attributes.items():
+        assert vars(est)[name] is value, name
+    assert snapshot(est)[1] == weights
 
 
-@pytest.mark.parametrize("case", BAD_FIT)
-def test_bad_fit_input_gets_sklearns_error_and_no_fitted_state(case):
-    X, y, sw, error, match = BAD_FIT[case]
-    clf = CGMLPClassifier()
-    with pytest.raises(error, match=match):
-        clf.fit(X, y, sample_weight=sw)
+def assert_unfitted(est, attributes_before):
     with pytest.raises(NotFittedError):
-        check_is_fitted(clf)
-    assert not [k for k in vars(clf) if k.endswith("_") and not k.startswith("_")]
+        check_is_fitted(est)
+    assert vars(est).keys() == attributes_before
 
 
-@pytest.mark.parametrize("case", BAD_FIT)
-def test_bad_refit_input_leaves_the_previous_model_intact(fitted, iris, case):
-    X, y, sw, error, match = BAD_FIT[case]
-    clf = pickle.loads(pickle.dumps(fitted))
-    before = clf.predict_proba(iris[0])
+def _data(kind, n=150):
+    if kind == "classifier":
+        X, y = load_iris(return_X_y=True)
+        return StandardScaler().fit_transform(X), y
+    X, y = load_diabetes(return_X_y=True)
+    return StandardScaler().fit_transform(X[:n]), (y[:n] - 150) / 75
+
+
+def _with(X, index, value):
+    X = X.astype(float)
+    X[index] = value
+    return X
+
+
+def _one_positive(n):
+    """Weights with one positive entry: one early-stopping part has none."""
+    sw = np.zeros(n)
+    sw[7] = 1.0
+    return sw
+
+
+ESTIMATORS = {"classifier": CGMLPClassifier, "regressor": CGMLPRegressor}
+_INT_RANGE = r"must be an int in the range \[1, inf\)(?: or None)?\. Got True instead"
+
+# name -> (kinds, builder(X, y) -> (params, X, y, sample_weight), error, match)
+FAILING = {
+    "nan in X": (
+        ESTIMATORS,
+        lambda X, y: ({}, _with(X, (3, 1), np.nan), y, None),
+        ValueError,
+        "Input X contains NaN",
+    ),
+    "inf in X": (
+        ESTIMATORS,
+        lambda X, y: ({}, _with(X, (0, 0), np.inf), y, None),
+        ValueError,
+        "Input X contains infinity",
+    ),
+    "empty X": (
+        ESTIMATORS,
+        lambda X, y: ({}, X[:0], y[:0], None),
+        ValueError,
+        "0 sample",
+    ),
+    "complex X": (
+        ESTIMATORS,
+        lambda X, y: ({}, X + 1j, y, None),
+        ValueError,
+        "Complex data not supported",
+    ),
+    "text in X": (
+        ESTIMATORS,
+        lambda X, y: ({}, np.full(X.shape, "a", dtype=object), y, None),
+        ValueError,
+        "could not convert string to float",
+    ),
+    "1-D X": (
+        ESTIMATORS,
+        lambda X, y: ({}, X[:, 0], y, None),
+        ValueError,
+        "Expected 2D array, got 1D array",
+    ),
+    "3-D X": (
+        ESTIMATORS,
+        lambda X, y: ({}, X[:, :, None], y, None),
+        ValueError,
+        "Found array with dim 3",
+    ),
+    "length mismatch": (
+        ESTIMATORS,
+        lambda X, y: ({}, X[:-1], y, None),
+        ValueError,
+        "inconsistent numbers of samples",
+    ),
+    "nan in y": (
+        ESTIMATORS,
+        lambda X, y: ({}, X, _with(y, 5, np.nan), None),
+        ValueError,
+        "Input y contains NaN",
+    ),
+    "negative weight": (
+        ESTIMATORS,
+        lambda X, y: ({}, X, y, np.where(np.arange(len(y)) == 3, -1.0, 1.0)),
+        ValueError,
+        "Negative values in data passed to `sample_weight`",
+    ),
+    "nan weight": (
+        ESTIMATORS,
+        lambda X, y: ({}, X, y, np.where(np.arange(len(y)) == 3, np.nan, 1.0)),
+        ValueError,
+        "Input sample_weight contains NaN",
+    ),
+    "all-zero weights": (
+        ESTIMATORS,
+        lambda X, y: ({}, X, y, np.zeros(len(y))),
+        ValueError,
+        "Sample weights must contain at least one non-zero number",
+    ),
+    "wrong-length weights": (
+        ESTIMATORS,
+        lambda X, y: ({}, X, y, np.ones(len(y) - 1)),
+        ValueError,
+        r"sample_weight.shape == \(\d+,\), expected \(\d+,\)",
+    ),
+    # The loss divides by the sum of the weights: it must not overflow ...
+    "weights whose sum overflows": (
+        ESTIMATORS,
+        lambda X, y: ({}, X, y, np.full(len(y), 1e307)),
+        ValueError,
+        r"The weights \(sample_weight\) are too large",
+    ),
+    # ... nor be so small that its inverse does (it was blamed on the weights
+    # of the network growing without bound).
+    "subnormal weights": (
+        ESTIMATORS,
+        lambda X, y: ({}, X, y, np.full(len(y), 1e-320)),
+        ValueError,
+        r"The weights \(sample_weight\) are too small for float64",
+    ),
+    "weights beyond float32": (
+        ESTIMATORS,
+        lambda X, y: ({}, X.astype(np.float32), y, np.full(len(y), 1e39)),
+        ValueError,
+        r"The weights \(sample_weight\) reach 1e\+39, beyond what float32",
+    ),
+    "float32 weights whose sum overflows float32's scale": (
+        ESTIMATORS,
+        lambda X, y: ({}, X.astype(np.float32), y, np.full(len(y), 1e37)),
+        ValueError,
+        r"The weights \(sample_weight\) are too large: .* in float32",
+    ),
+    # It used to fail with ZeroDivisionError, or inside scikit-learn's
+    # scorer in the middle of the fit.
+    "early-stopping part of zero weight": (
+        ESTIMATORS,
+        lambda X, y: (
+            {"early_stopping": True, "validation_fraction": 0.5},
+            X,
+            y,
+            _one_positive(len(y)),
+        ),
+        ValueError,
+        r"The early-stopping (training|validation) part has only samples of weight "
+        "zero. .*validation_fraction",
+    ),
+    "chunk_size=True": (
+        ESTIMATORS,
+        lambda X, y: ({"chunk_size": True}, X, y, None),
+        InvalidParameterError,
+        "The 'chunk_size' parameter of CGMLP.* " + _INT_RANGE,
+    ),
+    "max_iter=True": (
+        ESTIMATORS,
+        lambda X, y: ({"max_iter": True}, X, y, None),
+        InvalidParameterError,
+        "The 'max_iter' parameter of CGMLP.* " + _INT_RANGE,
+    ),
+    "max_fun=True": (
+        ESTIMATORS,
+        lambda X, y: ({"max_fun": True}, X, y, None),
+        InvalidParameterError,
+        "The 'max_fun' parameter of CGMLP.* " + _INT_RANGE,
+    ),
+    "n_iter_no_change=True": (
+        ESTIMATORS,
+        lambda X, y: ({"n_iter_no_change": True}, X, y, None),
+        InvalidParameterError,
+        "The 'n_iter_no_change' parameter of CGMLP.* " + _INT_RANGE,
+    ),
+    "hidden_layer_sizes=True": (
+        ESTIMATORS,
+        lambda X, y: ({"hidden_layer_sizes": True}, X, y, None),
+        InvalidParameterError,
+        "The 'hidden_layer_sizes' parameter of CGMLP.*Got True instead",
+    ),
+    "one sample": (
+        ["classifier"],
+        lambda X, y: ({}, X[:1], y[:1], None),
+        ValueError,
+        "at least 2 classes",
+    ),
+    # It printed np.float64(0.0).
+    "one class": (
+        ["classifier"],
+        lambda X, y: ({}, X, np.zeros(len(y)), None),
+        ValueError,
+        r"the data contains only one class: 0\.0\.$",
+    ),
+    "continuous y": (
+        ["classifier"],
+        lambda X, y: ({}, X, X[:, 0], None),
+        ValueError,
+        "Unknown label type",
+    ),
+    # scikit-learn's own TypeError from sorting the labels.
+    "labels mixing str and None": (
+        ["classifier"],
+        lambda X, y: ({}, X, np.array(["a", None, "b"], dtype=object)[y], None),
+        ValueError,
+        r"Class labels must be all numbers or all strings, got labels of types "
+        r"\['NoneType', 'str'\]",
+    ),
+    "labels mixing bytes and str": (
+        ["classifier"],
+        lambda X, y: ({}, X, np.array([b"a", "a", "b"], dtype=object)[y], None),
+        ValueError,
+        "Class labels must be all numbers or all strings",
+    ),
+    # Negative class weights were fitted (to a loss of -6e119), NaN and inf
+    # ones failed as "very large input values".
+    "negative class_weight": (
+        ["classifier"],
+        lambda X, y: ({"class_weight": {0: -1.0, 1: 1.0, 2: 1.0}}, X, y, None),
+        ValueError,
+        r"class_weight values must be non-negative finite numbers, got \{0: -1.0\}",
+    ),
+    "nan class_weight": (
+        ["classifier"],
+        lambda X, y: ({"class_weight": {0: 1.0, 1: np.nan, 2: 1.0}}, X, y, None),
+        ValueError,
+        r"class_weight values must be non-negative finite numbers, got \{1: nan\}",
+    ),
+    "inf class_weight": (
+        ["classifier"],
+        lambda X, y: ({"class_weight": {0: 1.0, 1: 1.0, 2: np.inf}}, X, y, None),
+        ValueError,
+        r"class_weight values must be non-negative finite numbers, got \{2: inf\}",
+    ),
+    "sample times class weights overflow": (
+        ["classifier"],
+        lambda X, y: (
+            {"class_weight": {0: 1e200, 1: 1.0, 2: 1.0}},
+            X,
+            y,
+            np.full(len(y), 1e200),
+        ),
+        ValueError,
+        r"The weights \(sample_weight times class_weight\) reach inf",
+    ),
+    "sample times class weights underflow": (
+        ["classifier"],
+        lambda X, y: (
+            {"class_weight": {0: 1e-200, 1: 1e-200, 2: 1e-200}},
+            X,
+            y,
+            np.full(len(y), 1e-200),
+        ),
+        ValueError,
+        r"The weights \(sample_weight times class_weight\) are too small for "
+        "float64: they sum to 0",
+    ),
+    "class weights beyond float32": (
+        ["classifier"],
+        lambda X, y: (
+            {"class_weight": {0: 1e39, 1: 1.0, 2: 1.0}},
+            X.astype(np.float32),
+            y,
+            None,
+        ),
+        ValueError,
+        r"The weights \(sample_weight times class_weight\) reach 1e\+39, beyond "
+        "what float32",
+    ),
+    "validation part too small for a stratified split": (
+        ["classifier"],
+        lambda X, y: (
+            {"early_stopping": True, "validation_fraction": 0.01},
+            X,
+            y,
+            None,
+        ),
+        ValueError,
+        r"sets aside 2 of 150 samples.*3 classes",
+    ),
+}
+FAILING_CASES = [
+    pytest.param(kind, name, id=f"{kind}: {name}")
+    for name, (kinds, *_) in FAILING.items()
+    for kind in kinds
+]
+
+
+def failing_fit(kind, name):
+    _, build, error, match = FAILING[name]
+    params, X, y, sw = build(*_data(kind))
+    return params, X, y, sw, error, match
+
+
+@pytest.fixture(scope="module")
+def fitted_models():
+    models = {}
+    for kind, Estimator in ESTIMATORS.items():
+        X, y = _data(kind)
+        est = Estimator(hidden_layer_sizes=(6,), activation="tanh", random_state=0)
+        models[kind] = quiet(est.fit, X, y)
+    return models
+
+
+@pytest.mark.parametrize("kind, name", FAILING_CASES)
+def test_a_failing_fit_leaves_a_fresh_estimator_unfitted(kind, name):
+    params, X, y, sw, error, match = failing_fit(kind, name)
+    est = ESTIMATORS[kind](**params)
+    attributes = vars(est).keys()
     with pytest.raises(error, match=match):
-        clf.fit(X, y, sample_weight=sw)
-    np.testing.assert_array_equal(clf.predict_proba(iris[0]), before)
-    assert clf.n_features_in_ == 4
+        est.fit(X, y, sample_weight=sw)
+    assert_unfitted(est, attributes)
+
+
+@pytest.mark.parametrize("kind, name", FAILING_CASES)
+def test_a_failing_refit_leaves_the_previous_model_unchanged(fitted_models, kind, name):
+    params, X, y, sw, error, match = failing_fit(kind, name)
+    est = pickle.loads(pickle.dumps(fitted_models[kind])).set_params(**params)
+    state = snapshot(est)
+    X_before = _data(kind)[0]
+    before = est.predict(X_before)
+    with pytest.raises(error, match=match):
+        est.fit(X, y, sample_weight=sw)
+    assert_unchanged(est, state)
+    np.testing.assert_array_equal(est.predict(X_before), before)
+
+
+class _FailAtTheEnd:
+    """A FitCallback that raises when the whole fit ends, after the new model
+    has been installed."""
+
+    def setup(self, estimator, context):
+        pass
+
+    def teardown(self, estimator, context):
+        pass
+
+    def on_fit_task_begin(self, estimator, context):
+        pass
+
+    def on_fit_task_end(self, estimator, context):
+        if context.task_name != "iteration":
+            raise RuntimeError("callback failed")
+        return False
+
+
+def _fail_in_the_middle(est, monkeypatch):
+    """Make the early-stopping score raise on its third call."""
+    calls = []
+    original = type(est)._score_model
+
+    def score(self, *args):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("scoring failed")
+        return original(self, *args)
+
+    monkeypatch.setattr(type(est), "_score_model", score)
+    est.set_params(early_stopping=True)
+
+
+def _fail_at_the_end(est, monkeypatch):
+    pytest.importorskip("sklearn.callback", reason="scikit-learn<1.9")
+    est.set_callbacks(_FailAtTheEnd())
+
+
+@pytest.mark.parametrize("where", ["in the middle", "at the end"])
+@pytest.mark.parametrize("kind", ESTIMATORS)
+def test_a_fit_failing_late_changes_nothing(fitted_models, kind, where, monkeypatch):
+    """Failures after iterations ran, and after the new state was installed
+    (in the callbacks of the fit's end), restore the estimator as it was."""
+    setup = {"in the middle": _fail_in_the_middle, "at the end": _fail_at_the_end}
+    X, y = _data(kind)
+    for est in (
+        ESTIMATORS[kind](hidden_layer_sizes=(4,), random_state=1),
+        pickle.loads(pickle.dumps(fitted_models[kind])).set_params(random_state=1),
+    ):
+        setup[where](est, monkeypatch)
+        fitted = hasattr(est, "coefs_")
+        state = snapshot(est)
+        with pytest.raises(RuntimeError, match="failed"):
+            quiet(est.fit, X, y)
+        if fitted:
+            assert_unchanged(est, state)
+        else:
+            assert_unfitted(est, state[0].keys())
+        assert not hasattr(est, "_callback_fit_ctx")
 
 
 @pytest.mark.parametrize(
@@ -342,6 +661,113 @@ def test_predict_from_several_threads_is_identical(fitted, iris):
         results = list(pool.map(lambda _: fitted.predict_proba(X), range(16)))
     for result in results:
         np.testing.assert_array_equal(result, expected)
+
+
+def _two_problems(kind):
+    """Two training sets with different numbers of features and targets."""
+    rng = np.random.RandomState(0)
+    XB = rng.randn(120, 6 if kind == "classifier" else 3)
+    if kind == "classifier":  # 4 features, classes 0-2; 6 features, "x"/"y"
+        yB = np.where(XB[:, 0] + XB[:, 1] > 0, "x", "y")
+    else:  # 10 features, one output; 3 features, two outputs
+        yB = np.column_stack([XB[:, 0], XB[:, 1] * XB[:, 2]])
+    return [_data(kind), (XB, yB)]
+
+
+def _same(out, expected):
+    out = np.asarray(out)
+    if out.shape != np.shape(expected):
+        return False
+    if out.dtype.kind in "fc":
+        return np.allclose(out, expected, rtol=1e-12, atol=0)
+    return np.array_equal(out, expected)
+
+
+@pytest.mark.parametrize("kind", ESTIMATORS)
+def test_predictions_during_refits_come_from_one_whole_model(kind, monkeypatch):
+    """Threads predict while the main thread refits the same object, in turn
+    on two problems with different features and targets, and fails refits
+    in between. Each prediction must be the old or the new model's, whole."""
+    Estimator = ESTIMATORS[kind]
+    problems = _two_problems(kind)
+    params = dict(
+        hidden_layer_sizes=(5,), activation="tanh", max_iter=30, random_state=0
+    )
+    models = [quiet(Estimator(**params).fit, X, y) for X, y in problems]
+    methods = ["predict", "score"]
+    if kind == "classifier":
+        methods += ["predict_proba", "predict_log_proba"]
+
+    def call(est, method, i):
+        X, y = problems[i]
+        return (
+            getattr(est, method)(X, y) if method == "score" else getattr(est, method)(X)
+        )
+
+    # Refits from the same seed are deterministic: these are the only
+    # outputs a whole model can give.
+    expected = {(m, i): call(models[i], m, i) for m in methods for i in (0, 1)}
+    est = quiet(Estimator(**params).fit, *problems[0])
+    wrong_features = re.compile(
+        r"^X has \d+ features, but CGMLP\w+ is expecting \d+ features as input\.$"
+    )
+    stop, errors, seen = threading.Event(), [], Counter()
+
+    def predict_in_a_loop(seed):
+        rng = np.random.RandomState(seed)
+        while not stop.is_set():
+            i, method = int(rng.randint(2)), methods[rng.randint(len(methods))]
+            try:
+                out = call(est, method, i)
+            except ValueError as exc:  # the current model has the other shape
+                if not wrong_features.match(str(exc)):
+                    errors.append(f"{method} on problem {i}: {exc!r}")
+                continue
+            except Exception as exc:
+                errors.append(f"{method} on problem {i}: {exc!r}")
+                continue
+            if _same(out, expected[method, i]):
+                seen[i] += 1
+            else:
+                errors.append(f"{method} on problem {i}: a mix of two models")
+
+    # A refit that fails after some iterations (early-stopping scoring).
+    fail_scoring = threading.Event()
+    original_score = Estimator._score_model
+
+    def score_model(self, *args):
+        if fail_scoring.is_set() and threading.current_thread() is main:
+            raise RuntimeError("scoring failed")
+        return original_score(self, *args)
+
+    main = threading.current_thread()
+    monkeypatch.setattr(Estimator, "_score_model", score_model)
+
+    threads = [threading.Thread(target=predict_in_a_loop, args=(i,)) for i in range(3)]
+    for thread in threads:
+        thread.start()
+    try:
+        for k in range(10):
+            new, old = problems[(k + 1) % 2], problems[k % 2]
+            quiet(est.fit, *new)
+            state = snapshot(est)
+            with pytest.raises(ValueError, match="Input X contains NaN"):
+                est.fit(_with(old[0], (0, 0), np.nan), old[1])
+            with pytest.raises(ValueError, match="at least one non-zero"):
+                est.fit(*old, sample_weight=np.zeros(len(old[1])))
+            fail_scoring.set()
+            est.set_params(early_stopping=True)
+            with pytest.raises(RuntimeError, match="scoring failed"):
+                quiet(est.fit, *old)
+            est.set_params(early_stopping=False)
+            fail_scoring.clear()
+            assert_unchanged(est, state)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert not errors, errors[:5]
+    assert seen[0] > 0 and seen[1] > 0
 
 
 def test_package_exposes_its_version():

@@ -5,15 +5,18 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_digits, make_classification
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.datasets import load_diabetes, load_digits, make_classification
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.model_selection import GridSearchCV
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sklearn.utils import compute_sample_weight
+from sklearn.utils.validation import check_is_fitted
 
 import sklearn_cgmlp._data as data_module
 import sklearn_cgmlp._objective as objective_module
-from sklearn_cgmlp import CGMLPClassifier
+from sklearn_cgmlp import CGMLPClassifier, CGMLPRegressor
 from sklearn_cgmlp._hessian import CurvatureProduct
+from sklearn_cgmlp._solvers import SciPyObjective
 
 SOLVERS = ["cg", "newton-cg", "trust-ncg", "lbfgs"]
 ACTIVATIONS = ["identity", "logistic", "tanh", "relu"]
@@ -350,3 +353,168 @@ def test_scoring_monitor_with_early_stopping_scores_the_training_part():
     iterations = [r for r in monitor.get_logs().data if r["task_name"] == "iteration"]
     assert len(iterations) == clf.n_iter_
     assert all(0 <= r["accuracy"] <= 1 for r in iterations)
+
+
+# ------------------------------------------- interrupts that must propagate
+def _regression_case():
+    X, y = load_diabetes(return_X_y=True)
+    return StandardScaler().fit_transform(X[:200]), (y[:200] - 150) / 75
+
+
+ESTIMATORS = {
+    "classifier": (CGMLPClassifier, lambda: DIGITS["multiclass"]),
+    "regressor": (CGMLPRegressor, _regression_case),
+}
+
+
+def interrupt_evaluation(monkeypatch, evaluation, fit=1):
+    """Raise KeyboardInterrupt at the given loss evaluation (1 = the initial
+    weights) of the given fit (counted from 1)."""
+    original = SciPyObjective._evaluate
+    fits = []
+
+    def evaluate(self, x):
+        if self.n_evals == 0:
+            fits.append(self)
+        if len(fits) == fit and self.n_evals + 1 == evaluation:
+            raise KeyboardInterrupt
+        return original(self, x)
+
+    monkeypatch.setattr(SciPyObjective, "_evaluate", evaluate)
+
+
+def state_of(est):
+    weights = [a.tobytes() for a in getattr(est, "coefs_", [])]
+    return dict(vars(est)), weights
+
+
+def assert_as_before(est, state):
+    attributes, weights = state
+    assert vars(est).keys() == attributes.keys()
+    assert all(vars(est)[k] is v for k, v in attributes.items())
+    assert state_of(est)[1] == weights
+    if not weights:
+        with pytest.raises(NotFittedError):
+            check_is_fitted(est)
+
+
+def fresh_and_fitted(kind, **params):
+    """A fresh estimator, and one fitted with other data (other weights)."""
+    Estimator, data = ESTIMATORS[kind]
+    X, y = data()
+    fitted = fit_quietly(
+        Estimator(hidden_layer_sizes=(3,), max_iter=5, random_state=1), X, y
+    )
+    fitted.set_params(hidden_layer_sizes=(10,), max_iter=200, random_state=0, **params)
+    fresh = Estimator(hidden_layer_sizes=(10,), random_state=0, **params)
+    return (fresh, fitted), X, y
+
+
+@pytest.mark.parametrize("evaluation", [1, 2])
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("kind", ESTIMATORS)
+def test_an_interrupt_before_the_first_iteration_propagates(
+    kind, solver, evaluation, monkeypatch
+):
+    # It was swallowed: the estimator was "fitted" with random initial weights.
+    (fresh, fitted), X, y = fresh_and_fitted(kind, solver=solver)
+    for est in (fresh, fitted):
+        interrupt_evaluation(monkeypatch, evaluation)
+        state = state_of(est)
+        with pytest.raises(KeyboardInterrupt):
+            est.fit(X, y)
+        assert_as_before(est, state)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("kind", ESTIMATORS)
+def test_on_interrupt_raise_reraises_and_leaves_the_estimator_as_it_was(
+    kind, solver, monkeypatch
+):
+    (fresh, fitted), X, y = fresh_and_fitted(kind, solver=solver, on_interrupt="raise")
+    for est in (fresh, fitted):
+        # Interrupt after iterations were accepted: "keep" would keep them.
+        interrupt_evaluation(monkeypatch, 8)
+        state = state_of(est)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", UserWarning)  # none "interrupted"
+            with pytest.raises(KeyboardInterrupt):
+                est.fit(X, y)
+        assert_as_before(est, state)
+    # The same interrupt with "keep" ends the fit with iterations kept.
+    fresh.set_params(on_interrupt="keep")
+    interrupt_evaluation(monkeypatch, 8)
+    with pytest.warns(UserWarning, match="interrupted by the user"):
+        fresh.fit(X, y)
+    assert fresh.n_iter_ > 0
+
+
+GRID = {"alpha": [1e-4, 1e-2]}
+
+
+def grid_search(**params):
+    X, y = DIGITS["multiclass"]
+    return (
+        GridSearchCV(
+            CGMLPClassifier(
+                hidden_layer_sizes=(5,), max_iter=20, random_state=0, **params
+            ),
+            GRID,
+            cv=3,
+            n_jobs=1,
+        ),
+        X,
+        y,
+    )
+
+
+def test_grid_search_stops_on_an_interrupt_before_the_first_iteration(monkeypatch):
+    # The interrupted fit, with random initial weights, used to be scored and
+    # could change best_params_.
+    search, X, y = grid_search()
+    interrupt_evaluation(monkeypatch, 2, fit=3)
+    with pytest.raises(KeyboardInterrupt):
+        fit_quietly(search, X, y)
+    assert not hasattr(search, "best_params_")
+
+
+def test_grid_search_with_on_interrupt_raise_stops_on_any_interrupt(monkeypatch):
+    search, X, y = grid_search(on_interrupt="raise")
+    interrupt_evaluation(monkeypatch, 8, fit=3)
+    with pytest.raises(KeyboardInterrupt):
+        fit_quietly(search, X, y)
+    assert not hasattr(search, "best_params_")
+    # With "keep", an interrupt after some iterations ends that one fit only.
+    search.set_params(estimator__on_interrupt="keep")
+    interrupt_evaluation(monkeypatch, 8, fit=3)
+    with pytest.warns(UserWarning, match="interrupted by the user"):
+        fit_quietly(search, X, y)
+    assert search.best_params_ in [{"alpha": a} for a in GRID["alpha"]]
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("kind", ESTIMATORS)
+def test_an_interrupt_in_early_stopping_scoring_keeps_the_records_aligned(
+    kind, solver, monkeypatch
+):
+    Estimator, data = ESTIMATORS[kind]
+    X, y = data()
+    calls = []
+    original = Estimator._score_model
+
+    def score(self, *args):
+        calls.append(1)
+        if len(calls) == 4:  # while scoring the 4th iteration
+            raise KeyboardInterrupt
+        return original(self, *args)
+
+    monkeypatch.setattr(Estimator, "_score_model", score)
+    est = Estimator(
+        hidden_layer_sizes=(10,), solver=solver, early_stopping=True, random_state=0
+    )
+    with pytest.warns(UserWarning, match="interrupted by the user after 3 iter"):
+        est.fit(X, y)
+    assert est.n_iter_ == len(est.loss_curve_) == len(est.validation_scores_) == 3
+    best = int(np.argmax(est.validation_scores_))
+    assert est.best_validation_score_ == est.validation_scores_[best]
+    assert est.loss_ == est.loss_curve_[best]
