@@ -1,14 +1,25 @@
-"""Helpers shared by the benchmark scripts: timing, machine facts, tables."""
+"""Helpers shared by the benchmark scripts: timing, machine facts, tables.
+
+Importing this module puts the repository that contains it first on
+``sys.path``, so that the scripts benchmark the ``sklearn_cgmlp`` of their own
+working tree, not whichever copy is installed in the environment. The scripts
+import it before ``sklearn_cgmlp``.
+"""
 
 import os
 import platform
+import sys
 import time
 from datetime import date
 
-import numpy as np
-import scipy
-import sklearn
-from threadpoolctl import threadpool_info
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if REPO_ROOT not in sys.path:
+    sys.path.insert(0, REPO_ROOT)
+
+import numpy as np  # noqa: E402
+import scipy  # noqa: E402
+import sklearn  # noqa: E402
+from threadpoolctl import threadpool_info  # noqa: E402
 
 
 def median_time(func, repeat=5, warmup=1):
@@ -23,6 +34,29 @@ def median_time(func, repeat=5, warmup=1):
     return float(np.median(times))
 
 
+def package_location():
+    """Directory of the ``sklearn_cgmlp`` package being benchmarked."""
+    import sklearn_cgmlp
+
+    return os.path.dirname(os.path.abspath(sklearn_cgmlp.__file__))
+
+
+def blas_threads():
+    """One line per BLAS library loaded: whose it is, version, threads now."""
+    lines = []
+    for info in threadpool_info():
+        if info.get("user_api") != "blas":
+            continue
+        # The wheels keep their bundled libraries in numpy.libs / scipy.libs.
+        owner = os.path.basename(os.path.dirname(info.get("filepath", "")))
+        lines.append(
+            f"{owner}/{os.path.basename(info.get('filepath', ''))} "
+            f"({info.get('internal_api')} {info.get('version')}): "
+            f"{info.get('num_threads')} threads"
+        )
+    return lines
+
+
 def machine_summary():
     blas = [
         f"{i.get('internal_api')} {i.get('version')} ({i.get('num_threads')} threads, "
@@ -34,7 +68,8 @@ def machine_summary():
         f"date {date.today()}, {platform.processor() or platform.machine()}, "
         f"{os.cpu_count()} CPUs, Python {platform.python_version()}, "
         f"numpy {np.__version__}, scipy {scipy.__version__}, "
-        f"scikit-learn {sklearn.__version__}, BLAS: {'; '.join(blas)}"
+        f"scikit-learn {sklearn.__version__}, BLAS: {'; '.join(blas)}; "
+        f"sklearn_cgmlp from {package_location()}"
     )
 
 
