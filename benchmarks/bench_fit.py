@@ -35,7 +35,7 @@ objective (cross-entropy plus the same L2 term) from the same initial weights
 Both sides run at equal BLAS threads: ``threadpool_limits(n)`` limits every
 BLAS library loaded, NumPy's and SciPy's bundled OpenBLAS alike (printed).
 Inside its fit CGMLPClassifier additionally runs SciPy's own OpenBLAS on one
-thread (``sklearn_cgmlp._solvers.scipy_blas_single_thread``); that is part of
+thread (``sklearn_cgmlp._threads.BlasThreads.scipy_single_thread``); that is part of
 what is measured. Above 1 thread MLPClassifier is therefore timed twice per
 repeat: as it is, and with SciPy's OpenBLAS on one thread as ours runs it.
 
@@ -64,8 +64,10 @@ from sklearn.preprocessing import LabelBinarizer, StandardScaler
 from threadpoolctl import threadpool_limits
 
 from sklearn_cgmlp import CGMLPClassifier, _hessian, _solvers
+from sklearn_cgmlp._base import _glorot_init
 from sklearn_cgmlp._layout import ParameterLayout
-from sklearn_cgmlp._mlp import _glorot_init
+from sklearn_cgmlp._ops import NUMPY
+from sklearn_cgmlp._threads import BlasThreads
 
 SOLVERS = ["cg", "newton-cg", "trust-ncg", "lbfgs"]
 NEWTON = ("newton-cg", "trust-ncg")
@@ -319,7 +321,11 @@ def curvature_cost(task, X, y):
     dtype = X.dtype
     Y = LabelBinarizer().fit_transform(y).astype(dtype)
     layout = ParameterLayout([X.shape[1], *task.hidden, Y.shape[1]])
-    objective, hessp = est._objective(X, Y, None, layout, "softmax", dtype)
+    data_objective = est._objective(
+        X, Y, None, layout, {"out_activation_": "softmax"}, NUMPY
+    )
+    objective = _solvers.SciPyObjective(data_objective, layout.n_params, dtype)
+    hessp = _solvers.SciPyHessp(data_objective.curvature, objective.transfer)
     x0 = _glorot_init(layout, task.activation, 0)
     theta = x0.astype(dtype)
     v = np.random.default_rng(0).standard_normal(layout.n_params)
@@ -414,7 +420,7 @@ def run_task(task, data, repeats, work_cap, log, scipy1_reference=False):
         if scipy1_reference:
             mlp = MLPClassifier(solver="lbfgs", **params)
             trace = Trace()
-            with mlp_traced(mlp, trace), _solvers.scipy_blas_single_thread():
+            with mlp_traced(mlp, trace), BlasThreads().scipy_single_thread():
                 elapsed = timed_fit(mlp, X_train, y_train)
             res = results[REFERENCE_SCIPY1]
             res.times.append(elapsed)
