@@ -52,6 +52,9 @@ def namespaces():
     try:
         import torch
 
+        # PyTorch's own CPU thread pool would compete with everything else
+        # on the (small) test machine; these tests are about placement.
+        torch.set_num_threads(1)
         for dtype in ("float64", "float32"):
             cases.append(pytest.param(torch, "cpu", dtype, id=f"torch-cpu-{dtype}"))
     except ImportError:
