@@ -112,6 +112,11 @@ class RowPool:
         self._executor = None
 
     def map(self, func, items):
+        """``[func(item) for item in items]``, the items in parallel.
+
+        The pool threads run under the caller's floating-point error settings
+        (``np.errstate`` is per thread).
+        """
         items = list(items)
         if len(items) <= 1:
             return [func(item) for item in items]
@@ -119,7 +124,13 @@ class RowPool:
             self._executor = ThreadPoolExecutor(
                 max_workers=self.n_threads - 1, thread_name_prefix="sklearn_cgmlp"
             )
-        futures = [self._executor.submit(func, item) for item in items[1:]]
+        errors = np.geterr()
+
+        def task(item):
+            with np.errstate(**errors):
+                return func(item)
+
+        futures = [self._executor.submit(task, item) for item in items[1:]]
         try:
             first = func(items[0])
         except BaseException:

@@ -233,3 +233,24 @@ def test_fits_with_one_or_several_threads_agree():
             )
     for one, several in zip(*[list(f) for f in fits]):
         np.testing.assert_allclose(one.loss_curve_, several.loss_curve_, rtol=1e-8)
+
+
+def test_pool_threads_run_under_the_callers_error_settings():
+    # np.errstate is per thread: the solver glue silences overflow at trial
+    # points, and the block evaluated in a pool thread must be silenced too.
+    X, Y, sw, layout, theta = threaded_problem(n_samples=2048)
+    X[-10:] = 1e308  # rows of the last block, which a pool thread evaluates
+    objective = objective_module.InMemoryObjective(
+        X, Y, layout=layout, activation="tanh", out_activation="softmax",
+        alpha=0.3, n_threads=2,
+    )  # fmt: skip
+    grad = np.empty_like(theta)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            with np.errstate(over="ignore", invalid="ignore"):
+                objective(theta, grad)  # silent in every thread
+            with pytest.raises(RuntimeWarning, match="overflow"):
+                objective(theta, grad)  # the overflow is real
+    finally:
+        objective.close()
