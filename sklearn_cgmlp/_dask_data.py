@@ -352,9 +352,13 @@ def check_sample_weight(sample_weight, X, dtype, *, extra=None):
     if weights is None:
         return None
     in_dtype = weights.astype(dtype)
+    user = sample_weight if sample_weight is not None else da.ones(1, chunks=1)
     with np.errstate(over="ignore", invalid="ignore"):
         stats = _compute(
-            sample_weight.min() if sample_weight is not None else 0.0,
+            da.isnan(user).any(),
+            da.isinf(user).any(),
+            (user == 0).all(),
+            user.min(),
             da.isfinite(weights).all(),
             weights.sum(),
             weights.min(),
@@ -362,9 +366,20 @@ def check_sample_weight(sample_weight, X, dtype, *, extra=None):
             da.isfinite(in_dtype).all(),
             (in_dtype > 0).any(),
         )
-    user_min, finite, total, low, high, finite_in_dtype, positive = stats
+    nan, inf, all_zero, user_min = stats[:4]
+    finite, total, low, high, finite_in_dtype, positive = stats[4:]
+    # First the checks of scikit-learn's _check_sample_weight, in its order.
+    if nan:
+        raise ValueError("Input sample_weight contains NaN.")
+    if inf:
+        raise ValueError(
+            "Input sample_weight contains infinity or a value too large for "
+            "dtype('float64')."
+        )
+    if all_zero:
+        raise ValueError("Sample weights must contain at least one non-zero number.")
     if user_min < 0:
-        raise ValueError("Negative values in data passed to `sample_weight`")
+        raise ValueError("Negative values in data passed to `sample_weight`.")
     what = "sample_weight" + (" times class_weight" if extra is not None else "")
     if not finite or not np.isfinite(total):
         raise ValueError(
