@@ -13,11 +13,12 @@ stay on the workers:
   worker held.
 - Every evaluation is one round: one graph holding the parameter vector
   once, a task per block that runs the kernel of :mod:`sklearn_cgmlp._loss`
-  on the worker holding the block, and a fixed binary tree of pairwise sums
-  over the blocks in block order (so the result does not depend on where the
-  blocks live or which task finishes first). Only the root's ``(loss,
-  gradient)`` is gathered; the client adds the L2 term. The client holds no
-  future of the round afterwards, so the scheduler forgets its tasks.
+  on the worker holding the block, and a fixed tree of sums over the blocks
+  in block order (so the result does not depend on where the blocks live or
+  which task finishes first, only on the row chunks and ``fan_in``). Only
+  the root's ``(loss, gradient)`` is gathered; the client adds the L2 term.
+  The client holds no future of the round afterwards, so the scheduler
+  forgets its tasks.
 - Curvature products go the same way, one round per product. The parameter
   vector of a curvature point is broadcast once for all its products, and
   each block caches the forward pass at that point on its worker (as
@@ -243,12 +244,21 @@ def _add(a, b):
     return a
 
 
-def _tree_sum(parts, delayed):
-    """Pairwise sums over ``parts`` in a fixed binary tree (block order)."""
-    add = delayed(_add, pure=False)
+def _sum(*parts):
+    """Sum of block results, left to right."""
+    total = parts[0]
+    for part in parts[1:]:
+        total = _add(total, part)
+    return total
+
+
+def _tree_sum(parts, delayed, fan_in):
+    """Sums over ``parts`` in a fixed tree: groups of ``fan_in`` neighbours,
+    level by level, each summed left to right (block order)."""
+    add = delayed(_sum, pure=False)
     while len(parts) > 1:
-        pairs = [add(a, b) for a, b in zip(parts[::2], parts[1::2])]
-        parts = pairs + ([parts[-1]] if len(parts) % 2 else [])
+        groups = [parts[i : i + fan_in] for i in range(0, len(parts), fan_in)]
+        parts = [group[0] if len(group) == 1 else add(*group) for group in groups]
     return parts[0]
 
 
@@ -289,6 +299,12 @@ class DaskObjective:
         BLAS threads of the workers' matrix products, set inside every task;
         None leaves the workers' own setting (Dask's nanny starts workers with
         one BLAS thread).
+    fan_in : int, default=8
+        Block results summed per task of the reduction tree. Every level of
+        the tree costs a scheduler round trip and every task the scheduler's
+        overhead, while a task receives ``fan_in - 1`` parameter-sized
+        vectors: 8 sums up to 8 blocks in one task, at no more than 7 vectors
+        into one worker per level. 2 makes it a binary tree.
 
     Attributes
     ----------
@@ -311,6 +327,7 @@ class DaskObjective:
         chunk_size=None,
         client=None,
         blas_threads=None,
+        fan_in=8,
     ):
         from distributed import futures_of
 
@@ -323,6 +340,7 @@ class DaskObjective:
             sample_weight = sample_weight.astype(X.dtype)
         self.layout = layout
         self.alpha = alpha
+        self.fan_in = int(fan_in)
         self.dtype = np.dtype(X.dtype)
         self.rows_per_block = tuple(int(c) for c in X.chunks[0])
         self._spec = _Spec(layout, activation, out_activation, chunk_size, blas_threads)
@@ -385,7 +403,9 @@ class DaskObjective:
             for a in args
         ]
         parts = [delayed(task, pure=False)(b, *args) for b in self._blocks]
-        root = self.client.compute(_tree_sum(parts, delayed), optimize_graph=False)
+        root = self.client.compute(
+            _tree_sum(parts, delayed, self.fan_in), optimize_graph=False
+        )
         # Only the root future is held: the scheduler forgets every task of
         # the round once its result is here and the future dropped.
         return root.result()

@@ -144,13 +144,19 @@ def test_matches_in_memory_for_other_outputs_and_chunked_blocks(client, out_acti
     )
 
 
-def test_evaluations_are_deterministic(client):
+@pytest.mark.parametrize("fan_in", [2, 3, 8])
+def test_evaluations_are_deterministic(client, fan_in):
     X, Y, sw, kw, theta = problem()
-    first = dask_objective(client, X, Y, sw, kw, 5)
+    reference = InMemoryObjective(X, Y, sample_weight=sw, **kw)
+    first = dask_objective(client, X, Y, sw, kw, 5, fan_in=fan_in)
     loss, grad = evaluate(first, theta)
+    loss0, grad0 = evaluate(reference, theta)
+    assert loss == pytest.approx(loss0, rel=1e-12)
+    assert_allclose(grad, grad0, rtol=1e-12, atol=1e-12 * np.abs(grad0).max())
     v = np.ones_like(theta)
     Hv = first.curvature(theta).dot(v)
-    for objective in (first, dask_objective(client, X, Y, sw, kw, 5)):
+    again = dask_objective(client, X, Y, sw, kw, 5, fan_in=fan_in)
+    for objective in (first, again):
         for _ in range(3):
             again, grad_again = evaluate(objective, theta)
             assert again == loss and np.array_equal(grad_again, grad)
