@@ -6,7 +6,7 @@
 stay on the workers:
 
 - At construction the row blocks of ``X``, ``Y`` and ``sample_weight`` are
-  persisted once and packed, block by block, into one :class:`_Block` on the
+  persisted once and packed, block by block, into one :class:`Block` on the
   worker that holds the ``X`` block (the small ``Y`` and weight blocks move
   to it once). Nothing of the data ever comes to the client, and nothing is
   computed from the input graphs again, except to rebuild a block a dead
@@ -30,13 +30,22 @@ The helpers that validate and encode Dask inputs are in
 :mod:`sklearn_cgmlp._dask_data`.
 """
 
+import asyncio
 import sys
 import uuid
 
 import numpy as np
 
-from ._hessian import CurvatureProduct
-from ._loss import Workspace, add_penalty, data_loss_grad
+from ._dask_tasks import (
+    Spec,
+    block_curvature_dot,
+    block_loss_grad,
+    block_weight_sum,
+    clear_block,
+    make_block,
+    sum_parts,
+)
+from ._loss import add_penalty
 
 _START_A_CLIENT = (
     "Start one before fitting, e.g. on this machine\n"
@@ -100,162 +109,10 @@ def get_client(client=None):
     return client
 
 
-# --------------------------------------------------------------- workers
-
-
-class _Block:
-    """One row block of the training data, held by one worker.
-
-    Besides the data it keeps scratch space of the worker's evaluations (the
-    kernel's workspace and the forward pass of the current curvature point),
-    which is never pickled: were the block moved or spilled, the copy would
-    rebuild it.
-    """
-
-    def __init__(self, X, Y, sample_weight):
-        self.X, self.Y, self.sample_weight = X, Y, sample_weight
-        self.workspace = None
-        self.curvature = None  # (token, CurvatureProduct)
-
-    def __getstate__(self):
-        return {"X": self.X, "Y": self.Y, "sample_weight": self.sample_weight}
-
-    def __setstate__(self, state):
-        self.__init__(state["X"], state["Y"], state["sample_weight"])
-
-    def __sizeof__(self):
-        # Dask measures results with sys.getsizeof: report the data, so that
-        # the scheduler keeps tasks where the block is and accounts memory.
-        nbytes = self.X.nbytes + self.Y.nbytes
-        if self.sample_weight is not None:
-            nbytes += self.sample_weight.nbytes
-        return nbytes + 64
-
-
-def _make_block(X, Y, sample_weight):
-    return _Block(X, Y, sample_weight)
-
-
-def _block_weight_sum(block):
-    if block.sample_weight is None:
-        return float(block.X.shape[0])
-    return float(np.sum(block.sample_weight, dtype=np.float64))
-
-
-class _Spec:
-    """What a task needs besides the data: small, pickled into every task."""
-
-    def __init__(self, layout, activation, out_activation, chunk_size, blas_threads):
-        self.layout = layout
-        self.activation = activation
-        self.out_activation = out_activation
-        self.chunk_size = chunk_size
-        self.blas_threads = blas_threads
-
-
-_CONTROLLER = None  # one threadpoolctl controller per worker process
-
-
-def _blas_limit(n_threads):
-    """Context limiting BLAS to ``n_threads`` in this process (None: as is)."""
-    global _CONTROLLER
-    from contextlib import nullcontext
-
-    if n_threads is None:
-        return nullcontext()
-    if _CONTROLLER is None:
-        from threadpoolctl import ThreadpoolController
-
-        _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER.limit(limits=n_threads, user_api="blas")
-
-
-def _block_loss_grad(block, theta, spec, scale):
-    """``(scale * weighted data loss, its gradient)`` of one block."""
-    rows = block.X.shape[0]
-    if spec.chunk_size is not None and spec.chunk_size < rows:
-        rows = spec.chunk_size
-    units = spec.layout.layer_units
-    if block.workspace is None or not block.workspace.fits(units, rows, theta.dtype):
-        block.workspace = Workspace(units, rows, theta.dtype)
-    grad = np.empty_like(theta)
-    with _blas_limit(spec.blas_threads):
-        loss = data_loss_grad(
-            theta,
-            block.X,
-            block.Y,
-            layout=spec.layout,
-            activation=spec.activation,
-            out_activation=spec.out_activation,
-            sample_weight=block.sample_weight,
-            scale=scale,
-            grad=grad,
-            workspace=block.workspace,
-            chunk_size=spec.chunk_size,
-        )
-    return loss, grad
-
-
-def _block_curvature_dot(block, theta, token, v, spec, weight_sum):
-    """Curvature of one block's data term (no penalty) at ``theta`` times ``v``."""
-
-    def product(rows):
-        return CurvatureProduct(
-            theta,
-            block.X[rows],
-            block.Y[rows],
-            layout=spec.layout,
-            activation=spec.activation,
-            out_activation=spec.out_activation,
-            alpha=0.0,
-            sample_weight=None
-            if block.sample_weight is None
-            else (block.sample_weight[rows]),
-            sample_weight_sum=weight_sum,
-        )
-
-    n_rows = block.X.shape[0]
-    with _blas_limit(spec.blas_threads):
-        if spec.chunk_size is None or spec.chunk_size >= n_rows:
-            # Solvers make many products at one point: keep its forward pass.
-            if block.curvature is None or block.curvature[0] != token:
-                block.curvature = None  # free the old one before building
-                block.curvature = (token, product(slice(None)))
-            return block.curvature[1].dot(v)
-        total = None
-        for start in range(0, n_rows, spec.chunk_size):
-            part = product(slice(start, start + spec.chunk_size)).dot(v)
-            total = part if total is None else _add(total, part)
-        return total
-
-
-def _clear_block(block):
-    block.workspace = None
-    block.curvature = None
-
-
-def _add(a, b):
-    """Sum of two block results: arrays, or ``(loss, gradient)`` pairs."""
-    if isinstance(a, tuple):
-        return a[0] + b[0], _add(a[1], b[1])
-    if not a.flags.writeable:  # as deserialized from a read-only buffer
-        return a + b
-    a += b  # a is the fresh result of one task, used by this sum alone
-    return a
-
-
-def _sum(*parts):
-    """Sum of block results, left to right."""
-    total = parts[0]
-    for part in parts[1:]:
-        total = _add(total, part)
-    return total
-
-
 def _tree_sum(parts, delayed, fan_in):
     """Sums over ``parts`` in a fixed tree: groups of ``fan_in`` neighbours,
     level by level, each summed left to right (block order)."""
-    add = delayed(_sum, pure=False)
+    add = delayed(sum_parts, pure=False)
     while len(parts) > 1:
         groups = [parts[i : i + fan_in] for i in range(0, len(parts), fan_in)]
         parts = [group[0] if len(group) == 1 else add(*group) for group in groups]
@@ -263,6 +120,9 @@ def _tree_sum(parts, delayed, fan_in):
 
 
 # --------------------------------------------------------------- client
+
+# While a round runs, check this often that the workers holding blocks live.
+_LIVENESS_CHECK_S = 2.0
 
 
 class DaskObjective:
@@ -329,6 +189,7 @@ class DaskObjective:
         blas_threads=None,
         fan_in=8,
     ):
+        import distributed
         from distributed import futures_of
 
         self.client = get_client(client)
@@ -343,7 +204,7 @@ class DaskObjective:
         self.fan_in = int(fan_in)
         self.dtype = np.dtype(X.dtype)
         self.rows_per_block = tuple(int(c) for c in X.chunks[0])
-        self._spec = _Spec(layout, activation, out_activation, chunk_size, blas_threads)
+        self._spec = Spec(layout, activation, out_activation, chunk_size, blas_threads)
         arrays = [a for a in (X, Y, sample_weight) if a is not None]
         persisted = self.client.persist(arrays)
         block_futures = []
@@ -353,19 +214,45 @@ class DaskObjective:
             block_futures.append([by_key[k] for k in keys])
         if sample_weight is None:
             block_futures.append([None] * len(self.rows_per_block))
-        submit = self.client.submit
+        distributed.wait(block_futures[0])
+        holders = self.client.who_has(block_futures[0])
+        homes = _balanced_homes(
+            self.rows_per_block,
+            [holders.get(f.key, ()) for f in block_futures[0]],
+            sorted(self.client.scheduler_info()["workers"]),
+        )
+        # Packing moves the blocks of an unbalanced placement (all of X on one
+        # worker, as after da.from_array) once, here. Loosely: a block lost
+        # with its worker is rebuilt on another.
         self._blocks = [
-            submit(_make_block, x, y, sw, pure=False)
-            for x, y, sw in zip(*block_futures)
+            self.client.submit(
+                make_block,
+                x,
+                y,
+                sw,
+                workers=[home],
+                allow_other_workers=True,
+                pure=False,  # a block of its own, even on the same data
+            )
+            for x, y, sw, home in zip(*block_futures, homes)
         ]
         # The persisted input blocks are released here; the packed blocks
         # reference the same arrays on the workers (no copy).
         del persisted, block_futures
         sums = self.client.gather(
-            [submit(_block_weight_sum, b, pure=False) for b in self._blocks]
+            [self.client.submit(block_weight_sum, b) for b in self._blocks]
         )
         self.sample_weight_sum = float(sum(sums))  # in block order
+        self._homes = self._locate_blocks()
         self._scratch = [np.empty(shape, self.dtype) for shape in layout.coef_shapes]
+
+    def _locate_blocks(self):
+        """Where each block is (waiting for blocks being rebuilt)."""
+        import distributed
+
+        distributed.wait(self._blocks)
+        where = self.client.who_has(self._blocks)
+        return [sorted(where[b.key])[0] for b in self._blocks]
 
     @property
     def n_params(self):
@@ -386,12 +273,13 @@ class DaskObjective:
         """Free the workers' scratch space (the objective stays usable)."""
         if self._blocks and self.client.status == "running":
             self.client.gather(
-                [self.client.submit(_clear_block, b, pure=False) for b in self._blocks]
+                [self.client.submit(clear_block, b, pure=False) for b in self._blocks]
             )
 
     def _round(self, task, *args):
         """Run ``task(block, *args)`` on every block, sum the results in a
         fixed tree on the workers, and return the sum."""
+        import dask
         from dask import delayed
 
         # Literal arguments enter the graph once, under keys of their own, so
@@ -402,18 +290,39 @@ class DaskObjective:
             else a
             for a in args
         ]
-        parts = [delayed(task, pure=False)(b, *args) for b in self._blocks]
-        root = self.client.compute(
-            _tree_sum(parts, delayed, self.fan_in), optimize_graph=False
-        )
-        # Only the root future is held: the scheduler forgets every task of
-        # the round once its result is here and the future dropped.
-        return root.result()
+        while True:
+            parts = []
+            # Block tasks run where their block is, never stolen by an idle
+            # worker (which would copy the block there).
+            for block, home in zip(self._blocks, self._homes):
+                with dask.annotate(workers=[home], allow_other_workers=False):
+                    parts.append(delayed(task, pure=False)(block, *args))
+            root = self.client.compute(
+                _tree_sum(parts, delayed, self.fan_in), optimize_graph=False
+            )
+            # Only the root future is held: the scheduler forgets every task
+            # of the round once its result is here and the future dropped.
+            result = self._result(root)
+            if result is not None:
+                return result
+            self._homes = self._locate_blocks()
+
+    def _result(self, root):
+        """The round's result, or None if a worker holding blocks is gone
+        (its tasks would wait for it for ever)."""
+        while True:
+            try:
+                return root.result(timeout=_LIVENESS_CHECK_S)
+            except (TimeoutError, asyncio.TimeoutError):
+                alive = self.client.scheduler_info()["workers"]
+                if not set(self._homes) <= set(alive):
+                    root.cancel()
+                    return None
 
     def __call__(self, theta, grad):
         """The loss at ``theta``; its gradient is written into ``grad``."""
         S = self.sample_weight_sum
-        loss, block_grad = self._round(_block_loss_grad, theta, self._spec, 1.0 / S)
+        loss, block_grad = self._round(block_loss_grad, theta, self._spec, 1.0 / S)
         grad[...] = block_grad
         return loss + add_penalty(
             theta,
@@ -445,7 +354,7 @@ class _DaskCurvature:
         objective = self.objective
         v = np.ascontiguousarray(v, dtype=objective.dtype)
         total = objective._round(
-            _block_curvature_dot,
+            block_curvature_dot,
             self._theta,
             self._token,
             v,
@@ -458,6 +367,22 @@ class _DaskCurvature:
             for H, V in zip(layout.unpack(total)[0], layout.unpack(v)[0]):
                 H += strength * V
         return total
+
+
+def _balanced_homes(rows, holders, workers):
+    """A worker per block: where it is, unless that worker already has its
+    share of the rows; then the worker with the fewest rows so far."""
+    share = sum(rows) / max(len(workers), 1)
+    load = dict.fromkeys(workers, 0)
+    homes = []
+    for r, held_by in zip(rows, holders):
+        current = [w for w in held_by if w in load]
+        home = min(current, key=load.get) if current else None
+        if home is None or load[home] + r > share + r / 2:
+            home = min(workers, key=load.get)
+        load[home] += r
+        homes.append(home)
+    return homes
 
 
 def _check_aligned(X, Y, sample_weight):
