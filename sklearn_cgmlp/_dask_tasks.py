@@ -5,7 +5,7 @@ and capture no arrays: the data reach a task as futures of its block, the
 parameters as one key of the round's graph.
 """
 
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 
 import numpy as np
 
@@ -78,6 +78,15 @@ def blas_limit(n_threads):
     return _CONTROLLER.limit(limits=n_threads, user_api="blas")
 
 
+@contextmanager
+def task_context(spec):
+    """BLAS threads as asked, and no floating-point warnings: trial points
+    of a line search may overflow, which the solver on the client sees as a
+    non-finite loss (as it does in memory, where it silences them too)."""
+    with np.errstate(over="ignore", invalid="ignore"), blas_limit(spec.blas_threads):
+        yield
+
+
 def block_loss_grad(block, theta, spec, scale):
     """``(scale * weighted data loss, its gradient)`` of one block."""
     rows = block.X.shape[0]
@@ -87,7 +96,7 @@ def block_loss_grad(block, theta, spec, scale):
     if block.workspace is None or not block.workspace.fits(units, rows, theta.dtype):
         block.workspace = Workspace(units, rows, theta.dtype)
     grad = np.empty_like(theta)
-    with blas_limit(spec.blas_threads):
+    with task_context(spec):
         loss = data_loss_grad(
             theta,
             block.X,
@@ -107,6 +116,8 @@ def block_loss_grad(block, theta, spec, scale):
 def block_curvature_dot(block, theta, token, v, spec, weight_sum):
     """Curvature of one block's data term (no penalty) at ``theta`` times ``v``."""
 
+    weights = block.sample_weight
+
     def product(rows):
         return CurvatureProduct(
             theta,
@@ -116,14 +127,12 @@ def block_curvature_dot(block, theta, token, v, spec, weight_sum):
             activation=spec.activation,
             out_activation=spec.out_activation,
             alpha=0.0,
-            sample_weight=None
-            if block.sample_weight is None
-            else (block.sample_weight[rows]),
+            sample_weight=None if weights is None else weights[rows],
             sample_weight_sum=weight_sum,
         )
 
     n_rows = block.X.shape[0]
-    with blas_limit(spec.blas_threads):
+    with task_context(spec):
         if spec.chunk_size is None or spec.chunk_size >= n_rows:
             # Solvers make many products at one point: keep its forward pass.
             if block.curvature is None or block.curvature[0] != token:
@@ -155,6 +164,7 @@ def add(a, b):
 def sum_parts(*parts):
     """Sum of block results, left to right."""
     total = parts[0]
-    for part in parts[1:]:
-        total = add(total, part)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for part in parts[1:]:
+            total = add(total, part)
     return total

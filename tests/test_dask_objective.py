@@ -193,6 +193,19 @@ def test_solver_runs_like_in_memory(client, solver):
     assert curves[0][-1] < 0.9 * curves[0][0]  # the run got somewhere
 
 
+def test_overflow_is_an_infinite_loss_as_in_memory(client):
+    X, Y, sw, kw, theta = problem()
+    huge = theta.astype(np.float64) * 1e300
+    for objective in (
+        InMemoryObjective(X, Y, sample_weight=sw, **kw),
+        dask_objective(client, X, Y, sw, kw, 2),
+    ):
+        loss, _ = SciPyObjective(objective, objective.n_params, np.float64).evaluate(
+            huge
+        )
+        assert loss == np.inf
+
+
 def test_rounds_leave_no_tasks_behind(client):
     X, Y, sw, kw, theta = problem()
     objective = dask_objective(client, X, Y, sw, kw, 4)
