@@ -89,6 +89,20 @@ def evaluation(objective, theta):
     return lambda: objective(theta, grad)
 
 
+def interleaved_medians(calls, repeat):
+    """Median time of each call, timed in turns (a shared machine's load
+    then weighs on all of them alike)."""
+    for call in calls:
+        call()
+    times = [[] for _ in calls]
+    for _ in range(repeat):
+        for call, spent in zip(calls, times):
+            start = time.perf_counter()
+            call()
+            spent.append(time.perf_counter() - start)
+    return [float(np.median(t)) for t in times]
+
+
 def evaluation_table(client, shapes, block_counts, repeat):
     """Rows of the evaluation-overhead and bytes tables."""
     time_rows, byte_rows, targets = [], [], []
@@ -98,41 +112,41 @@ def evaluation_table(client, shapes, block_counts, repeat):
         X, Y = make_data(n, d, k)
         theta = _glorot_init(layout, "logistic", 0)
         memory = InMemoryObjective(X, Y, layout=layout, n_threads=threads, **KW)
-        t_mem = median_time(evaluation(memory, theta), repeat)
+        objectives = [dask_objective(client, layout, n, b) for b in block_counts]
         loss_mem = evaluation(memory, theta)()
-        memory.close()
-        for n_blocks in block_counts:
-            objective = dask_objective(client, layout, n, n_blocks)
-            t_dask = median_time(evaluation(objective, theta), repeat)
+        for objective in objectives:
             # The same data on both sides (generated in the same parts).
             assert abs(evaluation(objective, theta)() / loss_mem - 1) < 1e-10
+        t_mem, *t_dask = interleaved_medians(
+            [evaluation(o, theta) for o in (memory, *objectives)], repeat
+        )
+        memory.close()
+        shape = f"{n:.0e} x {d}-{h}-{k}".replace("e+0", "e")
+        for n_blocks, objective, t in zip(block_counts, objectives, t_dask):
             before = served_bytes(client)
             for _ in range(repeat):
                 evaluation(objective, theta)()
             served = (served_bytes(client) - before) / repeat
             objective.close()
-            del objective
-            overhead = t_dask - t_mem
+            overhead = t - t_mem
             target = 0.030 + 0.1 * t_mem
             targets.append(overhead <= target)
-            shape = f"{n:.0e} x {d}-{h}-{k}".replace("e+0", "e")
             time_rows.append(
                 [
                     shape,
                     n_blocks,
                     f"{t_mem * 1e3:.1f}",
-                    f"{t_dask * 1e3:.1f}",
-                    f"{t_dask / t_mem:.2f}",
+                    f"{t * 1e3:.1f}",
+                    f"{t / t_mem:.2f}",
                     f"{overhead * 1e3:.1f}",
                     f"{target * 1e3:.1f}",
                     "met" if overhead <= target else "**not met**",
                 ]
             )
             # Into the cluster: the parameter vector, client -> scheduler ->
-            # one worker (a literal of the round's graph), not counted by the
-            # workers' transfer counters.
-            sent = 2 * theta.nbytes
-            total = served + sent
+            # one worker (a literal of the round's graph), which the workers'
+            # transfer counters do not see.
+            total = served + 2 * theta.nbytes
             byte_rows.append(
                 [
                     shape,
@@ -144,6 +158,7 @@ def evaluation_table(client, shapes, block_counts, repeat):
                     f"{X.nbytes / total:.0f}",
                 ]
             )
+        del objectives
     return time_rows, byte_rows, targets
 
 
@@ -221,34 +236,38 @@ def rounds_per_iteration(client, n, d, h, k, n_blocks, max_iter):
     return rows
 
 
-def paper_model(latency, seconds_per_row_unit, rounds_per_iter):
-    """Time per fit as a function of workers, from measured constants.
+def paper_model(latency, core_seconds, rounds_per_iter):
+    """A CG fit's time on ``W`` machines against one, from measured constants.
 
-    ``T = iterations * e * (c * n * d * h / W + L + 2 * P * b * log2(W) / B)``
-    with ``c`` the seconds per row x feature x hidden unit of one worker
-    process (one core), ``L`` the round latency, ``P * b`` the bytes of the
-    parameter vector and ``B`` the network bandwidth.
+    ``T = iterations * e * (c * n * d * h / (W * C) + L + 2 * P * b *
+    ceil(log_8 W) / B)``: ``c`` seconds per row x feature x hidden unit on
+    one core (measured here), ``C`` cores per machine, ``e`` rounds per
+    iteration and ``L`` the round latency (measured here), ``P * b`` the
+    bytes of the parameter vector, ``B`` the network's bandwidth, and a sum
+    tree of fan-in 8 over one block per machine.
     """
-    n, d, h, k = 10**7, 3072, 200, 10
-    iterations, bandwidth = 200, 1.25e9  # a 10 Gbit/s network
+    d, h, k = 3072, 200, 10
+    cores, memory_gib, iterations, bandwidth = 16, 64, 200, 1.25e9
     params_bytes = 4 * (d * h + h * k + h + k)  # float32
     rows = []
-    for workers in (1, 4, 16, 64, 256):
-        compute = seconds_per_row_unit * n * d * h / workers
-        comm = 2 * params_bytes * math.ceil(math.log2(max(workers, 1))) / bandwidth
-        round_time = compute + (latency + comm if workers > 1 else 0.0)
-        fit = iterations * rounds_per_iter * round_time
-        memory = n * d * 4 / workers / 2**30
-        rows.append(
-            [
-                workers,
-                f"{memory:.1f}",
-                f"{compute:.2f}",
-                f"{(latency + comm) * 1e3 if workers > 1 else 0:.0f}",
-                f"{fit / 3600:.2f}",
-                f"{compute / round_time:.3f}",
-            ]
-        )
+    for n in (10**4, 10**5, 10**6, 10**7):
+        single = core_seconds * n * d * h / cores
+        for workers in (1, 4, 16, 64):
+            levels = math.ceil(math.log(workers, 8)) if workers > 1 else 0
+            comm = (latency + 2 * params_bytes * levels / bandwidth) * (workers > 1)
+            round_time = single / workers + comm
+            x_gib = n * d * 4 / workers / 2**30
+            rows.append(
+                [
+                    f"{n:.0e}".replace("e+0", "e"),
+                    workers,
+                    f"{x_gib:.2f}" + ("" if x_gib < 0.8 * memory_gib else " (too big)"),
+                    f"{round_time * 1e3:.0f}",
+                    f"{comm / round_time:.0%}",
+                    f"{iterations * rounds_per_iter * round_time / 60:.1f}",
+                    f"{single / round_time:.1f}",
+                ]
+            )
     return rows
 
 
@@ -354,24 +373,24 @@ def main():
             ],
             rpi,
         )
-        # c: seconds per row x feature x hidden unit on one worker process,
-        # from the largest in-memory evaluation (2 BLAS threads) times its
-        # threads, halved for float32.
+        # c: seconds per row x feature x hidden unit on one core, from the
+        # largest in-memory evaluation (all BLAS threads), halved for float32.
         n, d, h, _ = shapes[-1]
         t_mem = float(time_rows[len(block_counts) * (len(shapes) - 1)][2]) / 1e3
         c = t_mem * BlasThreads().numpy_threads / (n * d * h) / 2
         cg_rounds = float(rpi[0][4])
         print_table(
-            "On paper: a CG fit of 10^7 x 3072-200-10 in float32, 200 iterations, "
-            f"one core per worker, L = {L * 1e3:.0f} ms, "
-            f"{cg_rounds:.2f} rounds per iteration, 10 Gbit/s",
+            "On paper: CG fits of n x 3072-200-10 in float32, 200 iterations, on W "
+            f"machines of 16 cores and 64 GiB; L = {L * 1e3:.0f} ms, "
+            f"{cg_rounds:.2f} rounds per iteration, 10 Gbit/s, c = {c:.2e} s",
             [
-                "workers W",
-                "X per worker (GiB)",
-                "compute per round (s)",
-                "L + tree transfer (ms)",
-                "fit (hours)",
-                "compute / round",
+                "n",
+                "machines W",
+                "X per machine (GiB)",
+                "round (ms)",
+                "latency + transfer share",
+                "fit (min)",
+                "speed-up over 1 machine",
             ],
             paper_model(L, c, cg_rounds),
         )

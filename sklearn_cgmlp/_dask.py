@@ -222,7 +222,7 @@ class DaskObjective:
             sorted(self.client.scheduler_info()["workers"]),
         )
         # Packing moves the blocks of an unbalanced placement (all of X on one
-        # worker, as after da.from_array) once, here. Loosely: a block lost
+        # worker, as when one worker loaded it) once, here. Loosely: a block lost
         # with its worker is rebuilt on another.
         self._blocks = [
             self.client.submit(

@@ -544,14 +544,14 @@ def test_lazy_logits_equal_in_memory_and_hold_the_weights_once(client):
 
 def test_blocks_are_spread_over_the_workers(client):
     X, Y, sw, kw, theta = problem()
-    # One NumPy array scattered whole: all its blocks start on one worker.
-    X_one = da.from_array(X, chunks=(120, 6))
+    # All of X on one worker, as when one worker loaded or computed it.
+    first = sorted(client.scheduler_info()["workers"])[0]
+    X_one = client.persist(da.from_array(X, chunks=(120, 6)), workers=[first])
+    distributed.wait(X_one)
+    held = client.who_has(distributed.futures_of(X_one))
+    assert {w for where in held.values() for w in where} == {first}
     objective = DaskObjective(
-        X_one,
-        da.from_array(Y, chunks=(120, 3)),
-        sample_weight=None,
-        client=client,
-        **kw,
+        X_one, da.from_array(Y, chunks=(120, 3)), client=client, **kw
     )
     homes = Counter(objective._homes)
     assert sorted(homes.values()) == [2, 2]
