@@ -6,11 +6,15 @@
 stay on the workers:
 
 - At construction the row blocks of ``X``, ``Y`` and ``sample_weight`` are
-  persisted once and packed, block by block, into one :class:`Block` on the
-  worker that holds the ``X`` block (the small ``Y`` and weight blocks move
-  to it once). Nothing of the data ever comes to the client, and nothing is
-  computed from the input graphs again, except to rebuild a block a dead
-  worker held.
+  persisted once and packed, block by block, into one
+  :class:`~sklearn_cgmlp._dask_tasks.Block` on one worker: the worker that
+  holds the ``X`` block, unless it already has its share of the rows (then
+  the one with the fewest). The small ``Y`` and weight blocks move to it
+  once. Every task of a block is pinned to that worker, so that no idle
+  worker steals it and copies the block. Nothing of the data ever comes to
+  the client, and nothing is computed from the input graphs again, except
+  to rebuild the blocks of a worker that died (a round waiting on a dead
+  worker notices, and runs again where the blocks were rebuilt).
 - Every evaluation is one round: one graph holding the parameter vector
   once, a task per block that runs the kernel of :mod:`sklearn_cgmlp._loss`
   on the worker holding the block, and a fixed tree of sums over the blocks
@@ -19,12 +23,13 @@ stay on the workers:
   the root's ``(loss, gradient)`` is gathered; the client adds the L2 term.
   The client holds no future of the round afterwards, so the scheduler
   forgets its tasks.
-- Curvature products go the same way, one round per product. The parameter
-  vector of a curvature point is broadcast once for all its products, and
-  each block caches the forward pass at that point on its worker (as
-  :class:`~sklearn_cgmlp._hessian.CurvatureProduct` does in memory) unless
-  ``chunk_size`` bounds the worker's memory, in which case every product
-  recomputes it chunk by chunk.
+- Curvature products go the same way, one round per product. The first
+  product at a point brings the point, and each block keeps the forward
+  pass there on its worker (as
+  :class:`~sklearn_cgmlp._hessian.CurvatureProduct` does in memory); later
+  products bring only their vector. With ``chunk_size`` set, which bounds
+  the worker's memory, every product brings the point and recomputes the
+  forward pass chunk by chunk.
 
 The helpers that validate and encode Dask inputs are in
 :mod:`sklearn_cgmlp._dask_data`.
@@ -37,6 +42,7 @@ import uuid
 import numpy as np
 
 from ._dask_tasks import (
+    MissingPoint,
     Spec,
     block_curvature_dot,
     block_loss_grad,
@@ -282,21 +288,22 @@ class DaskObjective:
         import dask
         from dask import delayed
 
-        # Literal arguments enter the graph once, under keys of their own, so
-        # a parameter vector is sent once per round, not once per block.
-        args = [
-            delayed(a, name=f"cgmlp-arg-{uuid.uuid4().hex}")
-            if isinstance(a, np.ndarray)
-            else a
-            for a in args
-        ]
         while True:
+            # Literal arguments enter the graph once, under keys of their
+            # own, so a parameter vector is sent once per round, not once
+            # per block.
+            literals = [
+                delayed(a, name=f"cgmlp-arg-{uuid.uuid4().hex}")
+                if isinstance(a, np.ndarray)
+                else a
+                for a in args
+            ]
             parts = []
             # Block tasks run where their block is, never stolen by an idle
             # worker (which would copy the block there).
             for block, home in zip(self._blocks, self._homes):
                 with dask.annotate(workers=[home], allow_other_workers=False):
-                    parts.append(delayed(task, pure=False)(block, *args))
+                    parts.append(delayed(task, pure=False)(block, *literals))
             root = self.client.compute(
                 _tree_sum(parts, delayed, self.fan_in), optimize_graph=False
             )
@@ -342,31 +349,43 @@ class _DaskCurvature:
 
     def __init__(self, objective, theta):
         self.objective = objective
-        # Broadcast once for all products at this point; held (and the
-        # workers' cached forward passes keyed) while this object lives.
-        self._theta = objective.client.scatter(
-            np.array(theta, copy=True), broadcast=True, hash=False
-        )
+        self._theta = np.array(theta, copy=True)
+        # Keys the forward pass each block keeps on its worker.
         self._token = uuid.uuid4().hex
+        # The point travels with the first product only: the workers keep
+        # what they need of it. A block rebuilt since (its worker died) asks
+        # for it again, and so does every product when chunk_size is set.
+        self._cached = False
 
     def dot(self, v):
         """Curvature times ``v`` (a new array)."""
         objective = self.objective
         v = np.ascontiguousarray(v, dtype=objective.dtype)
-        total = objective._round(
-            block_curvature_dot,
-            self._theta,
-            self._token,
-            v,
-            objective._spec,
-            objective.sample_weight_sum,
-        )
+        chunked = objective._spec.chunk_size is not None
+        try:
+            total = self._round(
+                v, None if self._cached and not chunked else self._theta
+            )
+        except MissingPoint:
+            total = self._round(v, self._theta)
+        self._cached = True
         if objective.alpha:
             strength = objective.alpha / objective.sample_weight_sum
             layout = objective.layout
             for H, V in zip(layout.unpack(total)[0], layout.unpack(v)[0]):
                 H += strength * V
         return total
+
+    def _round(self, v, theta):
+        objective = self.objective
+        return objective._round(
+            block_curvature_dot,
+            theta,
+            self._token,
+            v,
+            objective._spec,
+            objective.sample_weight_sum,
+        )
 
 
 def _balanced_homes(rows, holders, workers):

@@ -113,8 +113,15 @@ def block_loss_grad(block, theta, spec, scale):
     return loss, grad
 
 
+class MissingPoint(LookupError):
+    """A block does not have the forward pass of the curvature point, and
+    the round did not bring the point (``theta``) to build it."""
+
+
 def block_curvature_dot(block, theta, token, v, spec, weight_sum):
-    """Curvature of one block's data term (no penalty) at ``theta`` times ``v``."""
+    """Curvature of one block's data term (no penalty) at the point of
+    ``token`` times ``v``; ``theta`` is that point, or None if the block
+    should have its forward pass already."""
 
     weights = block.sample_weight
 
@@ -136,6 +143,8 @@ def block_curvature_dot(block, theta, token, v, spec, weight_sum):
         if spec.chunk_size is None or spec.chunk_size >= n_rows:
             # Solvers make many products at one point: keep its forward pass.
             if block.curvature is None or block.curvature[0] != token:
+                if theta is None:
+                    raise MissingPoint(token)
                 block.curvature = None  # free the old one before building
                 block.curvature = (token, product(slice(None)))
             return block.curvature[1].dot(v)
