@@ -99,8 +99,10 @@ def check_rows(array, X, *, name, ndim=(1, 2)):
 
     Parameters
     ----------
-    array : dask array, DataFrame or Series
-        One entry (or row of entries) per sample.
+    array : dask array, DataFrame or Series, or array-like
+        One entry (or row of entries) per sample. An in-memory array (small
+        next to ``X``) is split into ``X``'s row chunks and sent to the
+        cluster with the graph.
     X : dask.array.Array
         The validated data (:func:`check_X`).
     name : str
@@ -113,6 +115,14 @@ def check_rows(array, X, *, name, ndim=(1, 2)):
     array : dask.array.Array
         Rechunked to ``X``'s row chunks (one chunk along other axes).
     """
+    if not is_dask_collection(array):
+        import dask.array as da
+
+        array = np.asarray(array)
+        if array.ndim >= 1 and array.shape[0] == X.shape[0]:
+            array = da.from_array(array, chunks=(X.chunks[0], *array.shape[1:]))
+        else:
+            array = da.from_array(array)
     array = _as_dask_array(array, name)
     if array.ndim not in ndim:
         raise ValueError(

@@ -330,6 +330,12 @@ def test_inputs_are_rechunked_to_whole_rows_and_aligned(client):
     assert _dask_data.check_X(da.ones((4, 2), dtype=int, chunks=2)).dtype == np.float64
     with pytest.raises(ValueError, match="y has 99 rows but X has 100"):
         _dask_data.check_X_y(X_d, y[:99])
+    # In-memory targets and weights are split into X's row chunks.
+    _, y_np, sw_np = _dask_data.check_X_y(X_d, np.arange(100), np.ones(100))
+    assert y_np.chunks == sw_np.chunks == Xc.chunks[:1]
+    assert_array_equal(y_np.compute(), np.arange(100))
+    with pytest.raises(ValueError, match="sample_weight has 3 rows"):
+        _dask_data.check_X_y(X_d, y, [1.0, 2.0, 3.0])
     with pytest.raises(ValueError, match="2-D"):
         _dask_data.check_X(da.ones(5, chunks=2))
     with pytest.raises(TypeError, match="Dask array or DataFrame"):
