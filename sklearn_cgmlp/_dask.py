@@ -67,7 +67,7 @@ def is_dask_collection(obj):
     An object of a Dask type can only exist once Dask has been imported, so
     this never imports it for NumPy or SciPy inputs.
     """
-    if "dask" not in sys.modules:
+    if sys.modules.get("dask") is None:
         return False
     from dask.base import is_dask_collection as _is_dask_collection
 

@@ -1,5 +1,7 @@
 """The Dask objective and the Dask data helpers on a two-process LocalCluster."""
 
+import subprocess
+import sys
 import time
 from collections import Counter
 
@@ -297,6 +299,17 @@ def test_missing_or_closed_client_says_how_to_start_one(client, monkeypatch):
 
 
 # ----------------------------------------------------------- validation
+
+
+def test_is_dask_collection_imports_no_dask():
+    code = (
+        "import sys, numpy, sklearn_cgmlp._dask as d; "
+        "assert not d.is_dask_collection(numpy.ones(2)); "
+        "assert 'dask' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    assert _dask.is_dask_collection(da.ones(2))
+    assert not _dask.is_dask_collection([1.0])
 
 
 def test_unknown_row_chunks_get_a_hint(client):
