@@ -1,0 +1,424 @@
+"""The objective of one fit over Dask arrays on a ``distributed`` cluster.
+
+:class:`DaskObjective` has the interface of
+:class:`~sklearn_cgmlp._objective.InMemoryObjective`, so the solver glue of
+:mod:`sklearn_cgmlp._solvers` runs on the client unchanged, while the data
+stay on the workers:
+
+- At construction the row blocks of ``X``, ``Y`` and ``sample_weight`` are
+  persisted once and packed, block by block, into one
+  :class:`~sklearn_cgmlp._dask_tasks.Block` on one worker: the worker that
+  holds the ``X`` block, unless it already has its share of the rows (then
+  the one with the fewest). The small ``Y`` and weight blocks move to it
+  once. Every task of a block is pinned to that worker, so that no idle
+  worker steals it and copies the block. Nothing of the data ever comes to
+  the client, and nothing is computed from the input graphs again, except
+  to rebuild the blocks of a worker that died (a round waiting on a dead
+  worker notices, and runs again where the blocks were rebuilt).
+- Every evaluation is one round: one graph holding the parameter vector
+  once, a task per block that runs the kernel of :mod:`sklearn_cgmlp._loss`
+  on the worker holding the block, and a fixed tree of sums over the blocks
+  in block order (so the result does not depend on where the blocks live or
+  which task finishes first, only on the row chunks and ``fan_in``). Only
+  the root's ``(loss, gradient)`` is gathered; the client adds the L2 term.
+  The client holds no future of the round afterwards, so the scheduler
+  forgets its tasks.
+- Curvature products go the same way, one round per product. The first
+  product at a point brings the point, and each block keeps the forward
+  pass there on its worker (as
+  :class:`~sklearn_cgmlp._hessian.CurvatureProduct` does in memory); later
+  products bring only their vector. With ``chunk_size`` set, which bounds
+  the worker's memory, every product brings the point and recomputes the
+  forward pass chunk by chunk.
+
+The helpers that validate and encode Dask inputs are in
+:mod:`sklearn_cgmlp._dask_data`.
+"""
+
+import asyncio
+import sys
+import uuid
+
+import numpy as np
+
+from ._dask_tasks import (
+    MissingPoint,
+    Spec,
+    block_curvature_dot,
+    block_loss_grad,
+    block_weight_sum,
+    clear_block,
+    make_block,
+    sum_parts,
+)
+from ._loss import add_penalty
+
+_START_A_CLIENT = (
+    "Start one before fitting, e.g. on this machine\n"
+    "    from distributed import Client, LocalCluster\n"
+    "    client = Client(LocalCluster(n_workers=4, threads_per_worker=1))\n"
+    "or connect to a running scheduler with Client('tcp://host:8786')."
+)
+
+
+def is_dask_collection(obj):
+    """Whether ``obj`` is a Dask collection (imports Dask only if in use).
+
+    An object of a Dask type can only exist once Dask has been imported, so
+    this never imports it for NumPy or SciPy inputs.
+    """
+    if sys.modules.get("dask") is None:
+        return False
+    from dask.base import is_dask_collection as _is_dask_collection
+
+    return _is_dask_collection(obj)
+
+
+def get_client(client=None):
+    """The ``distributed.Client`` a Dask fit runs on.
+
+    Parameters
+    ----------
+    client : distributed.Client, default=None
+        The client to use; None takes the current (default) client.
+
+    Returns
+    -------
+    client : distributed.Client
+
+    Raises
+    ------
+    ImportError
+        If ``distributed`` is not installed.
+    ValueError
+        If there is no client, or it is closed, with how to start one.
+    """
+    try:
+        import distributed
+    except ImportError as exc:
+        raise ImportError(
+            "Fitting on Dask arrays needs dask.distributed: install it with "
+            'pip install "sklearn-cgmlp[dask]" (or "dask[distributed]").'
+        ) from exc
+    if client is None:
+        try:
+            client = distributed.default_client()
+        except ValueError:
+            raise ValueError(
+                "Fitting on Dask arrays needs a distributed.Client, and none is "
+                f"running. {_START_A_CLIENT}"
+            ) from None
+    if client.status != "running":
+        raise ValueError(
+            f"The distributed.Client is {client.status}, not running. {_START_A_CLIENT}"
+        )
+    return client
+
+
+def _tree_sum(parts, delayed, fan_in):
+    """Sums over ``parts`` in a fixed tree: groups of ``fan_in`` neighbours,
+    level by level, each summed left to right (block order)."""
+    add = delayed(sum_parts, pure=False)
+    while len(parts) > 1:
+        groups = [parts[i : i + fan_in] for i in range(0, len(parts), fan_in)]
+        parts = [group[0] if len(group) == 1 else add(*group) for group in groups]
+    return parts[0]
+
+
+# --------------------------------------------------------------- client
+
+# While a round runs, check this often that the workers holding blocks live.
+_LIVENESS_CHECK_S = 2.0
+
+
+class DaskObjective:
+    """The objective over Dask arrays, evaluated on a ``distributed`` cluster.
+
+    Same interface as :class:`~sklearn_cgmlp._objective.InMemoryObjective`;
+    see the module docstring for what runs where.
+
+    Parameters
+    ----------
+    X : dask.array.Array of shape (n_samples, n_features)
+        Training data of the dtype the objective is computed in, with known
+        row chunks and one chunk along the columns
+        (:func:`sklearn_cgmlp._dask_data.check_X` makes it so).
+    Y : dask.array.Array of shape (n_samples, n_outputs)
+        Encoded targets (see :func:`sklearn_cgmlp._loss.data_loss_grad`) in
+        ``X``'s dtype, chunked along the rows as ``X``.
+    layout : ParameterLayout
+        Layout of the parameter vector.
+    activation : str
+        Hidden activation.
+    out_activation : str
+        Output activation, which selects the loss.
+    alpha : float
+        L2 penalty.
+    sample_weight : dask.array.Array of shape (n_samples,) or None
+        Sample weights in ``X``'s dtype, chunked as ``X``; None means all ones.
+    chunk_size : int or None
+        Rows a worker evaluates at a time within its block (bounds its
+        scratch memory; see the module docstring for curvature products).
+    client : distributed.Client, default=None
+        The client; None takes the current one (:func:`get_client`).
+    blas_threads : int, default=None
+        BLAS threads of the workers' matrix products, set inside every task;
+        None leaves the workers' own setting (Dask's nanny starts workers with
+        one BLAS thread).
+    fan_in : int, default=8
+        Block results summed per task of the reduction tree. Every level of
+        the tree costs a scheduler round trip and every task the scheduler's
+        overhead, while a task receives ``fan_in - 1`` parameter-sized
+        vectors: 8 sums up to 8 blocks in one task, at no more than 7 vectors
+        into one worker per level. 2 makes it a binary tree.
+
+    Attributes
+    ----------
+    sample_weight_sum : float
+        ``S``, the sum of the sample weights (``n_samples`` without weights).
+    rows_per_block : tuple of int
+        Rows of each block.
+    """
+
+    def __init__(
+        self,
+        X,
+        Y,
+        *,
+        layout,
+        activation,
+        out_activation,
+        alpha,
+        sample_weight=None,
+        chunk_size=None,
+        client=None,
+        blas_threads=None,
+        fan_in=8,
+    ):
+        import distributed
+        from distributed import futures_of
+
+        self.client = get_client(client)
+        _check_aligned(X, Y, sample_weight)
+        # No-ops where the dtypes already agree (the data-preparation helpers
+        # make them agree).
+        Y = Y.astype(X.dtype)
+        if sample_weight is not None:
+            sample_weight = sample_weight.astype(X.dtype)
+        self.layout = layout
+        self.alpha = alpha
+        self.fan_in = int(fan_in)
+        self.dtype = np.dtype(X.dtype)
+        self.rows_per_block = tuple(int(c) for c in X.chunks[0])
+        self._spec = Spec(layout, activation, out_activation, chunk_size, blas_threads)
+        arrays = [a for a in (X, Y, sample_weight) if a is not None]
+        persisted = self.client.persist(arrays)
+        block_futures = []
+        for array in persisted:
+            by_key = {f.key: f for f in futures_of(array)}
+            keys = [k if array.ndim == 1 else k[0] for k in array.__dask_keys__()]
+            block_futures.append([by_key[k] for k in keys])
+        if sample_weight is None:
+            block_futures.append([None] * len(self.rows_per_block))
+        distributed.wait(block_futures[0])
+        holders = self.client.who_has(block_futures[0])
+        homes = _balanced_homes(
+            self.rows_per_block,
+            [holders.get(f.key, ()) for f in block_futures[0]],
+            sorted(self.client.scheduler_info()["workers"]),
+        )
+        # Packing moves the blocks of an unbalanced placement (all of X on one
+        # worker, as when one worker loaded it) once, here. Loosely: a block lost
+        # with its worker is rebuilt on another.
+        self._blocks = [
+            self.client.submit(
+                make_block,
+                x,
+                y,
+                sw,
+                workers=[home],
+                allow_other_workers=True,
+                pure=False,  # a block of its own, even on the same data
+            )
+            for x, y, sw, home in zip(*block_futures, homes)
+        ]
+        # The persisted input blocks are released here; the packed blocks
+        # reference the same arrays on the workers (no copy).
+        del persisted, block_futures
+        sums = self.client.gather(
+            [self.client.submit(block_weight_sum, b) for b in self._blocks]
+        )
+        self.sample_weight_sum = float(sum(sums))  # in block order
+        self._homes = self._locate_blocks()
+        self._scratch = [np.empty(shape, self.dtype) for shape in layout.coef_shapes]
+
+    def _locate_blocks(self):
+        """Where each block is (waiting for blocks being rebuilt)."""
+        import distributed
+
+        distributed.wait(self._blocks)
+        where = self.client.who_has(self._blocks)
+        return [sorted(where[b.key])[0] for b in self._blocks]
+
+    @property
+    def n_params(self):
+        """Length of the parameter vector."""
+        return self.layout.n_params
+
+    @property
+    def n_threads(self):
+        """Threads an evaluation runs in on the client."""
+        return 1
+
+    @property
+    def n_blocks(self):
+        """Number of row blocks (tasks per round)."""
+        return len(self._blocks)
+
+    def close(self):
+        """Free the workers' scratch space (the objective stays usable)."""
+        if self._blocks and self.client.status == "running":
+            self.client.gather(
+                [self.client.submit(clear_block, b, pure=False) for b in self._blocks]
+            )
+
+    def _round(self, task, *args):
+        """Run ``task(block, *args)`` on every block, sum the results in a
+        fixed tree on the workers, and return the sum."""
+        import dask
+        from dask import delayed
+
+        while True:
+            # Literal arguments enter the graph once, under keys of their
+            # own, so a parameter vector is sent once per round, not once
+            # per block.
+            literals = [
+                delayed(a, name=f"cgmlp-arg-{uuid.uuid4().hex}")
+                if isinstance(a, np.ndarray)
+                else a
+                for a in args
+            ]
+            parts = []
+            # Block tasks run where their block is, never stolen by an idle
+            # worker (which would copy the block there).
+            for block, home in zip(self._blocks, self._homes):
+                with dask.annotate(workers=[home], allow_other_workers=False):
+                    parts.append(delayed(task, pure=False)(block, *literals))
+            root = self.client.compute(
+                _tree_sum(parts, delayed, self.fan_in), optimize_graph=False
+            )
+            # Only the root future is held: the scheduler forgets every task
+            # of the round once its result is here and the future dropped.
+            result = self._result(root)
+            if result is not None:
+                return result
+            self._homes = self._locate_blocks()
+
+    def _result(self, root):
+        """The round's result, or None if a worker holding blocks is gone
+        (its tasks would wait for it for ever)."""
+        while True:
+            try:
+                return root.result(timeout=_LIVENESS_CHECK_S)
+            except (TimeoutError, asyncio.TimeoutError):
+                alive = self.client.scheduler_info()["workers"]
+                if not set(self._homes) <= set(alive):
+                    root.cancel()
+                    return None
+
+    def __call__(self, theta, grad):
+        """The loss at ``theta``; its gradient is written into ``grad``."""
+        S = self.sample_weight_sum
+        loss, block_grad = self._round(block_loss_grad, theta, self._spec, 1.0 / S)
+        grad[...] = block_grad
+        return loss + add_penalty(
+            theta,
+            grad,
+            layout=self.layout,
+            strength=self.alpha / S,
+            scratch=self._scratch,
+        )
+
+    def curvature(self, theta):
+        """Gauss-Newton-vector products at ``theta`` (one round each)."""
+        return _DaskCurvature(self, theta)
+
+
+class _DaskCurvature:
+    """Curvature products at one point, summed over the blocks by the workers."""
+
+    def __init__(self, objective, theta):
+        self.objective = objective
+        self._theta = np.array(theta, copy=True)
+        # Keys the forward pass each block keeps on its worker.
+        self._token = uuid.uuid4().hex
+        # The point travels with the first product only: the workers keep
+        # what they need of it. A block rebuilt since (its worker died) asks
+        # for it again, and so does every product when chunk_size is set.
+        self._cached = False
+
+    def dot(self, v):
+        """Curvature times ``v`` (a new array)."""
+        objective = self.objective
+        v = np.ascontiguousarray(v, dtype=objective.dtype)
+        chunked = objective._spec.chunk_size is not None
+        try:
+            total = self._round(
+                v, None if self._cached and not chunked else self._theta
+            )
+        except MissingPoint:
+            total = self._round(v, self._theta)
+        self._cached = True
+        if objective.alpha:
+            strength = objective.alpha / objective.sample_weight_sum
+            layout = objective.layout
+            for H, V in zip(layout.unpack(total)[0], layout.unpack(v)[0]):
+                H += strength * V
+        return total
+
+    def _round(self, v, theta):
+        objective = self.objective
+        return objective._round(
+            block_curvature_dot,
+            theta,
+            self._token,
+            v,
+            objective._spec,
+            objective.sample_weight_sum,
+        )
+
+
+def _balanced_homes(rows, holders, workers):
+    """A worker per block: where it is, unless that worker already has its
+    share of the rows; then the worker with the fewest rows so far."""
+    share = sum(rows) / max(len(workers), 1)
+    load = dict.fromkeys(workers, 0)
+    homes = []
+    for r, held_by in zip(rows, holders):
+        current = [w for w in held_by if w in load]
+        home = min(current, key=load.get) if current else None
+        if home is None or load[home] + r > share + r / 2:
+            home = min(workers, key=load.get)
+        load[home] += r
+        homes.append(home)
+    return homes
+
+
+def _check_aligned(X, Y, sample_weight):
+    """The blocks of the inputs must line up row for row."""
+    if X.ndim != 2 or Y.ndim != 2 or X.numblocks[1] != 1 or Y.numblocks[1] != 1:
+        raise ValueError(
+            "X and Y must be 2-D Dask arrays with one chunk along the columns; "
+            "prepare them with sklearn_cgmlp._dask_data."
+        )
+    others = {"Y": Y, "sample_weight": sample_weight}
+    for name, array in others.items():
+        if array is None:
+            continue
+        if array.chunks[0] != X.chunks[0]:
+            raise ValueError(
+                f"{name} must be chunked along the rows as X: {array.chunks[0]} "
+                f"!= {X.chunks[0]}."
+            )
+    if any(np.isnan(c) for c in X.chunks[0]):
+        raise ValueError("X has unknown row-chunk sizes: call X.compute_chunk_sizes().")

@@ -1,0 +1,551 @@
+"""Validation, target encoding, weights, splits and predictions on Dask arrays.
+
+Pure functions the estimators call on Dask inputs before building a
+:class:`~sklearn_cgmlp._dask.DaskObjective` and after fitting. They mirror the
+in-memory checks and messages of :mod:`sklearn_cgmlp._base` and its faces.
+Everything row-sized stays a lazy Dask array computed on the workers; only
+small reductions (classes, class counts, weight statistics, finiteness) come
+to the client.
+
+Persist ``X``, ``y`` and ``sample_weight`` (``client.persist``) right after
+:func:`check_X_y`: the reductions here and the objective then read the
+workers' memory instead of running the input graphs again.
+"""
+
+import math
+from numbers import Real
+
+import numpy as np
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
+
+from ._dask import get_client, is_dask_collection
+
+
+def _as_dask_array(obj, name):
+    """A Dask array from a Dask array, DataFrame or Series."""
+    import dask.array as da
+
+    if isinstance(obj, da.Array):
+        return obj
+    if hasattr(obj, "to_dask_array") and is_dask_collection(obj):
+        # The partitions' lengths make the row chunks known: one pass over an
+        # unpersisted frame, a cheap one over a persisted frame.
+        return obj.to_dask_array(lengths=True)
+    raise TypeError(
+        f"{name} must be a Dask array or DataFrame when fitting on a cluster, got "
+        f"{type(obj).__name__}. Dask bags and delayed objects are not supported; "
+        "NumPy arrays are fitted in memory."
+    )
+
+
+def _check_known_rows(array, name):
+    if any(math.isnan(c) for c in array.chunks[0]):
+        raise ValueError(
+            f"{name} has unknown row-chunk sizes (as after boolean indexing or "
+            f"from a DataFrame). Compute them first: {name} = "
+            f"{name}.compute_chunk_sizes()."
+        )
+
+
+def check_X(X, *, name="X", known_rows=True):
+    """A 2-D floating Dask array with one chunk along the columns.
+
+    Parameters
+    ----------
+    X : dask array or dask DataFrame of shape (n_samples, n_features)
+        Input data. A DataFrame is converted with
+        ``to_dask_array(lengths=True)``.
+    name : str, default="X"
+        Name in messages.
+    known_rows : bool, default=True
+        Whether the row-chunk sizes must be known (fitting needs them,
+        prediction does not).
+
+    Returns
+    -------
+    X : dask.array.Array
+        float32 stays float32, every other numeric dtype becomes float64
+        (lazily); chunks along the columns are merged into full rows.
+
+    Raises
+    ------
+    ValueError
+        For unknown row-chunk sizes (with the ``compute_chunk_sizes`` hint),
+        a wrong number of dimensions, no rows or features, or non-numeric
+        data.
+    """
+    X = _as_dask_array(X, name)
+    if X.ndim != 2:
+        raise ValueError(
+            f"Expected a 2-D Dask array for {name}, got {X.ndim} dimension(s)."
+        )
+    if known_rows:
+        _check_known_rows(X, name)
+        if X.shape[0] < 1:
+            raise ValueError(f"{name} has 0 samples; at least 1 is required.")
+    if X.shape[1] < 1:
+        raise ValueError(f"{name} has 0 features; at least 1 is required.")
+    if X.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must hold numbers, got dtype {X.dtype}.")
+    if X.numblocks[1] > 1:
+        # Each task needs whole rows: X_block @ W.
+        X = X.rechunk({1: -1})
+    return X.astype(np.float32 if X.dtype == np.float32 else np.float64)
+
+
+def check_rows(array, X, *, name, ndim=(1, 2)):
+    """``array`` (y or sample_weight) chunked along the rows as ``X``.
+
+    Parameters
+    ----------
+    array : dask array, DataFrame or Series, or array-like
+        One entry (or row of entries) per sample. An in-memory array (small
+        next to ``X``) is split into ``X``'s row chunks and sent to the
+        cluster with the graph.
+    X : dask.array.Array
+        The validated data (:func:`check_X`).
+    name : str
+        Name in messages.
+    ndim : tuple of int, default=(1, 2)
+        Numbers of dimensions allowed.
+
+    Returns
+    -------
+    array : dask.array.Array
+        Rechunked to ``X``'s row chunks (one chunk along other axes).
+    """
+    if not is_dask_collection(array):
+        import dask.array as da
+
+        array = np.asarray(array)
+        if array.ndim >= 1 and array.shape[0] == X.shape[0]:
+            array = da.from_array(array, chunks=(X.chunks[0], *array.shape[1:]))
+        else:
+            array = da.from_array(array)
+    array = _as_dask_array(array, name)
+    if array.ndim not in ndim:
+        raise ValueError(
+            f"{name} must have {' or '.join(map(str, ndim))} dimension(s), got "
+            f"{array.ndim}."
+        )
+    _check_known_rows(array, name)
+    if array.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"{name} has {array.shape[0]} rows but X has {X.shape[0]}: they must "
+            "describe the same samples."
+        )
+    chunks = (X.chunks[0],) + tuple((n,) for n in array.shape[1:])
+    return array if array.chunks == chunks else array.rechunk(chunks)
+
+
+def check_X_y(X, y, sample_weight=None, *, multi_output=True):
+    """:func:`check_X`, then ``y`` and ``sample_weight`` aligned with it.
+
+    A 2-D ``y`` is kept for multilabel and multi-output targets when
+    ``multi_output``; a column vector becomes 1-D. ``sample_weight`` may be a
+    scalar, None or a 1-D Dask array (not yet checked for its values: see
+    :func:`check_sample_weight`).
+
+    Returns
+    -------
+    X, y, sample_weight : dask.array.Array (sample_weight may be None)
+    """
+    X = check_X(X)
+    y = check_rows(y, X, name="y", ndim=(1, 2) if multi_output else (1,))
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if sample_weight is not None and not isinstance(sample_weight, Real):
+        sample_weight = check_rows(sample_weight, X, name="sample_weight", ndim=(1,))
+    return X, y, sample_weight
+
+
+def _compute(*values):
+    import dask
+
+    return dask.compute(*values)
+
+
+# ---------------------------------------------------------------- targets
+
+
+def _one_hot(y, classes, dtype):
+    if len(classes) == 2:
+        return (y == classes[1])[:, None].astype(dtype)
+    return (y[:, None] == classes[None, :]).astype(dtype)
+
+
+def encode_classification_targets(y, dtype):
+    """Classes and the encoded targets of a classifier, built on the workers.
+
+    Parameters
+    ----------
+    y : dask.array.Array of shape (n_samples,) or (n_samples, n_labels)
+        Class labels, or a 0/1 indicator matrix for multilabel targets
+        (validated by :func:`check_X_y`).
+    dtype : dtype
+        dtype of the encoded targets (``X``'s).
+
+    Returns
+    -------
+    Y : dask.array.Array of shape (n_samples, n_outputs)
+        The encoding of :class:`sklearn.preprocessing.LabelBinarizer`: one
+        0/1 column for binary targets, one-hot rows for multiclass targets,
+        the indicator matrix itself for multilabel targets; lazy, in
+        ``dtype``.
+    classes : ndarray
+        Sorted class labels; the column indices for multilabel targets.
+    target_type : {"binary", "multiclass", "multilabel-indicator"}
+    """
+    import dask.array as da
+
+    (values,) = _compute(da.unique(y))  # small: one entry per class
+    if y.ndim == 2:
+        if not set(np.asarray(values).tolist()) <= {0, 1}:
+            raise ValueError(
+                "Multioutput target data is not supported with label binarization"
+            )
+        classes = np.arange(y.shape[1])
+        return y.astype(dtype), classes, "multilabel-indicator"
+    try:
+        check_classification_targets(values)  # "continuous" labels, NaN
+    except TypeError as exc:
+        raise ValueError(
+            "Class labels must be all numbers or all strings, got labels of "
+            f"types {sorted({type(v).__name__ for v in values})}."
+        ) from exc
+    classes = np.asarray(values)
+    if len(classes) < 2:
+        label = classes[0].item() if isinstance(classes[0], np.generic) else classes[0]
+        raise ValueError(
+            "This solver needs samples of at least 2 classes in the data, but "
+            f"the data contains only one class: {label!r}."
+        )
+    n_outputs = 1 if len(classes) == 2 else len(classes)
+    Y = y.map_blocks(
+        _one_hot,
+        classes,
+        dtype,
+        chunks=(y.chunks[0], (n_outputs,)),
+        new_axis=1,
+        dtype=dtype,
+        meta=np.empty((0, n_outputs), dtype=dtype),
+    )
+    return Y, classes, "binary" if len(classes) == 2 else "multiclass"
+
+
+def encode_regression_targets(y, dtype, *, poisson=False):
+    """The targets of a regressor as a lazy ``(n_samples, n_outputs)`` array.
+
+    Checks, in one small reduction, that they are finite in ``dtype`` and,
+    for the Poisson loss, not negative (the regressor's messages).
+    """
+    import dask.array as da
+
+    if y.dtype.kind not in "biuf":
+        raise ValueError(
+            f"Regression targets must be numbers, got an array of dtype {y.dtype}."
+        )
+    Y = (y[:, None] if y.ndim == 1 else y).astype(dtype)
+    with np.errstate(over="ignore", invalid="ignore"):
+        finite, smallest = _compute(da.isfinite(Y).all(), Y.min())
+    if not finite:
+        (largest,) = _compute(abs(Y).max())
+        raise ValueError(
+            f"The targets reach {largest:g}, beyond what "
+            f"{np.dtype(dtype).name} represents: scale them."
+        )
+    if poisson and smallest < 0:
+        raise ValueError(
+            "Some value(s) of y are negative which is not allowed for "
+            "Poisson regression."
+        )
+    return Y
+
+
+# ---------------------------------------------------------------- weights
+
+
+def _lookup(y, classes, weights):
+    return weights[np.searchsorted(classes, y)]
+
+
+def class_sample_weight(class_weight, y, classes, target_type):
+    """Per-sample class weights on the workers (``compute_sample_weight``).
+
+    Parameters
+    ----------
+    class_weight : dict, "balanced" or None
+        As the classifier's ``class_weight``.
+    y : dask.array.Array
+        The labels (1-D) or the multilabel indicator matrix.
+    classes : ndarray
+        From :func:`encode_classification_targets`.
+    target_type : str
+        From :func:`encode_classification_targets`.
+
+    Returns
+    -------
+    weights : dask.array.Array of shape (n_samples,) in float64, or None
+    """
+    import dask.array as da
+    from sklearn.utils.class_weight import compute_class_weight
+
+    if class_weight is None:
+        return None
+    n = y.shape[0]
+    if target_type != "multilabel-indicator":
+        if class_weight == "balanced":
+            (counts,) = _compute(da.unique(y, return_counts=True)[1])
+            weights = n / (len(classes) * counts.astype(np.float64))
+        else:  # every label of y is among classes, so y=classes is enough
+            weights = compute_class_weight(class_weight, classes=classes, y=classes)
+        return y.map_blocks(_lookup, classes, weights, dtype=np.float64)
+    if class_weight != "balanced":
+        raise ValueError(
+            "For multi-output, class_weight should be a list of dicts, or the "
+            "string 'balanced'."
+        )
+    (ones,) = _compute(y.sum(axis=0, dtype=np.float64))
+    # Per label, balanced weights of its 0 and 1 (a value that never occurs
+    # is never looked up); their product over labels, as scikit-learn does.
+    n_values = np.where((ones > 0) & (ones < n), 2.0, 1.0)
+    w_one = n / (n_values * np.maximum(ones, 1))
+    w_zero = n / (n_values * np.maximum(n - ones, 1))
+    return y.map_blocks(
+        _multilabel_weight, w_zero, w_one, drop_axis=1, dtype=np.float64
+    )
+
+
+def _multilabel_weight(y, w_zero, w_one):
+    return np.prod(np.where(y == 1, w_one, w_zero), axis=1, dtype=np.float64)
+
+
+def check_sample_weight(sample_weight, X, dtype, *, extra=None):
+    """Sample weights times class weights, checked on the workers.
+
+    Mirrors :meth:`sklearn_cgmlp._base.BaseCGMLP._validate_weights`: the
+    product is formed in float64 and must be finite, non-negative, not all
+    zero, with a finite sum, and representable in ``dtype``; one small
+    reduction computes what the checks need.
+
+    Parameters
+    ----------
+    sample_weight : dask.array.Array of shape (n_samples,), float or None
+        Aligned with ``X`` (:func:`check_X_y`); a number weighs every sample
+        alike.
+    X : dask.array.Array
+        The data, for the row chunks.
+    dtype : dtype
+        dtype of the objective.
+    extra : dask.array.Array of shape (n_samples,), default=None
+        Class weights (:func:`class_sample_weight`).
+
+    Returns
+    -------
+    sample_weight : dask.array.Array of shape (n_samples,) in ``dtype``, or None
+        None when there are no weights.
+    """
+    import dask.array as da
+
+    if isinstance(sample_weight, Real):
+        sample_weight = da.full(X.shape[0], float(sample_weight), chunks=X.chunks[0])
+    if sample_weight is not None:
+        if sample_weight.dtype.kind not in "biuf":
+            raise ValueError(
+                f"sample_weight must hold numbers, got dtype {sample_weight.dtype}."
+            )
+        sample_weight = sample_weight.astype(np.float64)
+    weights = sample_weight
+    if extra is not None:
+        weights = extra if weights is None else weights * extra
+    if weights is None:
+        return None
+    in_dtype = weights.astype(dtype)
+    user = sample_weight if sample_weight is not None else da.ones(1, chunks=1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        stats = _compute(
+            da.isnan(user).any(),
+            da.isinf(user).any(),
+            (user == 0).all(),
+            user.min(),
+            da.isfinite(weights).all(),
+            weights.sum(),
+            weights.min(),
+            weights.max(),
+            da.isfinite(in_dtype).all(),
+            (in_dtype > 0).any(),
+        )
+    nan, inf, all_zero, user_min = stats[:4]
+    finite, total, low, high, finite_in_dtype, positive = stats[4:]
+    # First the checks of scikit-learn's _check_sample_weight, in its order.
+    if nan:
+        raise ValueError("Input sample_weight contains NaN.")
+    if inf:
+        raise ValueError(
+            "Input sample_weight contains infinity or a value too large for "
+            "dtype('float64')."
+        )
+    if all_zero:
+        raise ValueError("Sample weights must contain at least one non-zero number.")
+    if user_min < 0:
+        raise ValueError("Negative values in data passed to `sample_weight`.")
+    what = "sample_weight" + (" times class_weight" if extra is not None else "")
+    if not finite or not np.isfinite(total):
+        raise ValueError(
+            f"The weights ({what}) overflow: their sum is not finite. Divide "
+            "them by a common factor; only their ratios matter."
+        )
+    if total <= 0:
+        raise ValueError(
+            f"Sample weights must contain at least one non-zero number "
+            f"({what} sums to zero)."
+        )
+    if not finite_in_dtype or not positive:
+        raise ValueError(
+            f"The weights ({what}) range from {low:.3g} to {high:.3g}, beyond "
+            f"what {np.dtype(dtype).name} represents. Rescale them by a common "
+            "factor; only their ratios matter."
+        )
+    return in_dtype
+
+
+def check_finite(X, *, name="X"):
+    """Raise ValueError if ``X`` holds NaN or infinity (one reduction)."""
+    import dask.array as da
+
+    (finite,) = _compute(da.isfinite(X).all())
+    if not finite:
+        raise ValueError(f"Input {name} contains NaN or infinity.")
+
+
+# ---------------------------------------------------------- early stopping
+
+
+def _validation_counts(rows, n_val):
+    """Validation rows per block: proportional, remainders to the largest
+    fractional parts (ties to the first blocks)."""
+    n = sum(rows)
+    quotas = [n_val * r / n for r in rows]
+    counts = [int(q) for q in quotas]
+    order = sorted(range(len(rows)), key=lambda b: (counts[b] - quotas[b], b))
+    for b in order[: n_val - sum(counts)]:
+        counts[b] += 1
+    return counts
+
+
+def _part(block, seed, counts, validation, block_id=None):
+    b = block_id[0]
+    rng = np.random.default_rng([seed, b])
+    mask = np.zeros(block.shape[0], dtype=bool)
+    mask[rng.choice(block.shape[0], counts[b], replace=False)] = True
+    return block[mask if validation else ~mask]
+
+
+def split_validation(arrays, validation_fraction, random_state, *, client=None):
+    """Training and validation parts of aligned Dask arrays, persisted.
+
+    Each block sets aside a random selection of its rows, as many as its
+    share of ``ceil(validation_fraction * n_samples)``; rows keep their
+    order. The split is random within blocks, proportional across them, and
+    not stratified by class. It depends on ``random_state`` and the row
+    chunks only, so it is the same on every cluster.
+
+    Parameters
+    ----------
+    arrays : list of dask.array.Array or None
+        Arrays with the same row chunks (X, y, Y, sample_weight...); None
+        entries stay None.
+    validation_fraction : float
+        Fraction of the samples set aside, in (0, 1).
+    random_state : int, RandomState instance or None
+        Seeds the selection (one draw from it).
+    client : distributed.Client, default=None
+        Where to persist the parts.
+
+    Returns
+    -------
+    train, validation : list of dask.array.Array or None
+        Both persisted, in the order of ``arrays``.
+    """
+    client = get_client(client)
+    first = next(a for a in arrays if a is not None)
+    rows = [int(r) for r in first.chunks[0]]
+    n_samples = sum(rows)
+    n_val = math.ceil(validation_fraction * n_samples)
+    if n_val < 1 or n_samples - n_val < 1:
+        raise ValueError(
+            f"validation_fraction={validation_fraction} leaves no samples for "
+            f"training or validation out of {n_samples}. Change "
+            "validation_fraction, or set early_stopping=False."
+        )
+    seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+    val_counts = tuple(_validation_counts(rows, n_val))
+    train_counts = tuple(r - v for r, v in zip(rows, val_counts))
+    parts = ([], [])
+    for array in arrays:
+        for validation, counts in ((False, train_counts), (True, val_counts)):
+            parts[validation].append(
+                None
+                if array is None
+                else array.map_blocks(
+                    _part,
+                    seed,
+                    val_counts,
+                    validation,
+                    chunks=(counts, *array.chunks[1:]),
+                    dtype=array.dtype,
+                )
+            )
+    flat = [*parts[0], *parts[1]]
+    persisted = iter(client.persist([a for a in flat if a is not None]))
+    flat = [None if a is None else next(persisted) for a in flat]
+    return flat[: len(arrays)], flat[len(arrays) :]
+
+
+# ---------------------------------------------------------------- predict
+
+
+def _logits(X, params, activation):
+    from ._loss import forward
+
+    return forward(params[0], params[1], X, activation)
+
+
+def predict_logits_lazy(X, coefs, intercepts, activation):
+    """Output logits for a Dask ``X``, lazily, block by block.
+
+    Parameters
+    ----------
+    X : dask array or DataFrame of shape (n_samples, n_features)
+        Input data (unknown row chunks are fine).
+    coefs, intercepts : list of ndarray
+        Fitted weights.
+    activation : str
+        Hidden activation.
+
+    Returns
+    -------
+    Z : dask.array.Array of shape (n_samples, n_outputs)
+        Logits, as :func:`sklearn_cgmlp._loss.forward` returns them. The
+        weights enter the graph once, as one key all blocks depend on.
+    """
+    import dask
+
+    X = check_X(X, known_rows=False)
+    if X.shape[1] != coefs[0].shape[0]:
+        raise ValueError(
+            f"X has {X.shape[1]} features, but the model is expecting "
+            f"{coefs[0].shape[0]} features as input."
+        )
+    params = dask.delayed((list(coefs), list(intercepts)), pure=True)
+    dtype = np.result_type(X.dtype, *coefs)
+    n_outputs = coefs[-1].shape[1]
+    return X.map_blocks(
+        _logits,
+        params,
+        activation,
+        chunks=(X.chunks[0], (n_outputs,)),
+        dtype=dtype,
+        meta=np.empty((0, n_outputs), dtype=dtype),
+    )

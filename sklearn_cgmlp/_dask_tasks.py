@@ -1,0 +1,179 @@
+"""What runs on the workers for :class:`sklearn_cgmlp._dask.DaskObjective`.
+
+Module-level functions and classes only, so that tasks pickle by reference
+and capture no arrays: the data reach a task as futures of its block, the
+parameters as one key of the round's graph.
+"""
+
+from contextlib import contextmanager, nullcontext
+
+import numpy as np
+
+from ._hessian import CurvatureProduct
+from ._loss import Workspace, data_loss_grad
+
+
+class Block:
+    """One row block of the training data, held by one worker.
+
+    Besides the data it keeps scratch space of the worker's evaluations (the
+    kernel's workspace and the forward pass of the current curvature point),
+    which is never pickled: were the block moved or spilled, the copy would
+    rebuild it.
+    """
+
+    def __init__(self, X, Y, sample_weight):
+        self.X, self.Y, self.sample_weight = X, Y, sample_weight
+        self.workspace = None
+        self.curvature = None  # (token, CurvatureProduct)
+
+    def __getstate__(self):
+        return {"X": self.X, "Y": self.Y, "sample_weight": self.sample_weight}
+
+    def __setstate__(self, state):
+        self.__init__(state["X"], state["Y"], state["sample_weight"])
+
+    def __sizeof__(self):
+        # Dask measures results with sys.getsizeof: report the data, so that
+        # the scheduler keeps tasks where the block is and accounts memory.
+        nbytes = self.X.nbytes + self.Y.nbytes
+        if self.sample_weight is not None:
+            nbytes += self.sample_weight.nbytes
+        return nbytes + 64
+
+
+def make_block(X, Y, sample_weight):
+    return Block(X, Y, sample_weight)
+
+
+def block_weight_sum(block):
+    if block.sample_weight is None:
+        return float(block.X.shape[0])
+    return float(np.sum(block.sample_weight, dtype=np.float64))
+
+
+class Spec:
+    """What a task needs besides the data: small, pickled into every task."""
+
+    def __init__(self, layout, activation, out_activation, chunk_size, blas_threads):
+        self.layout = layout
+        self.activation = activation
+        self.out_activation = out_activation
+        self.chunk_size = chunk_size
+        self.blas_threads = blas_threads
+
+
+_CONTROLLER = None  # one threadpoolctl controller per worker process
+
+
+def blas_limit(n_threads):
+    """Context limiting BLAS to ``n_threads`` in this process (None: as is)."""
+    global _CONTROLLER
+    if n_threads is None:
+        return nullcontext()
+    if _CONTROLLER is None:
+        from threadpoolctl import ThreadpoolController
+
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER.limit(limits=n_threads, user_api="blas")
+
+
+@contextmanager
+def task_context(spec):
+    """BLAS threads as asked, and no floating-point warnings: trial points
+    of a line search may overflow, which the solver on the client sees as a
+    non-finite loss (as it does in memory, where it silences them too)."""
+    with np.errstate(over="ignore", invalid="ignore"), blas_limit(spec.blas_threads):
+        yield
+
+
+def block_loss_grad(block, theta, spec, scale):
+    """``(scale * weighted data loss, its gradient)`` of one block."""
+    rows = block.X.shape[0]
+    if spec.chunk_size is not None and spec.chunk_size < rows:
+        rows = spec.chunk_size
+    units = spec.layout.layer_units
+    if block.workspace is None or not block.workspace.fits(units, rows, theta.dtype):
+        block.workspace = Workspace(units, rows, theta.dtype)
+    grad = np.empty_like(theta)
+    with task_context(spec):
+        loss = data_loss_grad(
+            theta,
+            block.X,
+            block.Y,
+            layout=spec.layout,
+            activation=spec.activation,
+            out_activation=spec.out_activation,
+            sample_weight=block.sample_weight,
+            scale=scale,
+            grad=grad,
+            workspace=block.workspace,
+            chunk_size=spec.chunk_size,
+        )
+    return loss, grad
+
+
+class MissingPoint(LookupError):
+    """A block does not have the forward pass of the curvature point, and
+    the round did not bring the point (``theta``) to build it."""
+
+
+def block_curvature_dot(block, theta, token, v, spec, weight_sum):
+    """Curvature of one block's data term (no penalty) at the point of
+    ``token`` times ``v``; ``theta`` is that point, or None if the block
+    should have its forward pass already."""
+
+    weights = block.sample_weight
+
+    def product(rows):
+        return CurvatureProduct(
+            theta,
+            block.X[rows],
+            block.Y[rows],
+            layout=spec.layout,
+            activation=spec.activation,
+            out_activation=spec.out_activation,
+            alpha=0.0,
+            sample_weight=None if weights is None else weights[rows],
+            sample_weight_sum=weight_sum,
+        )
+
+    n_rows = block.X.shape[0]
+    with task_context(spec):
+        if spec.chunk_size is None or spec.chunk_size >= n_rows:
+            # Solvers make many products at one point: keep its forward pass.
+            if block.curvature is None or block.curvature[0] != token:
+                if theta is None:
+                    raise MissingPoint(token)
+                block.curvature = None  # free the old one before building
+                block.curvature = (token, product(slice(None)))
+            return block.curvature[1].dot(v)
+        total = None
+        for start in range(0, n_rows, spec.chunk_size):
+            part = product(slice(start, start + spec.chunk_size)).dot(v)
+            total = part if total is None else add(total, part)
+        return total
+
+
+def clear_block(block):
+    block.workspace = None
+    block.curvature = None
+
+
+def add(a, b):
+    """Sum of two block results: arrays, or ``(loss, gradient)`` pairs."""
+    if isinstance(a, tuple):
+        return a[0] + b[0], add(a[1], b[1])
+    if not a.flags.writeable:  # as deserialized from a read-only buffer
+        return a + b
+    a += b  # a is the fresh result of one task, used by this sum alone
+    return a
+
+
+def sum_parts(*parts):
+    """Sum of block results, left to right."""
+    total = parts[0]
+    with np.errstate(over="ignore", invalid="ignore"):
+        for part in parts[1:]:
+            total = add(total, part)
+    return total
