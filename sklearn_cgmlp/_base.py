@@ -21,20 +21,24 @@ import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_feature_names,
+    check_is_fitted,
+    validate_data,
+)
 
 from . import _loss, _persistence
+from ._dask import is_dask_collection
 from ._data import (
+    TrainingData,
     check_weights,
     float_dtypes,
     numpy_dtype,
-    split_validation,
     to_host,
 )
 from ._diagnostics import exit_warning, feature_magnitude, scale_hint
 from ._layout import ParameterLayout
 from ._monitor import IterationMonitor
-from ._objective import ArrayAPIObjective, InMemoryObjective
 from ._ops import NUMPY, array_ops, ops_of
 from ._repr import DocLinkMixin
 from ._solvers import (
@@ -45,7 +49,6 @@ from ._solvers import (
     Transfer,
     minimize,
 )
-from ._threads import BlasThreads
 
 try:  # scikit-learn >= 1.9: callbacks (ProgressBar, ScoringMonitor, ...)
     from sklearn.callback import CallbackSupportMixin
@@ -183,38 +186,19 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
     def _fit(self, X, y, sample_weight):
         hidden_layer_sizes = self._hidden_layer_sizes()
         warm = self.warm_start and hasattr(self, "coefs_")
-        # NumPy, or under array API dispatch the namespace and device of X:
-        # everything follows X.
-        ops = ops_of(X)
         # validate_data records n_features_in_ / feature_names_in_ on the
         # estimator it is given: give it a throw-away view.
         proxy = self._view()
-        # scikit-learn's finiteness check sums X first; on huge finite values
-        # that sum overflows and warns although the check then passes.
-        with np.errstate(over="ignore", invalid="ignore"):
-            X, y = validate_data(
-                proxy,
-                X,
-                y,
-                accept_sparse=["csr", "csc"] if ops.is_numpy else False,
-                dtype=float_dtypes(ops),
-                multi_output=True,
-                y_numeric=self._y_numeric,
-                reset=not warm,
-            )
-        # Labels and weights are encoded and checked on the host.
-        y = to_host(y)
-        dtype = numpy_dtype(X.dtype)
-        Y, stratify, fitted = self._encode_targets(y, dtype, warm)
-        sample_weight = check_weights(
-            sample_weight, X.shape[0], self._extra_sample_weight(y), dtype
+        if is_dask_collection(X):
+            from ._dask_fit import DaskData
+
+            data = DaskData.prepare(self, proxy, X, y, sample_weight, warm)
+        else:
+            data = self._prepare(proxy, X, y, sample_weight, warm)
+        fitted = data.fitted
+        layout = ParameterLayout(
+            [data.X.shape[1], *hidden_layer_sizes, data.Y.shape[1]]
         )
-        if not ops.is_numpy:
-            Y = ops.from_numpy(Y, X.dtype)
-            if sample_weight is not None:
-                sample_weight = ops.from_numpy(sample_weight, X.dtype)
-            fitted = self._fitted_targets_on(fitted, ops)
-        layout = ParameterLayout([X.shape[1], *hidden_layer_sizes, Y.shape[1]])
         fitted.update(n_features_in_=proxy.n_features_in_, n_layers_=layout.n_layers)
         if hasattr(proxy, "feature_names_in_"):
             fitted["feature_names_in_"] = proxy.feature_names_in_
@@ -225,11 +209,15 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
         x0 = self._initial_parameters(layout, warm, rng)
         validation = None
         if self.early_stopping:
-            (X, y, Y, sample_weight), validation = split_validation(
-                X, y, Y, sample_weight, stratify=stratify,
-                fraction=self.validation_fraction, rng=rng,
-            )  # fmt: skip
-        objective = self._objective(X, Y, sample_weight, layout, fitted, ops)
+            data, validation = data.split(self.validation_fraction, rng)
+        objective = data.objective(
+            layout=layout,
+            activation=self.activation,
+            out_activation=fitted["out_activation_"],
+            alpha=float(self.alpha),
+            chunk_size=self.chunk_size,
+        )
+        X, y, ops = data.X, data.y, data.ops
         # The device-resident CG keeps its vectors where the data is; SciPy's
         # solvers work on host float64 vectors.
         search_ops = ops if self.solver == "cg" else NUMPY
@@ -268,21 +256,37 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
         monitor.end()
         return self
 
-    def _objective(self, X, Y, sample_weight, layout, fitted, ops):
-        """The objective for where the data lives."""
-        problem = dict(
-            layout=layout,
-            activation=self.activation,
-            out_activation=fitted["out_activation_"],
-            alpha=float(self.alpha),
-            sample_weight=sample_weight,
-            chunk_size=self.chunk_size,
+    def _prepare(self, proxy, X, y, sample_weight, warm):
+        """Validated training data in memory, or on a device under array API
+        dispatch (everything follows X)."""
+        ops = ops_of(X)
+        # scikit-learn's finiteness check sums X first; on huge finite values
+        # that sum overflows and warns although the check then passes.
+        with np.errstate(over="ignore", invalid="ignore"):
+            X, y = validate_data(
+                proxy,
+                X,
+                y,
+                accept_sparse=["csr", "csc"] if ops.is_numpy else False,
+                dtype=float_dtypes(ops),
+                multi_output=True,
+                y_numeric=self._y_numeric,
+                reset=not warm,
+            )
+        # Labels and weights are encoded and checked on the host.
+        y = to_host(y)
+        dtype = numpy_dtype(X.dtype)
+        Y, stratify, fitted = self._encode_targets(y, dtype, warm)
+        sample_weight = check_weights(
+            sample_weight, X.shape[0], self._extra_sample_weight(y), dtype
         )
         if not ops.is_numpy:
-            return ArrayAPIObjective(X, Y, ops=ops, **problem)
-        blas = BlasThreads()
-        return InMemoryObjective(
-            X, Y, n_threads=blas.numpy_threads, blas=blas, **problem
+            Y = ops.from_numpy(Y, X.dtype)
+            if sample_weight is not None:
+                sample_weight = ops.from_numpy(sample_weight, X.dtype)
+            fitted = self._fitted_targets_on(fitted, ops)
+        return TrainingData(
+            X, y, Y, sample_weight, stratify=stratify, fitted=fitted, ops=ops
         )
 
     def _fitted_targets_on(self, fitted, ops):
@@ -404,22 +408,26 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
         )
 
     # -------------------------------------------------------------- predict
-    def _model_logits(self, attributes, X, ops=None):
-        """Output logits of the model with fitted ``attributes``."""
-        ops = ops or array_ops(attributes["coefs_"][0])
-        return _loss.forward(
-            attributes["coefs_"], attributes["intercepts_"], X, self.activation,
-            ops=ops,
-        )  # fmt: skip
-
     def _forward(self, X, method):
         """Output logits for ``X``, the fitted snapshot they come from and the
         operations of their namespace.
 
         ``X`` must live where the model does (NumPy, or under array API
-        dispatch the namespace and device the model was fitted on).
+        dispatch the namespace and device the model was fitted on). For a Dask
+        ``X`` the logits are a lazy Dask array, computed block by block.
         """
         model = self._fitted_view()
+        if is_dask_collection(X):
+            from ._dask_data import predict_logits_lazy
+
+            _check_feature_names(model, X, reset=False)
+            coefs = [to_host(c) for c in model.coefs_]
+            intercepts = [to_host(b) for b in model.intercepts_]
+            return (
+                predict_logits_lazy(X, coefs, intercepts, self.activation),
+                model,
+                NUMPY,
+            )
         ops = ops_of(X)
         model_ops = array_ops(model.coefs_[0])
         if model_ops != ops:
@@ -443,6 +451,20 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
                 reset=False,
             )
         return model._model_logits(vars(model), X, ops), model, ops
+
+    def _model_logits(self, attributes, X, ops=None):
+        """Output logits of the model with fitted ``attributes`` (computed,
+        for a Dask ``X``: validation sets of early stopping)."""
+        if is_dask_collection(X):
+            from ._dask_data import predict_logits_lazy
+
+            coefs, intercepts = attributes["coefs_"], attributes["intercepts_"]
+            return predict_logits_lazy(X, coefs, intercepts, self.activation).compute()
+        ops = ops or array_ops(attributes["coefs_"][0])
+        return _loss.forward(
+            attributes["coefs_"], attributes["intercepts_"], X, self.activation,
+            ops=ops,
+        )  # fmt: skip
 
     # ---------------------------------------------------------- persistence
     def __getstate__(self):
@@ -518,3 +540,19 @@ def _glorot_init(layout, activation, random_state):
         coefs.append(rng.uniform(-bound, bound, (fan_in, fan_out)))
         intercepts.append(rng.uniform(-bound, bound, fan_out))
     return layout.pack(coefs, intercepts, dtype=np.float64)
+
+
+def map_blocks(Z, func, *, dtype, n_columns=None):
+    """``func(Z)``; for a Dask ``Z`` lazily, block by block (``n_columns``
+    None: ``func`` returns one value per row)."""
+    if not is_dask_collection(Z):
+        return func(Z)
+    if n_columns is None:
+        return Z.map_blocks(
+            func, dtype=dtype, drop_axis=1, chunks=(Z.chunks[0],),
+            meta=np.empty((0,), dtype=dtype),
+        )  # fmt: skip
+    return Z.map_blocks(
+        func, dtype=dtype, chunks=(Z.chunks[0], (n_columns,)),
+        meta=np.empty((0, n_columns), dtype=dtype),
+    )  # fmt: skip

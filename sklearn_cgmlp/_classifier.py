@@ -11,7 +11,8 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
-from ._base import BaseCGMLP
+from ._base import BaseCGMLP, map_blocks
+from ._dask import is_dask_collection
 from ._data import to_host
 from ._docstrings import fill_docstring
 from ._ops import array_ops
@@ -214,6 +215,14 @@ class CGMLPClassifier(ClassifierMixin, BaseCGMLP):
                 "This solver needs samples of at least 2 classes in the data, but "
                 f"the data contains only one class: {_plain(classes[0])!r}."
             )
+        Y = binarizer.transform(y).astype(dtype, copy=False)
+        fitted = self._fitted_targets(classes, target_type, Y.shape[1], warm)
+        stratify = None if target_type == "multilabel-indicator" else y
+        return Y, stratify, fitted
+
+    def _fitted_targets(self, classes, target_type, n_outputs, warm):
+        """The fitted attributes that describe the targets (warm starts must
+        keep them)."""
         if warm and (
             target_type != self._target_type
             or not np.array_equal(classes, to_host(self.classes_))
@@ -223,19 +232,22 @@ class CGMLPClassifier(ClassifierMixin, BaseCGMLP):
                 f"the previous call to fit. Previously got {self.classes_}, `y` "
                 f"has {classes}."
             )
-        Y = binarizer.transform(y).astype(dtype, copy=False)
-        fitted = dict(
+        return dict(
             classes_=classes,
             _target_type=target_type,
-            n_outputs_=Y.shape[1],
+            n_outputs_=n_outputs,
             out_activation_="softmax" if target_type == "multiclass" else "logistic",
         )
-        stratify = None if target_type == "multilabel-indicator" else y
-        return Y, stratify, fitted
 
     def _extra_sample_weight(self, y):
-        if self.class_weight is None:
+        if not self._check_class_weight():
             return None
+        return compute_sample_weight(self.class_weight, y).astype(np.float64)
+
+    def _check_class_weight(self):
+        """Whether there are class weights; refuse invalid ones."""
+        if self.class_weight is None:
+            return False
         if isinstance(self.class_weight, dict):
             bad = {
                 _plain(label): weight
@@ -252,7 +264,7 @@ class CGMLPClassifier(ClassifierMixin, BaseCGMLP):
                     "class_weight values must be non-negative finite numbers, got "
                     f"{bad}."
                 )
-        return compute_sample_weight(self.class_weight, y).astype(np.float64)
+        return True
 
     def _score_model(self, attributes, X, y, sample_weight):
         ops = array_ops(attributes["coefs_"][0])
@@ -274,19 +286,32 @@ class CGMLPClassifier(ClassifierMixin, BaseCGMLP):
             The predicted classes (an indicator matrix for multilabel targets).
         """
         Z, model, ops = self._forward(X, "predict")
-        return _predictions(Z, vars(model), ops)
+        attributes = vars(model)
+        multilabel = model._target_type == "multilabel-indicator"
+        return map_blocks(
+            Z,
+            lambda z: _predictions(z, attributes, ops),
+            dtype=np.int64 if multilabel else to_host(model.classes_).dtype,
+            n_columns=Z.shape[1] if multilabel else None,
+        )
 
-    def _class_logits(self, X, method):
-        """Logits with one column per entry of ``classes_`` (binary: -z, z),
-        the output layer and the operations of their namespace."""
+    def _probabilities(self, X, method, log):
+        """(Log-)probabilities with one column per entry of ``classes_``."""
         Z, model, ops = self._forward(X, method)
-        if model._target_type == "binary":
-            Z = (
-                ops.xp.concat([-Z, Z], axis=1)
-                if not ops.is_numpy
-                else np.hstack([-Z, Z])
-            )
-        return Z, OUTPUTS[model.out_activation_], ops
+        output = OUTPUTS[model.out_activation_]
+        binary = model._target_type == "binary"
+
+        def proba(z):
+            if binary:  # one logit z for two classes: (-z, z)
+                z = (
+                    ops.xp.concat([-z, z], axis=1)
+                    if not ops.is_numpy
+                    else np.hstack([-z, z])
+                )
+            return output.log_proba(z, ops) if log else output.inverse_link(z, ops)
+
+        n_columns = 2 if binary else Z.shape[1]
+        return map_blocks(Z, proba, dtype=Z.dtype, n_columns=n_columns)
 
     def predict_proba(self, X):
         """Probability estimates.
@@ -302,8 +327,7 @@ class CGMLPClassifier(ClassifierMixin, BaseCGMLP):
             The probability of each class, in the order of ``classes_``. For
             multilabel targets, the probability of each label independently.
         """
-        Z, output, ops = self._class_logits(X, "predict_proba")
-        return output.inverse_link(Z, ops)
+        return self._probabilities(X, "predict_proba", log=False)
 
     def predict_log_proba(self, X):
         """Logarithm of the probability estimates, computed stably.
@@ -318,8 +342,7 @@ class CGMLPClassifier(ClassifierMixin, BaseCGMLP):
         log_proba : ndarray of shape (n_samples, n_classes)
             The log-probability of each class, in the order of ``classes_``.
         """
-        Z, output, ops = self._class_logits(X, "predict_log_proba")
-        return output.log_proba(Z, ops)
+        return self._probabilities(X, "predict_log_proba", log=True)
 
     def score(self, X, y, sample_weight=None):
         """Mean accuracy on the given test data and labels.
@@ -343,6 +366,10 @@ class CGMLPClassifier(ClassifierMixin, BaseCGMLP):
         score : float
             Mean accuracy of ``self.predict(X)`` with respect to ``y``.
         """
+        if is_dask_collection(X):
+            from ._dask_data import accuracy
+
+            return accuracy(self.predict(X), y, sample_weight)
         return super().score(X, y, sample_weight=sample_weight)
 
     def __sklearn_tags__(self):

@@ -52,6 +52,7 @@ from ._dask_tasks import (
     sum_parts,
 )
 from ._loss import add_penalty
+from ._objective import _NumPyObjective
 
 _START_A_CLIENT = (
     "Start one before fitting, e.g. on this machine\n"
@@ -131,7 +132,7 @@ def _tree_sum(parts, delayed, fan_in):
 _LIVENESS_CHECK_S = 2.0
 
 
-class DaskObjective:
+class DaskObjective(_NumPyObjective):
     """The objective over Dask arrays, evaluated on a ``distributed`` cluster.
 
     Same interface as :class:`~sklearn_cgmlp._objective.InMemoryObjective`;

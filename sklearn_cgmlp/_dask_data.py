@@ -20,6 +20,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 
 from ._dask import get_client, is_dask_collection
+from ._data import refuse_bad_weights
 
 
 def _as_dask_array(obj, name):
@@ -363,21 +364,25 @@ def check_sample_weight(sample_weight, X, dtype, *, extra=None):
         return None
     in_dtype = weights.astype(dtype)
     user = sample_weight if sample_weight is not None else da.ones(1, chunks=1)
-    with np.errstate(over="ignore", invalid="ignore"):
+    given = (
+        weights
+        if extra is None or sample_weight is None
+        else (da.minimum(sample_weight, extra))
+    )
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         stats = _compute(
             da.isnan(user).any(),
             da.isinf(user).any(),
             (user == 0).all(),
             user.min(),
-            da.isfinite(weights).all(),
-            weights.sum(),
-            weights.min(),
+            da.isfinite(weights).all() & da.isfinite(in_dtype).all(),
             weights.max(),
-            da.isfinite(in_dtype).all(),
-            (in_dtype > 0).any(),
+            (given > 0).any(),
+            in_dtype.sum(dtype=np.float64),
+            in_dtype.max(),
         )
     nan, inf, all_zero, user_min = stats[:4]
-    finite, total, low, high, finite_in_dtype, positive = stats[4:]
+    finite, largest, any_positive, total, largest_in_dtype = stats[4:]
     # First the checks of scikit-learn's _check_sample_weight, in its order.
     if nan:
         raise ValueError("Input sample_weight contains NaN.")
@@ -391,22 +396,15 @@ def check_sample_weight(sample_weight, X, dtype, *, extra=None):
     if user_min < 0:
         raise ValueError("Negative values in data passed to `sample_weight`.")
     what = "sample_weight" + (" times class_weight" if extra is not None else "")
-    if not finite or not np.isfinite(total):
-        raise ValueError(
-            f"The weights ({what}) overflow: their sum is not finite. Divide "
-            "them by a common factor; only their ratios matter."
-        )
-    if total <= 0:
-        raise ValueError(
-            f"Sample weights must contain at least one non-zero number "
-            f"({what} sums to zero)."
-        )
-    if not finite_in_dtype or not positive:
-        raise ValueError(
-            f"The weights ({what}) range from {low:.3g} to {high:.3g}, beyond "
-            f"what {np.dtype(dtype).name} represents. Rescale them by a common "
-            "factor; only their ratios matter."
-        )
+    refuse_bad_weights(
+        what,
+        dtype,
+        finite=bool(finite),
+        largest=float(largest),
+        any_positive=bool(any_positive),
+        total=float(total),
+        largest_in_dtype=float(largest_in_dtype),
+    )
     return in_dtype
 
 
@@ -549,3 +547,63 @@ def predict_logits_lazy(X, coefs, intercepts, activation):
         dtype=dtype,
         meta=np.empty((0, n_outputs), dtype=dtype),
     )
+
+
+# ------------------------------------------------------------------ scores
+
+
+def _aligned_targets(y, pred, sample_weight):
+    import dask.array as da
+
+    y = _as_dask_array(y, "y") if is_dask_collection(y) else da.asarray(y)
+    y = y.rechunk({0: pred.chunks[0]})
+    if sample_weight is not None:
+        sample_weight = (
+            _as_dask_array(sample_weight, "sample_weight")
+            if is_dask_collection(sample_weight)
+            else da.asarray(sample_weight)
+        ).rechunk(pred.chunks[0])
+    return y, sample_weight
+
+
+def accuracy(pred, y, sample_weight=None):
+    """Accuracy of lazy predictions, from block-wise sums (a float).
+
+    Subset accuracy for multilabel predictions, as
+    :func:`sklearn.metrics.accuracy_score`.
+    """
+    import dask.array as da
+
+    y, sample_weight = _aligned_targets(y, pred, sample_weight)
+    match = pred == y
+    if match.ndim == 2:
+        match = match.all(axis=1)
+    (score,) = _compute(da.average(match, weights=sample_weight))
+    return float(score)
+
+
+def r2(pred, y, sample_weight=None):
+    """R² of lazy predictions, averaged over outputs, from block-wise sums."""
+    import dask.array as da
+
+    y, sample_weight = _aligned_targets(y, pred, sample_weight)
+    y = y.astype(np.float64)
+    if y.ndim == 1:
+        y, pred = y[:, None], pred[:, None]
+    w = (
+        da.ones(y.shape[0], chunks=y.chunks[0])
+        if sample_weight is None
+        else (sample_weight.astype(np.float64))
+    )
+    w = w[:, None]
+    total = w.sum()
+    mean = (w * y).sum(axis=0) / total
+    residual = (w * (y - pred) ** 2).sum(axis=0)
+    spread = (w * (y - mean) ** 2).sum(axis=0)
+    residual, spread = _compute(residual, spread)
+    # As r2_score: a constant target scores 1 if predicted exactly, else 0.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scores = np.where(
+            spread > 0, 1 - residual / spread, np.where(residual == 0, 1.0, 0.0)
+        )
+    return float(np.mean(scores))

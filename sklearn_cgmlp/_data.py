@@ -11,7 +11,55 @@ from scipy import sparse
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import _check_sample_weight
 
+from ._objective import ArrayAPIObjective, InMemoryObjective
 from ._ops import array_ops, numpy_dtype  # noqa: F401 (re-exported)
+from ._threads import BlasThreads
+
+
+class TrainingData:
+    """The validated training data of a fit, where it lives.
+
+    ``X``, ``Y`` (encoded targets) and ``sample_weight`` are NumPy data or
+    arrays of the namespace of ``ops``; ``y`` (labels or targets, for scores
+    and callbacks) is on the host. :mod:`sklearn_cgmlp._dask_fit` has the
+    same for data on a Dask cluster.
+    """
+
+    def __init__(self, X, y, Y, sample_weight, *, stratify, fitted, ops):
+        self.X, self.y, self.Y = X, y, Y
+        self.sample_weight = sample_weight
+        self.stratify = stratify
+        self.fitted = fitted
+        self.ops = ops
+
+    @property
+    def dtype(self):
+        return self.X.dtype
+
+    def split(self, fraction, rng):
+        """The training part, and ``(X, y, sample_weight)`` for validation."""
+        train, validation = split_validation(
+            self.X, self.y, self.Y, self.sample_weight,
+            stratify=self.stratify, fraction=fraction, rng=rng,
+        )  # fmt: skip
+        return (
+            TrainingData(*train, stratify=None, fitted=self.fitted, ops=self.ops),
+            validation,
+        )
+
+    def objective(self, **problem):
+        """The objective over this data (``problem``: layout, activations,
+        alpha, chunk_size)."""
+        if not self.ops.is_numpy:
+            return ArrayAPIObjective(
+                self.X, self.Y, sample_weight=self.sample_weight, ops=self.ops,
+                **problem,
+            )  # fmt: skip
+        blas = BlasThreads()
+        return InMemoryObjective(
+            self.X, self.Y, sample_weight=self.sample_weight,
+            n_threads=blas.numpy_threads, blas=blas, **problem,
+        )  # fmt: skip
 
 
 def float_dtypes(ops):
@@ -65,17 +113,15 @@ def check_weights(sample_weight, n_samples, extra, dtype):
     what = "sample_weight" + (" times class_weight" if extra is not None else "")
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         in_dtype = weights.astype(dtype)
-    if not np.all(np.isfinite(weights)) or not np.all(np.isfinite(in_dtype)):
-        raise ValueError(
-            f"The weights ({what}) reach {np.max(weights):.3g}, beyond what "
-            f"{np.dtype(dtype).name} represents. {_RESCALE_WEIGHTS}"
+        refuse_bad_weights(
+            what,
+            dtype,
+            finite=bool(np.all(np.isfinite(weights)) and np.all(np.isfinite(in_dtype))),
+            largest=float(np.max(weights)),
+            any_positive=bool(np.any(given > 0)),
+            total=float(np.sum(in_dtype, dtype=np.float64)),
+            largest_in_dtype=float(np.max(in_dtype)),
         )
-    if not np.any(given > 0):
-        raise ValueError(
-            f"Sample weights must contain at least one non-zero number "
-            f"({what} sums to zero)."
-        )
-    _check_weight_total(in_dtype, what, dtype)
     return in_dtype
 
 
@@ -136,7 +182,39 @@ _RESCALE_WEIGHTS = (
 )
 
 
+def refuse_bad_weights(
+    what, dtype, *, finite, largest, any_positive, total, largest_in_dtype
+):
+    """Refuse weights the objective cannot use, from their statistics.
+
+    Shared by the checks in memory and on a cluster (which computes the
+    statistics by reductions): ``finite`` whether the weights are finite in
+    float64 and in ``dtype``, ``largest`` their largest value, ``any_positive``
+    whether a weight was positive before class weights multiplied it,
+    ``total`` and ``largest_in_dtype`` their sum (accumulated in float64) and
+    largest value in ``dtype``.
+    """
+    if not finite:
+        raise ValueError(
+            f"The weights ({what}) reach {largest:.3g}, beyond what "
+            f"{np.dtype(dtype).name} represents. {_RESCALE_WEIGHTS}"
+        )
+    if not any_positive:
+        raise ValueError(
+            f"Sample weights must contain at least one non-zero number "
+            f"({what} sums to zero)."
+        )
+    _refuse_weight_total(what, dtype, total, largest_in_dtype)
+
+
 def _check_weight_total(weights, what, dtype):
+    """:func:`_refuse_weight_total` for an array of weights."""
+    with np.errstate(over="ignore"):
+        total = float(np.sum(weights, dtype=np.float64))
+    _refuse_weight_total(what, dtype, total, float(np.max(weights)))
+
+
+def _refuse_weight_total(what, dtype, total, largest):
     """Refuse weights whose sum ``S`` the loss cannot be divided by in ``dtype``.
 
     The loss and its gradient are scaled by ``1 / S`` in ``dtype``; outside
@@ -144,15 +222,13 @@ def _check_weight_total(weights, what, dtype):
     (subnormal). Zero is refused too, also where positive weights underflowed.
     """
     finfo = np.finfo(dtype)
-    with np.errstate(over="ignore"):
-        total = float(np.sum(weights, dtype=np.float64))
     if not total <= 1 / float(finfo.tiny):
         raise ValueError(
             f"The weights ({what}) are too large: they sum to {total:.3g}, and "
             f"the loss is divided by that sum in {finfo.dtype.name}. "
             f"{_RESCALE_WEIGHTS}"
         )
-    if not total >= 1 / float(finfo.max) or np.max(weights) < finfo.tiny:
+    if not total >= 1 / float(finfo.max) or largest < finfo.tiny:
         raise ValueError(
             f"The weights ({what}) are too small for {finfo.dtype.name}: they "
             f"sum to {total:.3g}, underflowing to zero or too little to divide "

@@ -5,7 +5,8 @@ from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import StrOptions
 
-from ._base import BaseCGMLP
+from ._base import BaseCGMLP, map_blocks
+from ._dask import is_dask_collection
 from ._data import to_host
 from ._docstrings import fill_docstring
 from ._ops import array_ops
@@ -207,15 +208,17 @@ class CGMLPRegressor(RegressorMixin, BaseCGMLP):
                 "Some value(s) of y are negative which is not allowed for "
                 "Poisson regression."
             )
-        if warm and Y.shape[1] != self.n_outputs_:
+        return Y, None, self._fitted_targets(Y.shape[1], warm)
+
+    def _fitted_targets(self, n_outputs, warm):
+        """The fitted attributes that describe the targets (warm starts must
+        keep them)."""
+        if warm and n_outputs != self.n_outputs_:
             raise ValueError(
                 "warm_start can only be used where `y` has as many outputs as in "
-                f"the previous call to fit: {self.n_outputs_}, not {Y.shape[1]}."
+                f"the previous call to fit: {self.n_outputs_}, not {n_outputs}."
             )
-        fitted = dict(
-            n_outputs_=Y.shape[1], out_activation_=_OUT_ACTIVATIONS[self.loss]
-        )
-        return Y, None, fitted
+        return dict(n_outputs_=n_outputs, out_activation_=_OUT_ACTIVATIONS[self.loss])
 
     def _score_model(self, attributes, X, y, sample_weight):
         ops = array_ops(attributes["coefs_"][0])
@@ -238,7 +241,39 @@ class CGMLPRegressor(RegressorMixin, BaseCGMLP):
             MLPRegressor.
         """
         Z, model, ops = self._forward(X, "predict")
-        return _predictions(Z, vars(model), ops)
+        attributes = vars(model)
+        return map_blocks(
+            Z,
+            lambda z: _predictions(z, attributes, ops),
+            dtype=Z.dtype,
+            n_columns=None if model.n_outputs_ == 1 else model.n_outputs_,
+        )
+
+    def score(self, X, y, sample_weight=None):
+        """Coefficient of determination R² of the predictions.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Test samples.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True values for ``X``.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            :math:`R^2` of ``self.predict(X)`` with respect to ``y``, averaged
+            over outputs, as :func:`sklearn.metrics.r2_score` computes it.
+        """
+        if is_dask_collection(X):
+            from ._dask_data import r2
+
+            return r2(self.predict(X), y, sample_weight)
+        return super().score(X, y, sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -16,19 +16,9 @@ distributed = pytest.importorskip("distributed")
 joblib = pytest.importorskip("joblib")
 
 
-@pytest.fixture(scope="module")
-def client():
-    cluster = distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        silence_logs=40,
-    )
-    with distributed.Client(cluster) as client:
-        yield client
-    cluster.close()
+@pytest.fixture
+def client(dask_client):
+    return dask_client
 
 
 def test_grid_search_on_dask_equals_the_sequential_search(client):

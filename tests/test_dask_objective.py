@@ -13,6 +13,7 @@ from sklearn.utils import compute_sample_weight
 
 from sklearn_cgmlp import CGMLPClassifier, CGMLPRegressor
 from sklearn_cgmlp._base import _glorot_init
+from sklearn_cgmlp._data import check_weights
 from sklearn_cgmlp._layout import ParameterLayout
 from sklearn_cgmlp._loss import forward
 from sklearn_cgmlp._objective import InMemoryObjective
@@ -25,19 +26,9 @@ from sklearn_cgmlp import _dask, _dask_data  # noqa: E402
 from sklearn_cgmlp._dask import DaskObjective, get_client  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def client():
-    cluster = distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        silence_logs=40,
-    )
-    with distributed.Client(cluster) as client:
-        yield client
-    cluster.close()
+@pytest.fixture
+def client(dask_client):
+    return dask_client
 
 
 def problem(n=480, d=6, hidden=5, k=3, dtype=np.float64, weights=True, seed=0):
@@ -179,11 +170,14 @@ def test_solver_runs_like_in_memory(client, solver):
         InMemoryObjective(X, Y, sample_weight=sw, **kw),
         dask_objective(client, X, Y, sw, kw, 2),
     ):
+        solver_objective = SciPyObjective(
+            objective, objective.n_params, objective.dtype
+        )
         result = minimize(
-            SciPyObjective(objective, objective.n_params, objective.dtype),
+            solver_objective,
             x0,
             solver=solver,
-            hessp=SciPyHessp(objective.curvature, objective.dtype),
+            hessp=SciPyHessp(objective.curvature, solver_objective.transfer),
             max_iter=20,
             max_fun=10**9,
             tol=0,
@@ -482,7 +476,7 @@ def test_weight_errors_mirror_the_in_memory_ones(client, sample_weight, dtype):
     X = np.zeros((4, 1), dtype=dtype)
     sample_weight = np.array(sample_weight)
     with pytest.raises(ValueError) as in_memory:
-        CGMLPClassifier()._validate_weights(sample_weight, X, None, dtype)
+        check_weights(sample_weight, X.shape[0], None, dtype)
     with pytest.raises(ValueError) as on_dask:
         _dask_data.check_sample_weight(
             da.from_array(sample_weight, chunks=2), da.from_array(X, chunks=2), dtype
