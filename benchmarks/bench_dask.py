@@ -27,11 +27,12 @@ import time
 import numpy as np
 from _common import machine_summary, median_time, print_table
 
-from sklearn_cgmlp._base import _glorot_init
+from sklearn_cgmlp._adapters import SciPyHessp, SciPyObjective
 from sklearn_cgmlp._dask import DaskObjective
 from sklearn_cgmlp._layout import ParameterLayout
+from sklearn_cgmlp._layout import glorot_init as _glorot_init
 from sklearn_cgmlp._objective import InMemoryObjective
-from sklearn_cgmlp._solvers import SciPyHessp, SciPyObjective, minimize
+from sklearn_cgmlp._solvers import minimize
 from sklearn_cgmlp._threads import BlasThreads
 
 N_WORKERS = 2

@@ -17,10 +17,10 @@ import numpy as np
 from _common import machine_summary, median_time, print_table
 from sklearn.neural_network import MLPClassifier
 
-from sklearn_cgmlp._base import _glorot_init
+from sklearn_cgmlp._adapters import SciPyObjective
 from sklearn_cgmlp._layout import ParameterLayout
+from sklearn_cgmlp._layout import glorot_init as _glorot_init
 from sklearn_cgmlp._loss import Workspace, loss_grad
-from sklearn_cgmlp._solvers import SciPyObjective
 
 N_FEATURES, N_HIDDEN, N_CLASSES = 3072, 200, 10
 

@@ -63,9 +63,9 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import LabelBinarizer, StandardScaler
 from threadpoolctl import threadpool_limits
 
-from sklearn_cgmlp import CGMLPClassifier, _hessian, _solvers
-from sklearn_cgmlp._base import _glorot_init
+from sklearn_cgmlp import CGMLPClassifier, _adapters, _hessian, _solvers
 from sklearn_cgmlp._layout import ParameterLayout
+from sklearn_cgmlp._layout import glorot_init as _glorot_init
 from sklearn_cgmlp._ops import NUMPY
 from sklearn_cgmlp._threads import BlasThreads
 
@@ -324,8 +324,8 @@ def curvature_cost(task, X, y):
     data_objective = est._objective(
         X, Y, None, layout, {"out_activation_": "softmax"}, NUMPY
     )
-    objective = _solvers.SciPyObjective(data_objective, layout.n_params, dtype)
-    hessp = _solvers.SciPyHessp(data_objective.curvature, objective.transfer)
+    objective = _adapters.SciPyObjective(data_objective, layout.n_params, dtype)
+    hessp = _adapters.SciPyHessp(data_objective.curvature, objective.transfer)
     x0 = _glorot_init(layout, task.activation, 0)
     theta = x0.astype(dtype)
     v = np.random.default_rng(0).standard_normal(layout.n_params)

@@ -35,8 +35,8 @@ from sklearn import config_context  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 
 from sklearn_cgmlp import CGMLPClassifier  # noqa: E402
-from sklearn_cgmlp._base import _glorot_init  # noqa: E402
 from sklearn_cgmlp._layout import ParameterLayout  # noqa: E402
+from sklearn_cgmlp._layout import glorot_init as _glorot_init  # noqa: E402
 from sklearn_cgmlp._objective import ArrayAPIObjective  # noqa: E402
 from sklearn_cgmlp._ops import array_ops  # noqa: E402
 

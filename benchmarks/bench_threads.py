@@ -36,8 +36,8 @@ from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
 from sklearn_cgmlp import CGMLPClassifier
-from sklearn_cgmlp._base import _glorot_init
 from sklearn_cgmlp._layout import ParameterLayout
+from sklearn_cgmlp._layout import glorot_init as _glorot_init
 from sklearn_cgmlp._objective import InMemoryObjective
 
 

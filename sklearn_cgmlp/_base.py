@@ -28,27 +28,20 @@ from sklearn.utils.validation import (
 )
 
 from . import _loss, _persistence
+from ._adapters import NonFiniteInitialLoss, SciPyHessp, SciPyObjective, Transfer
 from ._dask import is_dask_collection
 from ._data import (
     TrainingData,
-    check_weights,
     float_dtypes,
     numpy_dtype,
     to_host,
 )
-from ._diagnostics import exit_warning, feature_magnitude, scale_hint
-from ._layout import ParameterLayout
+from ._diagnostics import exit_warning, feature_magnitude, non_finite_hint
+from ._layout import ParameterLayout, glorot_init
 from ._monitor import IterationMonitor
 from ._ops import NUMPY, array_ops, ops_of
 from ._repr import DocLinkMixin
-from ._solvers import (
-    METHODS,
-    NonFiniteInitialLoss,
-    SciPyHessp,
-    SciPyObjective,
-    Transfer,
-    minimize,
-)
+from ._solvers import METHODS, minimize
 
 try:  # scikit-learn >= 1.9: callbacks (ProgressBar, ScoringMonitor, ...)
     from sklearn.callback import CallbackSupportMixin
@@ -194,7 +187,7 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
 
             data = DaskData.prepare(self, proxy, X, y, sample_weight, warm)
         else:
-            data = self._prepare(proxy, X, y, sample_weight, warm)
+            data = TrainingData.prepare(self, proxy, X, y, sample_weight, warm)
         fitted = data.fitted
         layout = ParameterLayout(
             [data.X.shape[1], *hidden_layer_sizes, data.Y.shape[1]]
@@ -256,46 +249,6 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
         monitor.end()
         return self
 
-    def _prepare(self, proxy, X, y, sample_weight, warm):
-        """Validated training data in memory, or on a device under array API
-        dispatch (everything follows X)."""
-        ops = ops_of(X)
-        # scikit-learn's finiteness check sums X first; on huge finite values
-        # that sum overflows and warns although the check then passes.
-        with np.errstate(over="ignore", invalid="ignore"):
-            X, y = validate_data(
-                proxy,
-                X,
-                y,
-                accept_sparse=["csr", "csc"] if ops.is_numpy else False,
-                dtype=float_dtypes(ops),
-                multi_output=True,
-                y_numeric=self._y_numeric,
-                reset=not warm,
-            )
-        # Labels and weights are encoded and checked on the host.
-        y = to_host(y)
-        dtype = numpy_dtype(X.dtype)
-        Y, stratify, fitted = self._encode_targets(y, dtype, warm)
-        sample_weight = check_weights(
-            sample_weight, X.shape[0], self._extra_sample_weight(y), dtype
-        )
-        if not ops.is_numpy:
-            Y = ops.from_numpy(Y, X.dtype)
-            if sample_weight is not None:
-                sample_weight = ops.from_numpy(sample_weight, X.dtype)
-            fitted = self._fitted_targets_on(fitted, ops)
-        return TrainingData(
-            X, y, Y, sample_weight, stratify=stratify, fitted=fitted, ops=ops
-        )
-
-    def _fitted_targets_on(self, fitted, ops):
-        """Numeric ``classes_`` follow the data to its device."""
-        classes = fitted.get("classes_")
-        if classes is not None and classes.dtype.kind in "iuf":
-            fitted = {**fitted, "classes_": ops.from_numpy(classes, None)}
-        return fitted
-
     def _run_solver(self, objective, search_ops, x0, monitor, X):
         """Run the solver, warn about its exit, and return its result."""
         solver_objective = SciPyObjective(
@@ -318,9 +271,8 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
                 keep_on_interrupt=self.on_interrupt == "keep",
             )
         except NonFiniteInitialLoss as exc:
-            raise ValueError(
-                f"{exc} {self._non_finite_hint(feature_magnitude(X, objective.ops))}"
-            ) from None
+            hint = non_finite_hint(self.alpha, feature_magnitude(X, objective.ops))
+            raise ValueError(f"{exc} {hint}") from None
         magnitude = feature_magnitude(X, objective.ops)
         message = exit_warning(
             result,
@@ -330,25 +282,13 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
             max_fun=self.max_fun,
             activation=self.activation,
             dtype=numpy_dtype(objective.dtype),
-            hint=self._non_finite_hint(magnitude),
+            hint=non_finite_hint(self.alpha, magnitude),
             features=magnitude,
         )
         if message is not None:
             category, text = message
             warnings.warn(text, category, stacklevel=6)
         return result
-
-    def _non_finite_hint(self, magnitude):
-        """What to change when the loss overflows."""
-        unscaled = scale_hint(magnitude)
-        if unscaled is not None:
-            return unscaled
-        if self.alpha > 1e100:
-            return f"alpha={self.alpha:g} makes the penalty overflow: lower it."
-        return (
-            "The weights grew without bound: scale the features (e.g. "
-            "StandardScaler) or increase alpha."
-        )
 
     def _install(self, fitted):
         """Replace the fitted state with ``fitted`` in one step."""
@@ -390,7 +330,7 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
     def _initial_parameters(self, layout, warm, rng):
         """Float64 starting point: the previous fit's weights, or Glorot's."""
         if not warm:
-            return _glorot_init(layout, self.activation, rng)
+            return glorot_init(layout, self.activation, rng)
         fitted_units = (
             self.coefs_[0].shape[0],
             *(b.shape[0] for b in self.intercepts_),
@@ -418,7 +358,7 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
         """
         model = self._fitted_view()
         if is_dask_collection(X):
-            from ._dask_data import predict_logits_lazy
+            from ._dask_predict import predict_logits_lazy
 
             _check_feature_names(model, X, reset=False)
             coefs = [to_host(c) for c in model.coefs_]
@@ -456,7 +396,7 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
         """Output logits of the model with fitted ``attributes`` (computed,
         for a Dask ``X``: validation sets of early stopping)."""
         if is_dask_collection(X):
-            from ._dask_data import predict_logits_lazy
+            from ._dask_predict import predict_logits_lazy
 
             coefs, intercepts = attributes["coefs_"], attributes["intercepts_"]
             return predict_logits_lazy(X, coefs, intercepts, self.activation).compute()
@@ -528,31 +468,3 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
         tags.input_tags.sparse = True
         tags.array_api_support = True
         return tags
-
-
-def _glorot_init(layout, activation, random_state):
-    """Initial float64 parameter vector, drawn as scikit-learn's MLPs draw it."""
-    rng = check_random_state(random_state)
-    factor = 2.0 if activation == "logistic" else 6.0
-    coefs, intercepts = [], []
-    for fan_in, fan_out in layout.coef_shapes:
-        bound = np.sqrt(factor / (fan_in + fan_out))
-        coefs.append(rng.uniform(-bound, bound, (fan_in, fan_out)))
-        intercepts.append(rng.uniform(-bound, bound, fan_out))
-    return layout.pack(coefs, intercepts, dtype=np.float64)
-
-
-def map_blocks(Z, func, *, dtype, n_columns=None):
-    """``func(Z)``; for a Dask ``Z`` lazily, block by block (``n_columns``
-    None: ``func`` returns one value per row)."""
-    if not is_dask_collection(Z):
-        return func(Z)
-    if n_columns is None:
-        return Z.map_blocks(
-            func, dtype=dtype, drop_axis=1, chunks=(Z.chunks[0],),
-            meta=np.empty((0,), dtype=dtype),
-        )  # fmt: skip
-    return Z.map_blocks(
-        func, dtype=dtype, chunks=(Z.chunks[0], (n_columns,)),
-        meta=np.empty((0, n_columns), dtype=dtype),
-    )  # fmt: skip

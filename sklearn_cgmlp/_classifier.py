@@ -11,8 +11,8 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
-from ._base import BaseCGMLP, map_blocks
-from ._dask import is_dask_collection
+from ._base import BaseCGMLP
+from ._dask import is_dask_collection, map_blocks
 from ._data import to_host
 from ._docstrings import fill_docstring
 from ._ops import array_ops
@@ -367,7 +367,7 @@ class CGMLPClassifier(ClassifierMixin, BaseCGMLP):
             Mean accuracy of ``self.predict(X)`` with respect to ``y``.
         """
         if is_dask_collection(X):
-            from ._dask_data import accuracy
+            from ._dask_predict import accuracy
 
             return accuracy(self.predict(X), y, sample_weight)
         return super().score(X, y, sample_weight=sample_weight)

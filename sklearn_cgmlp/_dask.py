@@ -423,3 +423,19 @@ def _check_aligned(X, Y, sample_weight):
             )
     if any(np.isnan(c) for c in X.chunks[0]):
         raise ValueError("X has unknown row-chunk sizes: call X.compute_chunk_sizes().")
+
+
+def map_blocks(Z, func, *, dtype, n_columns=None):
+    """``func(Z)``; for a Dask ``Z`` lazily, block by block (``n_columns``
+    None: ``func`` returns one value per row)."""
+    if not is_dask_collection(Z):
+        return func(Z)
+    if n_columns is None:
+        return Z.map_blocks(
+            func, dtype=dtype, drop_axis=1, chunks=(Z.chunks[0],),
+            meta=np.empty((0,), dtype=dtype),
+        )  # fmt: skip
+    return Z.map_blocks(
+        func, dtype=dtype, chunks=(Z.chunks[0], (n_columns,)),
+        meta=np.empty((0, n_columns), dtype=dtype),
+    )  # fmt: skip

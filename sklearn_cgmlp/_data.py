@@ -9,10 +9,10 @@ Labels and weights are checked on the host, where they are small; the rows of
 import numpy as np
 from scipy import sparse
 from sklearn.model_selection import train_test_split
-from sklearn.utils.validation import _check_sample_weight
+from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from ._objective import ArrayAPIObjective, InMemoryObjective
-from ._ops import array_ops, numpy_dtype  # noqa: F401 (re-exported)
+from ._ops import array_ops, numpy_dtype, ops_of
 from ._threads import BlasThreads
 
 
@@ -35,6 +35,39 @@ class TrainingData:
     @property
     def dtype(self):
         return self.X.dtype
+
+    @classmethod
+    def prepare(cls, estimator, proxy, X, y, sample_weight, warm):
+        """Validated training data of ``estimator`` in memory, or on a device
+        under array API dispatch (everything follows X); ``proxy`` is the
+        estimator view that records the features seen."""
+        ops = ops_of(X)
+        # scikit-learn's finiteness check sums X first; on huge finite values
+        # that sum overflows and warns although the check then passes.
+        with np.errstate(over="ignore", invalid="ignore"):
+            X, y = validate_data(
+                proxy,
+                X,
+                y,
+                accept_sparse=["csr", "csc"] if ops.is_numpy else False,
+                dtype=float_dtypes(ops),
+                multi_output=True,
+                y_numeric=estimator._y_numeric,
+                reset=not warm,
+            )
+        # Labels and weights are encoded and checked on the host.
+        y = to_host(y)
+        dtype = numpy_dtype(X.dtype)
+        Y, stratify, fitted = estimator._encode_targets(y, dtype, warm)
+        sample_weight = check_weights(
+            sample_weight, X.shape[0], estimator._extra_sample_weight(y), dtype
+        )
+        if not ops.is_numpy:
+            Y = ops.from_numpy(Y, X.dtype)
+            if sample_weight is not None:
+                sample_weight = ops.from_numpy(sample_weight, X.dtype)
+            fitted = _targets_on(fitted, ops)
+        return cls(X, y, Y, sample_weight, stratify=stratify, fitted=fitted, ops=ops)
 
     def split(self, fraction, rng):
         """The training part, and ``(X, y, sample_weight)`` for validation."""
@@ -60,6 +93,14 @@ class TrainingData:
             self.X, self.Y, sample_weight=self.sample_weight,
             n_threads=blas.numpy_threads, blas=blas, **problem,
         )  # fmt: skip
+
+
+def _targets_on(fitted, ops):
+    """Numeric ``classes_`` follow the data to its device."""
+    classes = fitted.get("classes_")
+    if classes is not None and classes.dtype.kind in "iuf":
+        fitted = {**fitted, "classes_": ops.from_numpy(classes, None)}
+    return fitted
 
 
 def float_dtypes(ops):

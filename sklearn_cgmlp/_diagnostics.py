@@ -106,3 +106,16 @@ def exit_warning(
         "Try another solver, or increase tol. The fitted weights are the best "
         "point found."
     )
+
+
+def non_finite_hint(alpha, magnitude):
+    """What to change when the loss overflows."""
+    unscaled = scale_hint(magnitude)
+    if unscaled is not None:
+        return unscaled
+    if alpha > 1e100:
+        return f"alpha={alpha:g} makes the penalty overflow: lower it."
+    return (
+        "The weights grew without bound: scale the features (e.g. "
+        "StandardScaler) or increase alpha."
+    )

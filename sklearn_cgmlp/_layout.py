@@ -12,6 +12,7 @@ Per-layer arrays are *views* into the flat vector: unpacking never copies.
 from itertools import pairwise
 
 import numpy as np
+from sklearn.utils import check_random_state
 
 
 class ParameterLayout:
@@ -149,3 +150,15 @@ class ParameterLayout:
         for dst, src in zip(out_coefs + out_intercepts, coefs + intercepts):
             dst[...] = src
         return out
+
+
+def glorot_init(layout, activation, random_state):
+    """Initial float64 parameter vector, drawn as scikit-learn's MLPs draw it."""
+    rng = check_random_state(random_state)
+    factor = 2.0 if activation == "logistic" else 6.0
+    coefs, intercepts = [], []
+    for fan_in, fan_out in layout.coef_shapes:
+        bound = np.sqrt(factor / (fan_in + fan_out))
+        coefs.append(rng.uniform(-bound, bound, (fan_in, fan_out)))
+        intercepts.append(rng.uniform(-bound, bound, fan_out))
+    return layout.pack(coefs, intercepts, dtype=np.float64)

@@ -5,8 +5,8 @@ from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import StrOptions
 
-from ._base import BaseCGMLP, map_blocks
-from ._dask import is_dask_collection
+from ._base import BaseCGMLP
+from ._dask import is_dask_collection, map_blocks
 from ._data import to_host
 from ._docstrings import fill_docstring
 from ._ops import array_ops
@@ -270,7 +270,7 @@ class CGMLPRegressor(RegressorMixin, BaseCGMLP):
             over outputs, as :func:`sklearn.metrics.r2_score` computes it.
         """
         if is_dask_collection(X):
-            from ._dask_data import r2
+            from ._dask_predict import r2
 
             return r2(self.predict(X), y, sample_weight)
         return super().score(X, y, sample_weight=sample_weight)

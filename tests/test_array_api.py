@@ -17,8 +17,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_cgmlp import CGMLPClassifier, CGMLPRegressor, _ops
-from sklearn_cgmlp._base import _glorot_init
 from sklearn_cgmlp._layout import ParameterLayout
+from sklearn_cgmlp._layout import glorot_init as _glorot_init
 from sklearn_cgmlp._loss import loss_grad
 from sklearn_cgmlp._nlcg import minimize_cg
 

@@ -100,8 +100,8 @@ def test_threadpoolctl_limits_are_respected_during_fit(digits, monkeypatch):
 
 # ------------------------------------------------------ row blocks in threads
 def threaded_problem(n_samples=3000, dtype=np.float64, seed=0):
-    from sklearn_cgmlp._base import _glorot_init
     from sklearn_cgmlp._layout import ParameterLayout
+    from sklearn_cgmlp._layout import glorot_init as _glorot_init
 
     rng = np.random.RandomState(seed)
     X = rng.randn(n_samples, 12).astype(dtype)

@@ -12,17 +12,18 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import compute_sample_weight
 
 from sklearn_cgmlp import CGMLPClassifier, CGMLPRegressor
-from sklearn_cgmlp._base import _glorot_init
+from sklearn_cgmlp._adapters import SciPyHessp, SciPyObjective
 from sklearn_cgmlp._data import check_weights
 from sklearn_cgmlp._layout import ParameterLayout
+from sklearn_cgmlp._layout import glorot_init as _glorot_init
 from sklearn_cgmlp._loss import forward
 from sklearn_cgmlp._objective import InMemoryObjective
-from sklearn_cgmlp._solvers import SciPyHessp, SciPyObjective, minimize
+from sklearn_cgmlp._solvers import minimize
 
 distributed = pytest.importorskip("distributed")
 da = pytest.importorskip("dask.array")
 
-from sklearn_cgmlp import _dask, _dask_data  # noqa: E402
+from sklearn_cgmlp import _dask, _dask_data, _dask_predict  # noqa: E402
 from sklearn_cgmlp._dask import DaskObjective, get_client  # noqa: E402
 
 
@@ -316,7 +317,7 @@ def test_unknown_row_chunks_get_a_hint(client):
         _dask_data.check_X_y(da.ones((10, 2), chunks=5), y[y > 3])
     # Prediction does not need the row counts.
     coefs, intercepts = [np.ones((2, 1))], [np.zeros(1)]
-    Z = _dask_data.predict_logits_lazy(X, coefs, intercepts, "relu")
+    Z = _dask_predict.predict_logits_lazy(X, coefs, intercepts, "relu")
     assert_array_equal(Z.compute()[:, 0], np.arange(4.0, 20.0, 2) * 2 + 1)
 
 
@@ -539,14 +540,14 @@ def test_lazy_logits_equal_in_memory_and_hold_the_weights_once(client):
     layout = ParameterLayout([30, 20, 4])
     coefs, intercepts = layout.unpack(_glorot_init(layout, "relu", 0))
     X = da.random.default_rng(0).standard_normal((800, 30), chunks=(100, 30))
-    Z = _dask_data.predict_logits_lazy(X, coefs, intercepts, "relu")
+    Z = _dask_predict.predict_logits_lazy(X, coefs, intercepts, "relu")
     assert Z.chunks == (X.chunks[0], (4,))
     assert_allclose(Z.compute(), forward(coefs, intercepts, X.compute(), "relu"))
     weights = sum(c.nbytes for c in coefs) + sum(b.nbytes for b in intercepts)
     graph = dict(Z.__dask_graph__())
     assert len(cloudpickle.dumps(graph)) < 2 * weights  # not once per block
     with pytest.raises(ValueError, match="X has 5 features"):
-        _dask_data.predict_logits_lazy(
+        _dask_predict.predict_logits_lazy(
             da.ones((3, 5), chunks=3), coefs, intercepts, "relu"
         )
     del rng

@@ -17,10 +17,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
-import sklearn_cgmlp._base as base_module
 import sklearn_cgmlp._objective as objective_module
 from sklearn_cgmlp import CGMLPClassifier
-from sklearn_cgmlp._layout import ParameterLayout
+from sklearn_cgmlp._layout import ParameterLayout, glorot_init
 
 
 @pytest.fixture(scope="module")
@@ -180,7 +179,7 @@ def test_initialisation_matches_mlpclassifier():
     """Same random_state, same Glorot draws as MLPClassifier."""
     layout = ParameterLayout([4, 6, 3])
     for activation in ("relu", "logistic"):
-        theta = base_module._glorot_init(layout, activation, 42)
+        theta = glorot_init(layout, activation, 42)
         mlp = MLPClassifier(activation=activation)
         mlp._random_state = np.random.RandomState(42)
         coefs, intercepts = [], []

@@ -15,15 +15,15 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_info
 
 from sklearn_cgmlp import CGMLPClassifier, CGMLPRegressor, _loss
-from sklearn_cgmlp._layout import ParameterLayout
-from sklearn_cgmlp._ops import NUMPY
-from sklearn_cgmlp._solvers import (
+from sklearn_cgmlp._adapters import (
     NonFiniteError,
     SciPyHessp,
     SciPyObjective,
     Transfer,
-    cg_scale,
 )
+from sklearn_cgmlp._layout import ParameterLayout
+from sklearn_cgmlp._ops import NUMPY
+from sklearn_cgmlp._solvers import cg_scale
 
 SOLVERS = ["cg", "newton-cg", "trust-ncg", "lbfgs"]
 

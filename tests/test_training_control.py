@@ -15,8 +15,8 @@ from sklearn.utils.validation import check_is_fitted
 import sklearn_cgmlp._data as data_module
 import sklearn_cgmlp._objective as objective_module
 from sklearn_cgmlp import CGMLPClassifier, CGMLPRegressor
+from sklearn_cgmlp._adapters import SciPyObjective
 from sklearn_cgmlp._hessian import CurvatureProduct
-from sklearn_cgmlp._solvers import SciPyObjective
 
 SOLVERS = ["cg", "newton-cg", "trust-ncg", "lbfgs"]
 ACTIVATIONS = ["identity", "logistic", "tanh", "relu"]
