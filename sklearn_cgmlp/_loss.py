@@ -58,8 +58,7 @@ def multiply_by_derivative(name, A, delta, ops=NUMPY):
     elif name == "tanh":
         delta *= ops.one_minus_(ops.square_(A))
     elif name == "relu":
-        # relu outputs are >= 0, so sign(A) is the 0/1 derivative.
-        delta *= ops.sign_(A)
+        delta *= ops.positive_(A)
     elif name != "identity":
         raise ValueError(f"Unknown activation {name!r}.")
     return delta

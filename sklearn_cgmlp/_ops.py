@@ -55,8 +55,9 @@ class NumPyOps:
     def relu_(self, Z):
         return np.maximum(Z, 0, out=Z)
 
-    def sign_(self, Z):
-        return np.sign(Z, out=Z)
+    def positive_(self, Z):
+        """``1[Z > 0]`` in place (``np.sign`` in place is far slower)."""
+        return np.greater(Z, 0, out=Z)
 
     def square_(self, Z):
         return np.square(Z, out=Z)
@@ -190,8 +191,8 @@ class ArrayAPIOps:
     def relu_(self, Z):
         return self.xp.clip(Z, min=0.0)
 
-    def sign_(self, Z):
-        return self.xp.sign(Z)
+    def positive_(self, Z):
+        return self.xp.astype(Z > 0, Z.dtype)
 
     def square_(self, Z):
         return Z * Z
