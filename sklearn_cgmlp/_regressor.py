@@ -189,15 +189,19 @@ class CGMLPRegressor(RegressorMixin, BaseCGMLP):
     # ------------------------------------------------------------- targets
     def _encode_targets(self, y, dtype, warm):
         y = np.asarray(y)
-        if y.dtype.kind not in "iuf":
+        # Booleans count as 0/1, as in MLPRegressor and LinearRegression.
+        if y.dtype.kind not in "biuf":
             raise ValueError(
                 f"Regression targets must be numbers, got an array of dtype {y.dtype}."
             )
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
-        Y = np.asarray(Y, dtype=dtype)
+        # validate_data has refused non-finite targets; a cast to float32 may
+        # still overflow, which the check below reports (not NumPy's warning).
+        with np.errstate(over="ignore", invalid="ignore"):
+            Y = np.asarray(Y, dtype=dtype)
         if not np.all(np.isfinite(Y)):
             raise ValueError(
-                f"The targets reach {np.max(np.abs(Y)):g}, beyond what "
+                f"The targets reach {np.max(np.abs(y)):g}, beyond what "
                 f"{np.dtype(dtype).name} represents: scale them."
             )
         if self.loss == "poisson" and np.any(Y < 0):
