@@ -241,6 +241,36 @@ class CGMLPRegressor(RegressorMixin, BaseCGMLP):
         Z, model = self._forward(X)
         return _predictions(Z, vars(model))
 
+    def score(self, X, y, sample_weight=None):
+        """Coefficient of determination R² of the predictions.
+
+        R² is ``1 - u / v``, with ``u`` the residual sum of squares
+        ``((y - y_pred) ** 2).sum()`` and ``v`` the total sum of squares
+        ``((y - y.mean()) ** 2).sum()``: 1 is a perfect fit, 0 that of a
+        constant prediction of the mean, and it can be negative. It is the
+        score early stopping uses, whatever the ``loss``. With several
+        outputs it is the average of the outputs' R² (as
+        :func:`~sklearn.metrics.r2_score` with
+        ``multioutput="uniform_average"``).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Test samples.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True values for ``X``.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            R² of ``self.predict(X)`` with respect to ``y``.
+        """
+        return super().score(X, y, sample_weight=sample_weight)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
