@@ -192,15 +192,19 @@ class CGMLPRegressor(RegressorMixin, BaseCGMLP):
     # ------------------------------------------------------------- targets
     def _encode_targets(self, y, dtype, warm):
         y = np.asarray(y)
-        if y.dtype.kind not in "iuf":
+        # Booleans count as 0/1, as in MLPRegressor and LinearRegression.
+        if y.dtype.kind not in "biuf":
             raise ValueError(
                 f"Regression targets must be numbers, got an array of dtype {y.dtype}."
             )
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
-        Y = np.asarray(Y, dtype=dtype)
+        # validate_data has refused non-finite targets; a cast to float32 may
+        # still overflow, which the check below reports (not NumPy's warning).
+        with np.errstate(over="ignore", invalid="ignore"):
+            Y = np.asarray(Y, dtype=dtype)
         if not np.all(np.isfinite(Y)):
             raise ValueError(
-                f"The targets reach {np.max(np.abs(Y)):g}, beyond what "
+                f"The targets reach {np.max(np.abs(y)):g}, beyond what "
                 f"{np.dtype(dtype).name} represents: scale them."
             )
         if self.loss == "poisson" and np.any(Y < 0):
@@ -252,6 +256,15 @@ class CGMLPRegressor(RegressorMixin, BaseCGMLP):
     def score(self, X, y, sample_weight=None):
         """Coefficient of determination R² of the predictions.
 
+        R² is ``1 - u / v``, with ``u`` the residual sum of squares
+        ``((y - y_pred) ** 2).sum()`` and ``v`` the total sum of squares
+        ``((y - y.mean()) ** 2).sum()``: 1 is a perfect fit, 0 that of a
+        constant prediction of the mean, and it can be negative. It is the
+        score early stopping uses, whatever the ``loss``. With several
+        outputs it is the average of the outputs' R² (as
+        :func:`~sklearn.metrics.r2_score` with
+        ``multioutput="uniform_average"``).
+
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
@@ -266,8 +279,8 @@ class CGMLPRegressor(RegressorMixin, BaseCGMLP):
         Returns
         -------
         score : float
-            :math:`R^2` of ``self.predict(X)`` with respect to ``y``, averaged
-            over outputs, as :func:`sklearn.metrics.r2_score` computes it.
+            R² of ``self.predict(X)`` with respect to ``y`` (for Dask
+            inputs, computed from block-wise sums).
         """
         if is_dask_collection(X):
             from ._dask_predict import r2

@@ -15,6 +15,8 @@ OUTPUTS = {
     "multiclass": ("softmax", 3),
     "binary": ("logistic", 1),
     "multilabel": ("logistic", 3),
+    "regression": ("identity", 2),
+    "poisson": ("exp", 2),
 }
 
 
@@ -25,6 +27,11 @@ def make_problem(target, hidden=(4, 3), seed=0):
     X[rng.rand(*X.shape) < 0.3] = 0
     if target == "multiclass":
         Y = np.eye(k)[rng.randint(k, size=N_SAMPLES)]
+    elif target == "regression":
+        Y = 1.5 * rng.randn(N_SAMPLES, k)
+    elif target == "poisson":
+        Y = rng.poisson(1.5, size=(N_SAMPLES, k)).astype(float)
+        Y[0] = 0.0
     else:
         Y = (rng.rand(N_SAMPLES, k) < 0.5).astype(float)
     layout = ParameterLayout([N_FEATURES, *hidden, k])
@@ -103,6 +110,11 @@ def test_gauss_newton_product_matches_its_definition(activation, target, weighte
             p = np.exp(Z[i] - Z[i].max())
             p /= p.sum()
             H = np.diag(p) - np.outer(p, p)
+        elif out_activation == "identity":
+            # Half the squared error averaged over the K outputs.
+            H = np.eye(len(Z[i])) / len(Z[i])
+        elif out_activation == "exp":
+            H = np.diag(np.exp(Z[i]))
         else:
             p = 1 / (1 + np.exp(-Z[i]))
             H = np.diag(p * (1 - p))
@@ -115,9 +127,10 @@ def test_gauss_newton_product_matches_its_definition(activation, target, weighte
     assert relative_error(G.dot(v), expected) < 1e-6
 
 
+@pytest.mark.parametrize("target", OUTPUTS)
 @pytest.mark.parametrize("activation", HIDDEN_ACTIVATIONS)
-def test_gauss_newton_is_positive_semidefinite(activation):
-    X, Y, layout, theta, _, _, out_activation = make_problem("multiclass")
+def test_gauss_newton_is_positive_semidefinite(activation, target):
+    X, Y, layout, theta, _, _, out_activation = make_problem(target)
     G = CurvatureProduct(
         theta, X, Y, layout=layout, activation=activation,
         out_activation=out_activation, alpha=0.0,

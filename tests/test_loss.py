@@ -23,6 +23,10 @@ def output_log_proba(out_activation, Z):
 N_SAMPLES, N_FEATURES = 23, 6
 OUTPUTS = {"multiclass": ("softmax", 3), "binary": ("logistic", 1)}
 OUTPUTS["multilabel"] = ("logistic", 3)
+# Regression outputs: real-valued targets for the squared error (averaged over
+# outputs), non-negative counts with zeros for the Poisson deviance.
+OUTPUTS["regression"] = ("identity", 2)
+OUTPUTS["poisson"] = ("exp", 2)
 
 
 def make_problem(target, seed=0, dtype=np.float64, n_samples=N_SAMPLES):
@@ -32,6 +36,11 @@ def make_problem(target, seed=0, dtype=np.float64, n_samples=N_SAMPLES):
     X[rng.rand(*X.shape) < 0.3] = 0.0  # some sparsity for the sparse variants
     if target == "multiclass":
         Y = np.eye(n_outputs)[rng.randint(n_outputs, size=n_samples)]
+    elif target == "regression":
+        Y = 1.5 * rng.randn(n_samples, n_outputs)
+    elif target == "poisson":
+        Y = rng.poisson(1.5, size=(n_samples, n_outputs)).astype(float)
+        Y[0] = 0.0  # zeros, whose xlogy(y, y) term is 0
     else:
         Y = (rng.rand(n_samples, n_outputs) < 0.5).astype(float)
     layout = ParameterLayout([N_FEATURES, 5, 4, n_outputs])
@@ -68,6 +77,15 @@ def reference_loss(theta, X, Y, layout, activation, out_activation, alpha, sw):
             p = np.exp(a - a.max())
             p /= p.sum()
             sample_loss = -np.sum(y * np.log(p))
+        elif out_activation == "identity":
+            # MLPRegressor's squared error: half the mean over outputs.
+            sample_loss = 0.5 * np.mean((y - a) ** 2)
+        elif out_activation == "exp":
+            # MLPRegressor's Poisson loss: the half deviance, summed over
+            # outputs, with 0 log 0 = 0.
+            mu = np.exp(a)
+            y_log = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0) / mu), 0.0)
+            sample_loss = np.sum(y_log - y + mu)
         else:
             p = 1 / (1 + np.exp(-a))
             sample_loss = -np.sum(y * np.log(p) + (1 - y) * np.log(1 - p))
