@@ -125,15 +125,13 @@ class SciPyObjective:
             self._grad = np.empty(n_params, dtype=self.dtype)
 
     def __call__(self, x):
-        loss, grad = self.evaluate(x)
+        with np.errstate(over="ignore", invalid="ignore"):
+            loss, grad = self._evaluate(x, self.scale)
         if not np.isfinite(loss):
             # Tell the line search this point is unacceptable without
             # poisoning its arithmetic with NaN.
             return np.inf, self.ops.zeros(self.n_params, self.transfer.search_dtype)
-        if self.scale != 1.0:
-            grad *= self.scale
-            return self.scale * loss, grad
-        return loss, grad
+        return self.scale * loss, grad
 
     def evaluate(self, x):
         """Unscaled loss and gradient (a new search-space vector) at ``x``;
@@ -142,23 +140,45 @@ class SciPyObjective:
         # reported as an infinite loss, so floating-point warnings would only
         # be noise.
         with np.errstate(over="ignore", invalid="ignore"):
-            return self._evaluate(x)
+            return self._evaluate(x, 1.0)
 
-    def _evaluate(self, x):
+    def _evaluate(self, x, scale):
+        """Loss, and gradient times ``scale`` as a new search-space vector;
+        records the unscaled loss and gradient norm with a copy of ``x``."""
         self.n_evals += 1
-        theta = self.transfer.to_data(x, out=self._theta)
+        host = self.ops.is_numpy and self.transfer.data_ops.is_numpy
+        # With NumPy data the per-evaluation passes over parameter-sized
+        # vectors (cast, scale, norm, copy) run in the objective's threads.
+        slices = getattr(self.fun, "map_slices", None) if host else None
+        if slices is not None and self._theta is not None:
+            theta = self._theta
+            slices(lambda part: np.copyto(theta[part], x[part], casting="same_kind"))
+        else:
+            theta = self.transfer.to_data(x, out=self._theta)
         if hasattr(self.fun, "loss_grad"):
             loss, grad = self.fun.loss_grad(theta, out=self._grad)
         else:
             grad = self._grad if self._grad is not None else np.empty_like(theta)
             loss = self.fun(theta, grad)
-        if self._grad is None and self.ops.is_numpy and self.transfer.data_ops.is_numpy:
-            grad_search = grad  # float64 NumPy, and a new array every call
+        if host:
+            # A new float64 array every call (SciPy keeps references); the
+            # objective's own float64 gradient is already new.
+            out = grad if self._grad is None else np.empty(self.n_params)
+            norms = _map(
+                slices,
+                lambda part: _scale_into(grad[part], scale, out[part]),
+            )
+            grad_search, gnorm = out, max(norms) / scale
+            x_copy = np.empty_like(x)
+            _map(slices, lambda part: np.copyto(x_copy[part], x[part]))
         else:
             grad_search = self.transfer.to_search(grad)
-        gnorm = self.ops.inf_norm(grad_search)
+            gnorm = self.ops.inf_norm(grad_search)
+            if scale != 1.0:
+                grad_search *= scale
+            x_copy = self.ops.copy(x)
         loss = float(loss) if np.isfinite(loss) and np.isfinite(gnorm) else np.inf
-        self.recent.append((self.ops.copy(x), loss, gnorm))
+        self.recent.append((x_copy, loss, gnorm))
         return loss, grad_search
 
     def lookup(self, x):
@@ -210,6 +230,18 @@ class SciPyHessp:
             if not (np.isfinite(inf_norm(Hp)) and np.isfinite(np.dot(p, Hp))):
                 raise NonFiniteError("non-finite curvature product")
         return Hp
+
+
+def _map(slices, func):
+    """``func`` over slices of the parameter vector: in the objective's
+    threads when it has ``map_slices``, else once over the whole vector."""
+    return slices(func) if slices is not None else [func(slice(None))]
+
+
+def _scale_into(grad, scale, out):
+    """``out = scale * grad`` (into float64); returns ``max |out|``."""
+    np.multiply(grad, scale, out=out, dtype=np.float64)
+    return inf_norm(out)
 
 
 def inf_norm(v):

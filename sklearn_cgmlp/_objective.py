@@ -131,6 +131,14 @@ class InMemoryObjective(_NumPyObjective):
         """Release the threads (the objective stays usable)."""
         self._pool.close()
 
+    def map_slices(self, func):
+        """``[func(part) for part in slices]`` over contiguous slices of the
+        parameter vector, one per thread, in parallel: for the passes over
+        parameter-sized vectors that the solver glue makes per evaluation."""
+        if self._slices is None:
+            self._slices = _even_slices(self.layout.n_params, len(self.blocks))
+        return self._pool.map(func, self._slices)
+
     # ----------------------------------------------------------- one block
     def _rows(self, block, A):
         start, stop = self.blocks[block]
@@ -178,11 +186,9 @@ class InMemoryObjective(_NumPyObjective):
         return sum(losses) + 0.5 * strength * sum(squares)
 
     def _allocate(self, grad):
-        n_params = self.layout.n_params
         self._block_grads = [grad.copy() for _ in self.blocks[1:]]
-        n = len(self.blocks)
-        bounds = [n_params * t // n for t in range(n + 1)]
-        self._slices = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
+        if self._slices is None:
+            self._slices = _even_slices(self.layout.n_params, len(self.blocks))
 
     def _reduce(self, theta, buffers, part, strength):
         """Sum the block gradients over one slice of the parameters, in block
@@ -217,6 +223,11 @@ class InMemoryObjective(_NumPyObjective):
                 sample_weight_sum=self.sample_weight_sum,
             )
         return _BlockCurvature(self, theta)
+
+
+def _even_slices(n, parts):
+    bounds = [n * t // parts for t in range(parts + 1)]
+    return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
 class _BlockCurvature:

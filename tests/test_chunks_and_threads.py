@@ -254,3 +254,39 @@ def test_pool_threads_run_under_the_callers_error_settings():
                 objective(theta, grad)  # the overflow is real
     finally:
         objective.close()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_solver_side_passes_run_in_the_objectives_threads(dtype, monkeypatch):
+    from sklearn_cgmlp._adapters import SciPyObjective
+
+    X, Y, sw, layout, theta = threaded_problem(n_samples=2048, dtype=dtype)
+    objective = objective_module.InMemoryObjective(
+        X, Y, layout=layout, activation="tanh", out_activation="softmax",
+        alpha=0.3, sample_weight=sw, n_threads=2,
+    )  # fmt: skip
+    parts = []
+    original = objective_module.InMemoryObjective.map_slices
+
+    def spy(self, func):
+        results = original(self, func)
+        parts.append(len(results))
+        return results
+
+    monkeypatch.setattr(objective_module.InMemoryObjective, "map_slices", spy)
+    try:
+        adapter = SciPyObjective(objective, layout.n_params, dtype)
+        adapter.scale = 1e4
+        x = theta.astype(np.float64)
+        loss, grad = adapter(x)
+        # What the glue computes in those passes, done plainly.
+        plain_loss, plain_grad = objective.loss_grad(theta.copy())
+    finally:
+        objective.close()
+    assert parts and set(parts) == {2}  # two slices, one per thread
+    assert grad.dtype == np.float64 and grad is not plain_grad
+    assert loss == pytest.approx(1e4 * plain_loss, rel=1e-12)
+    np.testing.assert_array_equal(grad, 1e4 * plain_grad.astype(np.float64))
+    recorded = adapter.lookup(x)
+    assert recorded == (pytest.approx(plain_loss, rel=1e-12),
+                        pytest.approx(np.abs(plain_grad).max(), rel=1e-6))  # fmt: skip

@@ -167,14 +167,14 @@ def test_scipys_blas_runs_single_threaded_inside_fit(digits, solver, monkeypatch
     seen = []
     evaluate = SciPyObjective._evaluate
 
-    def spy(self, x):
+    def spy(self, x, *args):
         seen.append(
             (
                 _scipy_blas()[0]["num_threads"],
                 {i["filepath"]: i["num_threads"] for i in threadpool_info()},
             )
         )
-        return evaluate(self, x)
+        return evaluate(self, x, *args)
 
     monkeypatch.setattr(SciPyObjective, "_evaluate", spy)
     X, y = digits

@@ -373,12 +373,12 @@ def interrupt_evaluation(monkeypatch, evaluation, fit=1):
     original = SciPyObjective._evaluate
     fits = []
 
-    def evaluate(self, x):
+    def evaluate(self, x, *args):
         if self.n_evals == 0:
             fits.append(self)
         if len(fits) == fit and self.n_evals + 1 == evaluation:
             raise KeyboardInterrupt
-        return original(self, x)
+        return original(self, x, *args)
 
     monkeypatch.setattr(SciPyObjective, "_evaluate", evaluate)
 
