@@ -235,6 +235,11 @@ def encode_classification_targets(y, dtype):
     return Y, classes, "binary" if len(classes) == 2 else "multiclass"
 
 
+def _cast_quietly(block, dtype):
+    with np.errstate(over="ignore", invalid="ignore"):
+        return block.astype(dtype)
+
+
 def encode_regression_targets(y, dtype, *, poisson=False):
     """The targets of a regressor as a lazy ``(n_samples, n_outputs)`` array.
 
@@ -247,11 +252,13 @@ def encode_regression_targets(y, dtype, *, poisson=False):
         raise ValueError(
             f"Regression targets must be numbers, got an array of dtype {y.dtype}."
         )
-    Y = (y[:, None] if y.ndim == 1 else y).astype(dtype)
-    with np.errstate(over="ignore", invalid="ignore"):
-        finite, smallest = _compute(da.isfinite(Y).all(), Y.min())
+    y2d = y[:, None] if y.ndim == 1 else y
+    # The cast runs on the workers: silence its overflow there, the check
+    # below reports it.
+    Y = y2d.map_blocks(_cast_quietly, dtype, dtype=dtype)
+    finite, smallest = _compute(da.isfinite(Y).all(), Y.min())
     if not finite:
-        (largest,) = _compute(abs(Y).max())
+        (largest,) = _compute(abs(y2d).max())
         raise ValueError(
             f"The targets reach {largest:g}, beyond what "
             f"{np.dtype(dtype).name} represents: scale them."

@@ -25,6 +25,7 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 import sklearn_cgmlp._base as base_module
+import sklearn_cgmlp._data as data_module
 import sklearn_cgmlp._objective as objective_module
 from sklearn_cgmlp import CGMLPClassifier, CGMLPRegressor
 from sklearn_cgmlp._hessian import CurvatureProduct
@@ -382,9 +383,9 @@ def test_newton_solvers_use_gauss_newton_products(solver, counts, monkeypatch):
     calls = []
     original = CurvatureProduct.dot
 
-    def spy(self, v, out=None):
+    def spy(self, v):
         calls.append((self.gauss_newton, self.output.activation))
-        return original(self, v, out=out)
+        return original(self, v)
 
     monkeypatch.setattr(CurvatureProduct, "dot", spy)
     reg = CGMLPRegressor(
@@ -564,13 +565,13 @@ def test_chunked_fit_gives_the_same_trajectory(loss, diabetes, counts):
 def test_early_stopping_keeps_the_best_validation_r2(diabetes, monkeypatch):
     X, y = diabetes
     splits = []
-    original = base_module.train_test_split
+    original = data_module.train_test_split
 
     def spy(*args, **kwargs):
         splits.append((original(*args, **kwargs), kwargs.get("stratify")))
         return splits[-1][0]
 
-    monkeypatch.setattr(base_module, "train_test_split", spy)
+    monkeypatch.setattr(data_module, "train_test_split", spy)
     reg = CGMLPRegressor(
         hidden_layer_sizes=(50,), early_stopping=True, max_iter=500, random_state=0
     )
