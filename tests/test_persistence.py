@@ -140,7 +140,10 @@ def load_or_reject(file, case=""):
         raise AssertionError(f"{case}: {type(exc).__name__}: {exc}") from exc
     X = np.random.RandomState(0).randn(5, model.n_features_in_)
     with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # fitted with feature names
+        # X is a plain array, and the model may carry feature names.
+        warnings.filterwarnings(
+            "ignore", "X does not have valid feature names", UserWarning
+        )
         proba = model.predict_proba(X)
         predicted = model.predict(X)
     multilabel = model._target_type == "multilabel-indicator"
@@ -485,11 +488,12 @@ def test_what_is_not_an_npz_archive_is_refused(fitted, tmp_path):
 
 def test_zip_structure_is_checked(fitted):
     members = _members(_blob(fitted))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # zipfile: duplicate name
-        twice = _zip({**members})
-        with zipfile.ZipFile(twice, "a") as zf:
-            zf.writestr("coef_0.npy", members["coef_0.npy"])
+    twice = _zip({**members})
+    with (
+        zipfile.ZipFile(twice, "a") as zf,
+        pytest.warns(UserWarning, match="Duplicate name"),
+    ):
+        zf.writestr("coef_0.npy", members["coef_0.npy"])
     with pytest.raises(ValueError, match="two members of the same name"):
         CGMLPClassifier.from_npz(twice)
     with pytest.raises(ValueError, match="unsupported compression"):

@@ -574,10 +574,8 @@ def test_non_finite_loss_in_a_line_search_falls_back_with_a_warning(monkeypatch)
 
     monkeypatch.setattr(objective_module, "data_loss_grad", nan_far_away)
     clf = CGMLPClassifier(hidden_layer_sizes=(5,), random_state=0, max_iter=500)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with pytest.warns(ConvergenceWarning):  # a stall or a non-finite value
         clf.fit(X, y)
-    assert any(issubclass(w.category, ConvergenceWarning) for w in caught)
     assert all(np.all(np.isfinite(a)) for a in clf.coefs_ + clf.intercepts_)
     assert np.isfinite(clf.loss_)
     assert not np.any(np.isnan(clf.predict_proba(X)))
