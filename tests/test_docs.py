@@ -2,10 +2,12 @@
 
 import re
 import warnings
+from pathlib import Path
 
 import pytest
 from sklearn.datasets import load_diabetes, load_iris
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier, MLPRegressor
 
 from sklearn_cgmlp import CGMLPClassifier, CGMLPRegressor
 
@@ -50,3 +52,47 @@ def test_shared_docstring_entries_are_filled_and_indented(estimator):
     # Continuation lines of a filled entry keep the numpydoc indentation.
     assert "\n    hidden_layer_sizes : array-like" in doc
     assert "\n        The ith element is the number of units" in doc
+
+
+# ------------------------------------------------------------ migration guide
+MIGRATION = Path(__file__).resolve().parents[1] / "docs" / "migration.rst"
+
+
+def migration_columns(title):
+    """Names in ``literals`` in the first two columns of the tables of a section."""
+    text = MIGRATION.read_text()
+    start = text.index(f"\n{title}\n")
+    end = text.find("\nMigrating from ", start + len(title) + 2)
+    columns = (set(), set())
+    width = None
+    borders = 0
+    for line in text[start : end if end > 0 else None].splitlines():
+        if re.fullmatch(r"=+( +=+)+", line):
+            runs = [m.span() for m in re.finditer("=+", line)]
+            width = (runs[0][1], runs[1][1])
+            borders += 1
+        elif width and borders % 3 in (1, 2) and line.strip():
+            columns[0].update(re.findall(r"``(\w+)``", line[: width[0]]))
+            columns[1].update(re.findall(r"``(\w+)``", line[width[0] : width[1]]))
+    return columns
+
+
+def public_names(cls):
+    return {n for n in dir(cls) if not n.startswith("_")}
+
+
+@pytest.mark.parametrize(
+    "theirs, ours, title",
+    [
+        (MLPClassifier, CGMLPClassifier, "Migrating from MLPClassifier"),
+        (MLPRegressor, CGMLPRegressor, "Migrating from MLPRegressor"),
+    ],
+)
+def test_migration_tables_cover_both_estimators(theirs, ours, title):
+    """Every parameter, fitted attribute and public method of scikit-learn's
+    estimator has a row, and so has every one of ours."""
+    first, second = migration_columns(title)
+    for cls, column in ((theirs, first), (ours, second)):
+        names = set(cls().get_params()) | documented_names(cls, "Attributes")
+        missing = (names | public_names(cls)) - column
+        assert not missing, f"{title}: no row for {cls.__name__}'s {sorted(missing)}"
