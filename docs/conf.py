@@ -40,7 +40,9 @@ html_static_path = ["_static", os.path.relpath(fetch_mathjax(_offline), DOCS)]
 exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py"]
 html_theme = "alabaster"
 html_theme_options = {
-    "description": "Full-batch MLP classifiers trained by conjugate gradient",
+    "description": (
+        "Full-batch MLP classifiers and regressors trained by conjugate gradient"
+    ),
     "fixed_sidebar": True,
     # Room for 88-column code in a 1280-px window; narrower windows get
     # alabaster's one-column layout. _static/custom.css has the rest.
