@@ -17,6 +17,7 @@ linear; the others bend the boundary.
 # boundary is about as accurate as the smooth ones. Where the warning matters,
 # pick a smooth activation such as tanh, as the message advises (see
 # "Convergence diagnostics and warnings" in the user guide).
+import textwrap
 import warnings
 
 import matplotlib.pyplot as plt
@@ -42,7 +43,8 @@ for ax, activation in zip(axes, ["identity", "logistic", "tanh", "relu"]):
         clf.fit(X, y)
     print(f"{activation}: accuracy {clf.score(X, y):.2f}, {clf.n_iter_} iterations")
     for w in caught:
-        print(f"  {w.category.__name__}: {w.message}")
+        message = f"{w.category.__name__}: {w.message}"
+        print(textwrap.indent(textwrap.fill(message, 78), "  "))
     DecisionBoundaryDisplay.from_estimator(
         clf, X, response_method="predict_proba", ax=ax, cmap="RdBu", alpha=0.8
     )

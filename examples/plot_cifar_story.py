@@ -19,6 +19,7 @@ integer pixels 0-255, 10 classes): no download.
 # Each class is a faint blocky colour pattern around mid-grey (within +-20 of
 # 128); every image is its class pattern plus strong noise (standard deviation
 # 70), stored as 0-255 integers like CIFAR-10's pixels.
+import textwrap
 import time
 import warnings
 
@@ -71,9 +72,9 @@ print(f"{small.n_iter_} iterations, {small.n_fun_evals_} evaluations, "
 # The shape error is gone by construction
 # ---------------------------------------
 # The solver sees all weights as one flat vector of 616,610 entries, and every
-# evaluation hands it the gradient as a 1-D array of that same length (the test
-# suite checks this for every architecture). The fitted model shows the
-# per-layer pieces of that vector:
+# evaluation hands it the gradient as a 1-D array of that same length, which
+# the test suite checks. The fitted model shows the per-layer pieces of that
+# vector:
 shapes = [c.shape for c in small.coefs_] + [b.shape for b in small.intercepts_]
 n_params = sum(a.size for a in small.coefs_ + small.intercepts_)
 print("coefs_ and intercepts_:", shapes)
@@ -81,8 +82,8 @@ expected = 3072 * 200 + 200 * 10 + 200 + 10
 print(f"parameters: {n_params}, expected 3072 * 200 + 200 * 10 + 200 + 10 = {expected}")
 
 # %%
-# Minutes per gradient: a per-sample loop against the vectorized kernel
-# ----------------------------------------------------------------------
+# A per-sample loop against the vectorized kernel
+# -----------------------------------------------
 # The classic loop handles one sample at a time. The estimator evaluates the
 # whole batch in a few matrix products: the fit above made ``n_fun_evals_``
 # evaluations of the loss and its gradient on the same 200 samples, so its time
@@ -112,8 +113,8 @@ per_sample_gradient(X_small, Y_small)
 t_loop = time.perf_counter() - start
 t_eval = t_fit / small.n_fun_evals_
 print(
-    f"per-sample loop: {t_loop * 1e3:.0f} ms for one gradient of {m} samples, "
-    f"about {t_loop * 50_000 / m / 60:.1f} min for CIFAR-10's 50,000"
+    f"per-sample loop: {t_loop * 1e3:.0f} ms per gradient of {m} samples "
+    f"({t_loop * 50_000 / m / 60:.1f} min for 50,000)"
 )
 print(
     f"estimator: {small.n_fun_evals_} evaluations in {t_fit * 1e3:.0f} ms, "
@@ -137,7 +138,7 @@ with warnings.catch_warnings(record=True) as caught:
     scaled = make_pipeline(StandardScaler(), CGMLPClassifier(max_iter=40, **params))
     scaled.fit(X_train, y_train)
 for w in caught:
-    print(f"{w.category.__name__}: {w.message}")
+    print(textwrap.fill(f"{w.category.__name__}: {w.message}", 80))
 
 curves = {
     "raw 0-255 pixels": raw.loss_curve_,
@@ -174,8 +175,8 @@ start = time.perf_counter()
 model.fit(X_train.astype(np.float32), y_train)
 cg = model[-1]
 print(
-    f"{cg.n_iter_} iterations, {cg.n_fun_evals_} evaluations ({cg.t_} samples seen) "
-    f"in {time.perf_counter() - start:.1f} s; weights {cg.coefs_[0].dtype}; "
+    f"{cg.n_iter_} iterations, {cg.n_fun_evals_} evaluations ({cg.t_} samples "
+    f"seen) in {time.perf_counter() - start:.1f} s\nweights {cg.coefs_[0].dtype}, "
     f"test accuracy {model.score(X_test.astype(np.float32), y_test):.2f}"
 )
 plt.show()
