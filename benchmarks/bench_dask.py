@@ -212,11 +212,14 @@ def rounds_per_iteration(client, n, d, h, k, n_blocks, max_iter):
     for solver in ("cg", "newton-cg"):
         counting = _Counting(objective)
         start = time.perf_counter()
+        solver_objective = SciPyObjective(
+            objective, objective.n_params, objective.dtype
+        )
         result = minimize(
-            SciPyObjective(objective, objective.n_params, objective.dtype),
+            solver_objective,
             x0,
             solver=solver,
-            hessp=SciPyHessp(counting, objective.dtype),
+            hessp=SciPyHessp(counting, solver_objective.transfer),
             max_iter=max_iter,
             max_fun=10**9,
             tol=0,

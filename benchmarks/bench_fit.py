@@ -64,6 +64,7 @@ from sklearn.preprocessing import LabelBinarizer, StandardScaler
 from threadpoolctl import threadpool_limits
 
 from sklearn_cgmlp import CGMLPClassifier, _adapters, _hessian, _solvers
+from sklearn_cgmlp._data import TrainingData
 from sklearn_cgmlp._layout import ParameterLayout
 from sklearn_cgmlp._layout import glorot_init as _glorot_init
 from sklearn_cgmlp._ops import NUMPY
@@ -311,18 +312,18 @@ def _interleaved_fastest(funcs, min_rounds=5, max_rounds=21, max_seconds=3.0):
 def curvature_cost(task, X, y):
     """Time of one evaluation, and of a curvature set-up and product relative
     to it, at the initial weights, each as counted inside fit."""
-    est = CGMLPClassifier(
-        solver="newton-cg",
-        hidden_layer_sizes=task.hidden,
-        activation=task.activation,
-        alpha=task.alpha,
-        random_state=0,
-    )
     dtype = X.dtype
     Y = LabelBinarizer().fit_transform(y).astype(dtype)
     layout = ParameterLayout([X.shape[1], *task.hidden, Y.shape[1]])
-    data_objective = est._objective(
-        X, Y, None, layout, {"out_activation_": "softmax"}, NUMPY
+    # The objective a fit builds for this data (TrainingData.objective).
+    data_objective = TrainingData(
+        X, y, Y, None, stratify=None, fitted={}, ops=NUMPY
+    ).objective(
+        layout=layout,
+        activation=task.activation,
+        out_activation="softmax",
+        alpha=task.alpha,
+        chunk_size=None,
     )
     objective = _adapters.SciPyObjective(data_objective, layout.n_params, dtype)
     hessp = _adapters.SciPyHessp(data_objective.curvature, objective.transfer)
@@ -337,6 +338,7 @@ def curvature_cost(task, X, y):
             lambda: hessp(x0, v),  # per product: cast, dot, finiteness check
         ]
     )
+    data_objective.close()
     return {
         "eval_ms": 1e3 * t_eval,
         "setup": t_setup / t_eval,
