@@ -34,8 +34,18 @@ def expected_failed_checks(estimator):
     return {}
 
 
+def listed(mark):
+    """A parametrize mark with its values in a list: scikit-learn 1.6's
+    ``parametrize_with_checks`` passes a generator, which pytest 9 deprecates
+    (and an error fails collection)."""
+    argnames, argvalues = mark.args
+    return pytest.mark.parametrize(argnames, list(argvalues), **mark.kwargs)
+
+
 @not_about_convergence
-@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
+@listed(
+    parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
+)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
