@@ -271,7 +271,9 @@ FAILING = {
         ["classifier"],
         lambda X, y: ({}, X, np.array([b"a", "a", "b"], dtype=object)[y], None),
         ValueError,
-        "Class labels must be all numbers or all strings",
+        # scikit-learn 1.6's type_of_target refuses them first, in its words.
+        "Class labels must be all numbers or all strings"
+        "|legacy multi-label data representation",
     ),
     # Negative class weights were fitted (to a loss of -6e119), NaN and inf
     # ones failed as "very large input values".
@@ -340,8 +342,18 @@ FAILING = {
         r"sets aside 2 of 150 samples.*3 classes",
     ),
 }
+# scikit-learn 1.5 and 1.6 warn that bytes labels are deprecated before the
+# error these tests expect (a FutureWarning, which fails the run).
+_BYTES_DEPRECATED = pytest.mark.filterwarnings(
+    "ignore:Support for labels represented as bytes:FutureWarning"
+)
 FAILING_CASES = [
-    pytest.param(kind, name, id=f"{kind}: {name}")
+    pytest.param(
+        kind,
+        name,
+        id=f"{kind}: {name}",
+        marks=[_BYTES_DEPRECATED] if "bytes" in name else [],
+    )
     for name, (kinds, *_) in FAILING.items()
     for kind in kinds
 ]
