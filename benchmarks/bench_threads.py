@@ -7,7 +7,11 @@ thread count, measured in the same run with interleaved repeats (medians):
 - *floor*: the five matrix products any implementation must do, with that many
   BLAS threads (``threadpool_limits``);
 - *objective*: our in-memory objective alone (row blocks in threads, each with
-  single-threaded products, reduced in block order);
+  single-threaded products, reduced in block order), timed right after the
+  other functions: above one thread, their OpenBLAS threads still spin (for
+  about 0.1 s after a call) and take cores from the row-block threads, so
+  this column is an upper bound. A fit keeps NumPy's BLAS on one thread for
+  its whole solve, which *inside fit* measures;
 - *inside fit*: one evaluation inside ``CGMLPClassifier.fit`` (fit time of a
   short ``solver="cg"`` fit divided by its evaluations: the objective plus
   SciPy's vector arithmetic and our casts);

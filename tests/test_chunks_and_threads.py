@@ -9,6 +9,7 @@ from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_info, threadpool_limits
 
+import sklearn_cgmlp._adapters as adapters_module
 import sklearn_cgmlp._objective as objective_module
 from sklearn_cgmlp import CGMLPClassifier
 
@@ -210,6 +211,42 @@ def test_fit_uses_as_many_threads_as_blas_is_given(monkeypatch):
         # Each thread's matrix products are single-threaded meanwhile (NumPy's
         # BLAS; SciPy's is limited around the solver, see test_solvers).
         assert set(blas_inside) == {1}
+
+
+@pytest.mark.parametrize("solver", ["cg", "newton-cg", "lbfgs"])
+def test_numpys_blas_is_single_threaded_for_a_threaded_solve(solver, monkeypatch):
+    """Between evaluations too: a solver's dot products with several BLAS
+    threads leave them spinning into the next evaluation, where they take
+    the cores from the row-block threads. The user's setting is back after
+    the fit."""
+    X, Y, _, _, _ = threaded_problem(n_samples=2048)
+    y = Y.argmax(axis=1)
+
+    def numpy_blas_threads():
+        return max(
+            i["num_threads"]
+            for i in threadpool_info()
+            if i["user_api"] == "blas" and "numpy" in i["filepath"]
+        )
+
+    seen = []
+    evaluate = adapters_module.SciPyObjective._evaluate
+
+    def spy(self, x, *args):
+        seen.append(numpy_blas_threads())  # outside the objective's own limit
+        return evaluate(self, x, *args)
+
+    monkeypatch.setattr(adapters_module.SciPyObjective, "_evaluate", spy)
+    with threadpool_limits(limits=2, user_api="blas"):
+        if numpy_blas_threads() < 2:
+            pytest.skip("NumPy's BLAS runs one thread here")
+        fit_quietly(
+            CGMLPClassifier(hidden_layer_sizes=(8,), solver=solver, max_iter=3), X, y
+        )
+        # The first evaluation (at the initial weights) runs before the solver.
+        assert seen[0] == 2 and len(seen) > 2
+        assert set(seen[1:]) == {1}
+        assert numpy_blas_threads() == 2
 
 
 def test_fits_with_one_or_several_threads_agree():
