@@ -254,10 +254,28 @@ class DaskObjective(_NumPyObjective):
         self._scratch = [np.empty(shape, self.dtype) for shape in layout.coef_shapes]
 
     def _locate_blocks(self):
-        """Where each block is (waiting for blocks being rebuilt)."""
+        """Where each block is (waiting for blocks being rebuilt).
+
+        Raises the error of a block that could not be rebuilt, and a
+        ``RuntimeError`` once the cluster has no workers left to rebuild on
+        (rather than waiting for ever).
+        """
         import distributed
 
-        distributed.wait(self._blocks)
+        while True:
+            try:
+                distributed.wait(self._blocks, timeout=_LIVENESS_CHECK_S)
+                break
+            except (TimeoutError, asyncio.TimeoutError):
+                if not self.client.scheduler_info()["workers"]:
+                    raise RuntimeError(
+                        "The Dask cluster has no workers left, so the blocks of "
+                        "the training data lost with its workers cannot be "
+                        "rebuilt. Start workers (or a new cluster) and fit again."
+                    ) from None
+        for block in self._blocks:
+            if block.status == "error":
+                block.result()  # raises the block's error
         where = self.client.who_has(self._blocks)
         return [sorted(where[b.key])[0] for b in self._blocks]
 

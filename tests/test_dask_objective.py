@@ -617,3 +617,27 @@ def test_a_lost_worker_is_survived(monkeypatch):
         assert lost not in objective._homes
         again, grad_again = evaluate(objective, theta)
         assert again == loss and np.array_equal(grad_again, grad)
+
+
+def test_losing_every_worker_is_a_clear_error(monkeypatch):
+    # Nothing is left to rebuild the blocks on: the round says so instead of
+    # waiting for ever.
+    monkeypatch.setattr(_dask, "_LIVENESS_CHECK_S", 0.2)
+    with (
+        distributed.LocalCluster(
+            n_workers=1,
+            threads_per_worker=1,
+            processes=False,
+            silence_logs=40,
+            dashboard_address=None,
+            scheduler_kwargs={"dashboard": False, "dashboard_address": ":0"},
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        X, Y, sw, kw, theta = problem()
+        objective = dask_objective(client, X, Y, sw, kw, 2)
+        evaluate(objective, theta)
+        for worker in list(cluster.workers.values()):
+            cluster.sync(worker.close)
+        with pytest.raises(RuntimeError, match="no workers left"):
+            evaluate(objective, theta)
