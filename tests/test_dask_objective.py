@@ -4,6 +4,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -584,16 +585,13 @@ def test_blocks_are_spread_over_the_workers(client):
     )
 
 
-def test_a_lost_worker_is_survived(monkeypatch):
-    # A cluster of its own with in-process workers, one of which is closed:
-    # its blocks are lost with it, as when a worker dies. (Restarting a
-    # worker process of the shared cluster instead sometimes never brought
-    # the worker back on a loaded machine.) The round waiting on the closed
-    # worker notices within the interval.
-    monkeypatch.setattr(_dask, "_LIVENESS_CHECK_S", 0.2)
+@contextmanager
+def own_cluster(n_workers):
+    """A cluster of the test's own, with workers in this process (they can be
+    closed, losing their data, without a worker process to restart)."""
     with (
         distributed.LocalCluster(
-            n_workers=2,
+            n_workers=n_workers,
             threads_per_worker=1,
             processes=False,
             silence_logs=40,
@@ -602,6 +600,17 @@ def test_a_lost_worker_is_survived(monkeypatch):
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
+        yield cluster, client
+
+
+def test_a_lost_worker_is_survived(monkeypatch):
+    # A cluster of its own with in-process workers, one of which is closed:
+    # its blocks are lost with it, as when a worker dies. (Restarting a
+    # worker process of the shared cluster instead sometimes never brought
+    # the worker back on a loaded machine.) The round waiting on the closed
+    # worker notices within the interval.
+    monkeypatch.setattr(_dask, "_LIVENESS_CHECK_S", 0.2)
+    with own_cluster(n_workers=2) as (cluster, client):
         X, Y, sw, kw, theta = problem()
         objective = dask_objective(client, X, Y, sw, kw, 4)
         loss, grad = evaluate(objective, theta)
@@ -623,17 +632,7 @@ def test_losing_every_worker_is_a_clear_error(monkeypatch):
     # Nothing is left to rebuild the blocks on: the round says so instead of
     # waiting for ever.
     monkeypatch.setattr(_dask, "_LIVENESS_CHECK_S", 0.2)
-    with (
-        distributed.LocalCluster(
-            n_workers=1,
-            threads_per_worker=1,
-            processes=False,
-            silence_logs=40,
-            dashboard_address=None,
-            scheduler_kwargs={"dashboard": False, "dashboard_address": ":0"},
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
+    with own_cluster(n_workers=1) as (cluster, client):
         X, Y, sw, kw, theta = problem()
         objective = dask_objective(client, X, Y, sw, kw, 2)
         evaluate(objective, theta)
