@@ -27,16 +27,17 @@ import time
 import numpy as np
 from _common import machine_summary, median_time, print_table
 
-from sklearn_cgmlp._adapters import SciPyHessp, SciPyObjective
-from sklearn_cgmlp._dask import DaskObjective
+from sklearn_cgmlp._adapters import SciPyObjective
+from sklearn_cgmlp._dask.objective import DaskObjective
 from sklearn_cgmlp._layout import ParameterLayout
 from sklearn_cgmlp._layout import glorot_init as _glorot_init
+from sklearn_cgmlp._loss import MLPLoss
 from sklearn_cgmlp._objective import InMemoryObjective
 from sklearn_cgmlp._solvers import minimize
 from sklearn_cgmlp._threads import BlasThreads
 
 N_WORKERS = 2
-KW = dict(activation="logistic", out_activation="softmax", alpha=1e-4)
+SETTINGS = ("logistic", "softmax", 1e-4)  # activation, output, alpha
 
 
 UNITS = 8  # the data are generated in this many parts, the same everywhere
@@ -81,13 +82,14 @@ def served_bytes(client):
 def dask_objective(client, layout, n, n_blocks, fan_in=8):
     d, k = layout.layer_units[0], layout.layer_units[-1]
     X, Y = make_dask_data(n, d, k, n_blocks)
-    return DaskObjective(X, Y, layout=layout, client=client, fan_in=fan_in, **KW)
+    loss = MLPLoss(layout, *SETTINGS)
+    return DaskObjective(X, Y, loss=loss, client=client, fan_in=fan_in)
 
 
 def evaluation(objective, theta):
     """A call of one evaluation, its buffers bound now."""
     grad = np.empty_like(theta)
-    return lambda: objective(theta, grad)
+    return lambda: objective.loss_grad(theta, out=grad)[0]
 
 
 def interleaved_medians(calls, repeat):
@@ -112,7 +114,9 @@ def evaluation_table(client, shapes, block_counts, repeat):
         layout = ParameterLayout([d, h, k])
         X, Y = make_data(n, d, k)
         theta = _glorot_init(layout, "logistic", 0)
-        memory = InMemoryObjective(X, Y, layout=layout, n_threads=threads, **KW)
+        memory = InMemoryObjective(
+            X, Y, loss=MLPLoss(layout, *SETTINGS), n_threads=threads
+        )
         objectives = [dask_objective(client, layout, n, b) for b in block_counts]
         loss_mem = evaluation(memory, theta)()
         for objective in objectives:
@@ -186,13 +190,17 @@ def _noop(x):
 
 
 class _Counting:
-    """Counts curvature products (each a round) made through ``hessp``."""
+    """The objective, counting the curvature products (each a round) made at
+    its points."""
 
     def __init__(self, objective):
         self.objective = objective
         self.products = 0
 
-    def __call__(self, theta):
+    def __getattr__(self, name):
+        return getattr(self.objective, name)
+
+    def curvature(self, theta):
         product = self.objective.curvature(theta)
         outer = self
 
@@ -212,14 +220,10 @@ def rounds_per_iteration(client, n, d, h, k, n_blocks, max_iter):
     for solver in ("cg", "newton-cg"):
         counting = _Counting(objective)
         start = time.perf_counter()
-        solver_objective = SciPyObjective(
-            objective, objective.n_params, objective.dtype
-        )
         result = minimize(
-            solver_objective,
+            SciPyObjective(counting),
             x0,
             solver=solver,
-            hessp=SciPyHessp(counting, solver_objective.transfer),
             max_iter=max_iter,
             max_fun=10**9,
             tol=0,

@@ -20,7 +20,8 @@ from sklearn.neural_network import MLPClassifier
 from sklearn_cgmlp._adapters import SciPyObjective
 from sklearn_cgmlp._layout import ParameterLayout
 from sklearn_cgmlp._layout import glorot_init as _glorot_init
-from sklearn_cgmlp._loss import Workspace, loss_grad
+from sklearn_cgmlp._loss import MLPLoss, Workspace
+from sklearn_cgmlp._objective import InMemoryObjective
 
 N_FEATURES, N_HIDDEN, N_CLASSES = 3072, 200, 10
 
@@ -122,26 +123,22 @@ def measure(dtype, layout, theta64, args):
     X, y, Y = make_data(n, dtype)
     theta = theta64.astype(dtype)
     coefs, _ = layout.unpack(theta)
-    kwargs = dict(
-        layout=layout, activation="logistic", out_activation="softmax", alpha=1e-4
-    )
+    loss = MLPLoss(layout, "logistic", "softmax", 1e-4)
     workspace = Workspace(layout.layer_units, n, dtype)
     grad = np.empty_like(theta)
 
     def kernel():
-        return loss_grad(theta, X, Y, grad=grad, workspace=workspace, **kwargs)
+        return loss.loss_gradient(theta, X, Y, grad=grad, workspace=workspace)
 
-    def evaluate_into(t, g):
-        return loss_grad(t, X, Y, grad=g, workspace=workspace, **kwargs)[0]
-
-    objective = SciPyObjective(evaluate_into, layout.n_params, dtype)
+    # The objective a fit builds, on one thread as the kernel above.
+    objective = SciPyObjective(InMemoryObjective(X, Y, loss=loss, n_threads=1))
     m = args.loop_samples
     return {
         "floor": median_time(floor_products(X, coefs, n, dtype), args.repeat),
         "kernel": median_time(kernel, args.repeat),
-        "scipy": median_time(lambda: objective(theta64), args.repeat),
+        "scipy": median_time(lambda: objective.evaluate(theta64), args.repeat),
         "chunked": median_time(
-            lambda: loss_grad(theta, X, Y, chunk_size=1000, **kwargs), args.repeat
+            lambda: loss.loss_gradient(theta, X, Y, chunk_size=1000), args.repeat
         ),
         "mlp": median_time(
             mlpclassifier_evaluation(X, y, theta64, layout), args.repeat

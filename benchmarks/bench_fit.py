@@ -67,6 +67,7 @@ from sklearn_cgmlp import CGMLPClassifier, _adapters, _hessian, _solvers
 from sklearn_cgmlp._data import TrainingData
 from sklearn_cgmlp._layout import ParameterLayout
 from sklearn_cgmlp._layout import glorot_init as _glorot_init
+from sklearn_cgmlp._loss import MLPLoss
 from sklearn_cgmlp._ops import NUMPY
 from sklearn_cgmlp._threads import BlasThreads
 
@@ -319,14 +320,10 @@ def curvature_cost(task, X, y):
     data_objective = TrainingData(
         X, y, Y, None, stratify=None, fitted={}, ops=NUMPY
     ).objective(
-        layout=layout,
-        activation=task.activation,
-        out_activation="softmax",
-        alpha=task.alpha,
-        chunk_size=None,
+        MLPLoss(layout, task.activation, "softmax", task.alpha), chunk_size=None
     )
-    objective = _adapters.SciPyObjective(data_objective, layout.n_params, dtype)
-    hessp = _adapters.SciPyHessp(data_objective.curvature, objective.transfer)
+    objective = _adapters.SciPyObjective(data_objective)
+    hessp = objective.hessp
     x0 = _glorot_init(layout, task.activation, 0)
     theta = x0.astype(dtype)
     v = np.random.default_rng(0).standard_normal(layout.n_params)
@@ -334,7 +331,7 @@ def curvature_cost(task, X, y):
     (t_eval, t_setup, t_dot), rounds = _interleaved_fastest(
         [
             lambda: objective.evaluate(x0),
-            lambda: hessp.make_product(theta),  # forward pass, once per point
+            lambda: data_objective.curvature(theta),  # forward pass, once per point
             lambda: hessp(x0, v),  # per product: cast, dot, finiteness check
         ]
     )

@@ -37,6 +37,7 @@ from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn_cgmlp import CGMLPClassifier  # noqa: E402
 from sklearn_cgmlp._layout import ParameterLayout  # noqa: E402
 from sklearn_cgmlp._layout import glorot_init as _glorot_init  # noqa: E402
+from sklearn_cgmlp._loss import MLPLoss  # noqa: E402
 from sklearn_cgmlp._objective import ArrayAPIObjective  # noqa: E402
 from sklearn_cgmlp._ops import array_ops  # noqa: E402
 
@@ -62,10 +63,8 @@ def time_evaluation(torch, X, y, hidden, device, repeat=20):
     n_classes = int(y.max()) + 1
     Y = torch.nn.functional.one_hot(y, n_classes).to(X.dtype)
     layout = ParameterLayout([X.shape[1], *hidden, n_classes])
-    objective = ArrayAPIObjective(
-        X, Y, layout=layout, activation="logistic", out_activation="softmax",
-        alpha=1e-4, ops=ops,
-    )  # fmt: skip
+    loss = MLPLoss(layout, "logistic", "softmax", 1e-4)
+    objective = ArrayAPIObjective(X, Y, loss=loss, ops=ops)
     theta = torch.asarray(_glorot_init(layout, "logistic", 0), dtype=X.dtype,
                           device=X.device)  # fmt: skip
     times = []

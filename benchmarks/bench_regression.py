@@ -1,7 +1,7 @@
 """CGMLPRegressor against MLPRegressor(solver="lbfgs"): evaluations and fits.
 
 (a) The cost of one loss+gradient evaluation of the squared error: ours
-(``_loss.loss_grad`` with its workspace, as in ``bench_evaluation.py``) and the
+(``MLPLoss.loss_gradient`` with its workspace, as in ``bench_evaluation.py``) and the
 ``_loss_grad_lbfgs`` method that ``MLPRegressor(solver="lbfgs")`` hands to
 SciPy, at the same weights, on 20,000 x 200 data with 256 relu units and 1 or
 10 outputs, in float64 and float32.
@@ -38,7 +38,7 @@ from threadpoolctl import threadpool_limits
 from sklearn_cgmlp import CGMLPRegressor, _hessian
 from sklearn_cgmlp._layout import ParameterLayout
 from sklearn_cgmlp._layout import glorot_init as _glorot_init
-from sklearn_cgmlp._loss import Workspace, loss_grad
+from sklearn_cgmlp._loss import MLPLoss, Workspace
 
 SOLVERS = ["cg", "newton-cg", "trust-ncg", "lbfgs"]
 
@@ -97,12 +97,10 @@ def evaluation_rows(n_samples, n_features, n_hidden, repeat, threads):
             X, Y, theta = (a.astype(dtype) for a in (X64, Y64, theta64))
             workspace = Workspace(layout.layer_units, n_samples, dtype)
             grad = np.empty_like(theta)
-            kwargs = dict(
-                layout=layout, activation="relu", out_activation="identity", alpha=1e-4
-            )
+            loss = MLPLoss(layout, "relu", "identity", 1e-4)
 
-            def ours(theta=theta, X=X, Y=Y, workspace=workspace, grad=grad, kw=kwargs):
-                return loss_grad(theta, X, Y, grad=grad, workspace=workspace, **kw)
+            def ours(theta=theta, X=X, Y=Y, workspace=workspace, grad=grad, loss=loss):
+                return loss.loss_gradient(theta, X, Y, grad=grad, workspace=workspace)
 
             theirs = mlpregressor_evaluation(X, Y, theta64, layout)
             # Same objective value at the same weights (single output: same

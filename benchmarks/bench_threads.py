@@ -42,6 +42,7 @@ from threadpoolctl import threadpool_limits
 from sklearn_cgmlp import CGMLPClassifier
 from sklearn_cgmlp._layout import ParameterLayout
 from sklearn_cgmlp._layout import glorot_init as _glorot_init
+from sklearn_cgmlp._loss import MLPLoss
 from sklearn_cgmlp._objective import InMemoryObjective
 
 
@@ -62,9 +63,8 @@ def measure(X, y, Y, theta, layout, threads, args):
     """Medians for one dtype and thread count (see the module docstring)."""
     theta64 = theta.astype(np.float64)
     objective = InMemoryObjective(
-        X, Y, layout=layout, activation="logistic", out_activation="softmax",
-        alpha=1e-4, n_threads=threads,
-    )  # fmt: skip
+        X, Y, loss=MLPLoss(layout, "logistic", "softmax", 1e-4), n_threads=threads
+    )
     grad = np.empty_like(theta)
     evaluations = {}
 
@@ -88,7 +88,7 @@ def measure(X, y, Y, theta, layout, threads, args):
                 "floor": floor_products(
                     X, layout.unpack(theta)[0], X.shape[0], theta.dtype
                 ),
-                "objective": lambda: objective(theta, grad),
+                "objective": lambda: objective.loss_grad(theta, out=grad),
                 "short fit": fit(short),
                 "long fit": fit(long),
                 "mlp": mlpclassifier_evaluation(X, y, theta64, layout),

@@ -1,14 +1,18 @@
 """Adapters between an objective and a solver's vectors.
 
-:class:`Transfer` moves vectors between the solver's search space (host
-float64 NumPy for SciPy, the data's namespace for the device-resident CG) and
-the objective's parameters (the data's namespace and dtype);
-:class:`SciPyObjective` evaluates the objective at a search vector, scaled as
-the solver is posed it, keeps count and remembers the last evaluations;
-:class:`SciPyHessp` does the same for curvature-vector products.
+The glue sees an objective only through :class:`Objective` and its curvature
+only through :class:`CurvatureOperator`; every objective (in memory, on a
+device, on a Dask cluster) implements both. :class:`Transfer` moves vectors
+between the solver's search space (host float64 NumPy for SciPy, the data's
+namespace for the device-resident CG) and the objective's parameters (the
+data's namespace and dtype); :class:`SciPyObjective` evaluates the objective at
+a search vector, scaled as the solver is posed it, keeps count, and remembers
+the last few points in its one cache (:class:`PointCache`), which also serves
+the curvature products of :meth:`SciPyObjective.hessp`.
 """
 
 from collections import deque
+from typing import Protocol
 
 import numpy as np
 
@@ -21,6 +25,40 @@ class NonFiniteError(ArithmeticError):
 
 class NonFiniteInitialLoss(ValueError):
     """The loss or its gradient is not finite at the starting point."""
+
+
+class CurvatureOperator(Protocol):
+    """The curvature (Gauss-Newton matrix) of an objective at one point."""
+
+    def dot(self, v):
+        """Curvature times ``v``, a new parameter vector."""
+
+
+class Objective(Protocol):
+    """What the solver glue needs of an objective, wherever its data live.
+
+    ``ops`` are the operations of the parameters' namespace
+    (:mod:`sklearn_cgmlp._ops`), ``dtype`` their dtype.
+    """
+
+    ops: object
+    dtype: object
+    n_params: int
+    n_threads: int
+
+    def loss_grad(self, theta, out=None):
+        """``(loss, grad)`` at ``theta`` (parameters of ``ops`` and ``dtype``);
+        the gradient goes into ``out`` where the namespace allows it."""
+
+    def curvature(self, theta) -> CurvatureOperator:
+        """The curvature at ``theta``."""
+
+    def map_slices(self, func):
+        """``[func(part) for part in parts]`` over contiguous slices that
+        cover the parameter vector (in the objective's threads)."""
+
+    def close(self):
+        """Release threads and scratch space (the objective stays usable)."""
 
 
 class Transfer:
@@ -74,29 +112,75 @@ class Transfer:
         return self.search_ops.from_numpy(x, self.search_dtype)
 
 
+class _Point:
+    """What is known at one search vector."""
+
+    __slots__ = ("x", "loss", "gnorm", "grad", "grad_scale", "curvature")
+
+    def __init__(self, x):
+        self.x = x
+        self.loss = self.gnorm = self.grad = self.grad_scale = self.curvature = None
+
+
+class PointCache:
+    """The most recent points the glue evaluated, newest last: their loss,
+    gradient norm and curvature operator, and the newest one's gradient.
+
+    The points are copies: some SciPy methods update their iterate in place
+    after evaluating it. Only the newest point keeps its gradient (one
+    parameter-sized vector), which is all that is asked for again: at the
+    start of a solver run, at a restart, and by a line search that asks for
+    the value and the slope of one trial point separately.
+    """
+
+    def __init__(self, ops, size=4):
+        self.ops = ops
+        self._points = deque(maxlen=size)
+
+    def find(self, x):
+        """The entry for ``x`` (newest first), or None."""
+        for point in reversed(self._points):
+            if self.ops.equal(point.x, x):
+                return point
+        return None
+
+    def newest(self, x):
+        """The newest entry if it is the one for ``x``, else None (one
+        comparison: the check made before every evaluation)."""
+        if self._points and self.ops.equal(self._points[-1].x, x):
+            return self._points[-1]
+        return None
+
+    def add(self, x_copy):
+        """A new (newest) entry for ``x_copy``, a private copy of a point."""
+        if self._points:
+            self._points[-1].grad = None
+        point = _Point(x_copy)
+        self._points.append(point)
+        return point
+
+
 class SciPyObjective:
-    """Adapt an objective to SciPy's ``jac=True`` protocol (and our CG's).
+    """Adapt an objective to SciPy's ``jac=True`` and ``hessp`` protocols (and
+    to our CG's).
 
     Parameters
     ----------
-    fun : object or callable
-        An objective with ``loss_grad(theta, out=None) -> (loss, grad)`` and
-        ``ops`` (:mod:`sklearn_cgmlp._objective`), or, for NumPy, a callable
-        ``fun(theta, grad) -> loss`` that writes the gradient into ``grad``.
-    n_params : int
-        Length of the parameter vector.
-    dtype : dtype
-        dtype in which the objective computes.
+    objective : Objective
+        The objective (:mod:`sklearn_cgmlp._objective`,
+        :mod:`sklearn_cgmlp._dask.objective`).
     search_ops : NumPyOps or ArrayAPIOps, default=NUMPY
         Namespace of the solver's vectors (see :class:`Transfer`).
 
     Attributes
     ----------
     scale : float
-        The solver is handed ``scale * loss`` and ``scale * grad`` (see the
-        module docstring); 1 unless :func:`minimize` sets it.
+        The solver is handed ``scale * loss`` and ``scale * grad`` (see
+        :mod:`sklearn_cgmlp._solvers`); 1 unless the glue sets it.
     n_evals : int
         Number of evaluations so far.
+    transfer : Transfer
+        How search vectors become the objective's parameters and back.
 
     Notes
     -----
@@ -104,29 +188,40 @@ class SciPyObjective:
     gradient with the previous one), so every call returns a new gradient
     array. With NumPy float32 data the parameter and gradient vectors of the
     evaluation itself are preallocated and reused.
+
+    Truncated-Newton solvers make many curvature products at one point; the
+    curvature operator of a point (its forward pass) is built once and kept
+    with the point in the cache. A product ``Hp`` that is not finite, or
+    whose curvature ``p @ Hp`` overflows, raises :class:`NonFiniteError`:
+    SciPy's Newton solvers would fail on it with errors of their own, and
+    trust-ncg's subproblem, which divides by ``p @ Hp``, would never end.
     """
 
-    def __init__(self, fun, n_params, dtype, *, search_ops=NUMPY):
-        self.fun = fun
-        self.n_params = n_params
-        data_ops = getattr(fun, "ops", NUMPY)
-        self.dtype = np.dtype(dtype) if data_ops.is_numpy else dtype
+    def __init__(self, objective, *, search_ops=NUMPY):
+        self.objective = objective
+        self.n_params = objective.n_params
+        data_ops = objective.ops
+        self.dtype = np.dtype(objective.dtype) if data_ops.is_numpy else objective.dtype
         self.transfer = Transfer(data_ops, self.dtype, search_ops)
         self.ops = search_ops
         self.scale = 1.0
         self.n_evals = 0
-        # The most recent evaluations, unscaled: (copy of x, loss, largest
-        # absolute gradient entry). Copies, because some SciPy methods update
-        # their iterate in place after evaluating it.
-        self.recent = deque(maxlen=4)
+        self.cache = PointCache(search_ops)
+        # The per-evaluation passes over parameter-sized host vectors (cast,
+        # scale, norm, copy) run in the objective's threads.
+        self._host = search_ops.is_numpy and data_ops.is_numpy
         self._theta = self._grad = None
-        if data_ops.is_numpy and self.dtype != np.float64:
-            self._theta = np.empty(n_params, dtype=self.dtype)
-            self._grad = np.empty(n_params, dtype=self.dtype)
+        if self._host and self.dtype != np.float64:
+            self._theta = np.empty(self.n_params, dtype=self.dtype)
+            self._grad = np.empty(self.n_params, dtype=self.dtype)
 
     def __call__(self, x):
-        with np.errstate(over="ignore", invalid="ignore"):
-            loss, grad = self._evaluate(x, self.scale)
+        point = self.cache.newest(x)
+        if point is not None and point.grad is not None:
+            loss, grad = point.loss, point.grad * (self.scale / point.grad_scale)
+        else:
+            with np.errstate(over="ignore", invalid="ignore"):
+                loss, grad = self._evaluate(x, self.scale)
         if not np.isfinite(loss):
             # Tell the line search this point is unacceptable without
             # poisoning its arithmetic with NaN.
@@ -144,33 +239,23 @@ class SciPyObjective:
 
     def _evaluate(self, x, scale):
         """Loss, and gradient times ``scale`` as a new search-space vector;
-        records the unscaled loss and gradient norm with a copy of ``x``."""
+        caches the unscaled loss and gradient norm with a copy of ``x``."""
         self.n_evals += 1
-        host = self.ops.is_numpy and self.transfer.data_ops.is_numpy
-        # With NumPy data the per-evaluation passes over parameter-sized
-        # vectors (cast, scale, norm, copy) run in the objective's threads.
-        slices = getattr(self.fun, "map_slices", None) if host else None
+        slices = self.objective.map_slices if self._host else None
         if slices is not None and self._theta is not None:
             theta = self._theta
             slices(lambda part: np.copyto(theta[part], x[part], casting="same_kind"))
         else:
             theta = self.transfer.to_data(x, out=self._theta)
-        if hasattr(self.fun, "loss_grad"):
-            loss, grad = self.fun.loss_grad(theta, out=self._grad)
-        else:
-            grad = self._grad if self._grad is not None else np.empty_like(theta)
-            loss = self.fun(theta, grad)
-        if host:
+        loss, grad = self.objective.loss_grad(theta, out=self._grad)
+        if self._host:
             # A new float64 array every call (SciPy keeps references); the
             # objective's own float64 gradient is already new.
             out = grad if self._grad is None else np.empty(self.n_params)
-            norms = _map(
-                slices,
-                lambda part: _scale_into(grad[part], scale, out[part]),
-            )
+            norms = slices(lambda part: _scale_into(grad[part], scale, out[part]))
             grad_search, gnorm = out, max(norms) / scale
             x_copy = np.empty_like(x)
-            _map(slices, lambda part: np.copyto(x_copy[part], x[part]))
+            slices(lambda part: np.copyto(x_copy[part], x[part]))
         else:
             grad_search = self.transfer.to_search(grad)
             gnorm = self.ops.inf_norm(grad_search)
@@ -178,72 +263,47 @@ class SciPyObjective:
                 grad_search *= scale
             x_copy = self.ops.copy(x)
         loss = float(loss) if np.isfinite(loss) and np.isfinite(gnorm) else np.inf
-        self.recent.append((x_copy, loss, gnorm))
+        point = self.cache.add(x_copy)
+        point.loss, point.gnorm = loss, gnorm
+        point.grad, point.grad_scale = grad_search, scale
         return loss, grad_search
 
+    def remember(self, x, loss, grad):
+        """Cache a known unscaled evaluation at ``x`` (a private copy), so
+        that the solver's first call there costs nothing."""
+        point = self.cache.add(x)
+        point.loss, point.gnorm = loss, self.ops.inf_norm(grad)
+        point.grad, point.grad_scale = grad, 1.0
+
     def lookup(self, x):
-        """Unscaled loss and gradient norm of a recently evaluated point, or None."""
-        for x_seen, loss, gnorm in reversed(self.recent):
-            if self.ops.equal(x_seen, x):
-                return loss, gnorm
-        return None
+        """Unscaled loss and gradient norm of a recently evaluated point, or
+        None."""
+        point = self.cache.find(x)
+        if point is None or point.loss is None:
+            return None
+        return point.loss, point.gnorm
 
-
-class SciPyHessp:
-    """Adapt a curvature-product factory to SciPy's ``hessp(x, p)`` protocol.
-
-    Parameters
-    ----------
-    make_product : callable
-        ``make_product(theta)`` returns an object whose ``dot(v)`` is the
-        curvature at ``theta`` (parameters of the objective) times ``v``.
-    transfer : Transfer
-        How host vectors become the objective's parameters and back; the
-        products are computed where the data lives.
-
-    Notes
-    -----
-    Truncated-Newton solvers make many products at one point; the forward
-    pass behind them is computed once per point. A product ``Hp`` that is not
-    finite, or whose curvature ``p @ Hp`` overflows, raises
-    :class:`NonFiniteError`: SciPy's Newton solvers would fail on it with errors
-    of their own, and trust-ncg's subproblem, which divides by ``p @ Hp``, would
-    never end.
-    """
-
-    def __init__(self, make_product, transfer):
-        self.make_product = make_product
-        self.transfer = transfer
-        self._x = None
-        self._product = None
-
-    def __call__(self, x, p):
-        if self._x is None or not np.array_equal(x, self._x):
-            # Copies: SciPy's Newton-CG updates its iterate in place, and the
-            # product keeps views of the parameters it was built at.
-            self._x = np.array(x, copy=True)
-            self._product = self.make_product(
-                self.transfer.to_data(np.array(x, copy=True))
-            )
+    def hessp(self, x, p):
+        """The curvature at ``x`` times ``p`` (SciPy's ``hessp``)."""
+        point = self.cache.find(x)
+        if point is None:
+            # A copy: SciPy's Newton-CG updates its iterate in place.
+            point = self.cache.add(self.ops.copy(x))
+        if point.curvature is None:
+            # The operator keeps views of the parameters it is built at: a
+            # copy of its own.
+            theta = self.transfer.to_data(self.ops.copy(x))
+            point.curvature = self.objective.curvature(theta)
         with np.errstate(over="ignore", invalid="ignore"):
-            Hp = self.transfer.to_search(self._product.dot(self.transfer.to_data(p)))
-            if not (np.isfinite(inf_norm(Hp)) and np.isfinite(np.dot(p, Hp))):
+            Hp = self.transfer.to_search(point.curvature.dot(self.transfer.to_data(p)))
+            if not (
+                np.isfinite(self.ops.inf_norm(Hp)) and np.isfinite(self.ops.dot(p, Hp))
+            ):
                 raise NonFiniteError("non-finite curvature product")
         return Hp
-
-
-def _map(slices, func):
-    """``func`` over slices of the parameter vector: in the objective's
-    threads when it has ``map_slices``, else once over the whole vector."""
-    return slices(func) if slices is not None else [func(slice(None))]
 
 
 def _scale_into(grad, scale, out):
     """``out = scale * grad`` (into float64); returns ``max |out|``."""
     np.multiply(grad, scale, out=out, dtype=np.float64)
-    return inf_norm(out)
-
-
-def inf_norm(v):
-    """Largest absolute entry, without a temporary of ``v``'s size."""
-    return float(max(v.max(), -v.min())) if v.size else 0.0
+    return NUMPY.inf_norm(out)

@@ -21,27 +21,19 @@ import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import (
-    _check_feature_names,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import check_is_fitted
 
-from . import _loss, _persistence
-from ._adapters import NonFiniteInitialLoss, SciPyHessp, SciPyObjective, Transfer
-from ._dask import is_dask_collection
-from ._data import (
-    TrainingData,
-    float_dtypes,
-    numpy_dtype,
-    to_host,
-)
+from . import _persistence
+from ._activations import ACTIVATIONS
+from ._adapters import NonFiniteInitialLoss, SciPyObjective, Transfer
+from ._backends import backend_of
 from ._diagnostics import exit_warning, feature_magnitude, non_finite_hint
 from ._layout import ParameterLayout, glorot_init
+from ._loss import MLPLoss
 from ._monitor import IterationMonitor
-from ._ops import NUMPY, array_ops, ops_of
+from ._ops import NUMPY, numpy_dtype, to_host
 from ._repr import DocLinkMixin
-from ._solvers import METHODS, minimize
+from ._solvers import SOLVERS, minimize
 
 try:  # scikit-learn >= 1.9: callbacks (ProgressBar, ScoringMonitor, ...)
     from sklearn.callback import CallbackSupportMixin
@@ -68,8 +60,8 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", _Count(Integral, 1, None, closed="left")],
-        "activation": [StrOptions(set(_loss.HIDDEN_ACTIVATIONS))],
-        "solver": [StrOptions(set(METHODS))],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "solver": [StrOptions(set(SOLVERS))],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "max_iter": [_Count(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -86,8 +78,6 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
 
     #: Fitted attributes whose names do not end with "_".
     _private_fitted = ("_target_type",)
-    #: Whether validate_data converts y to numbers (regressors).
-    _y_numeric = False
 
     def __init__(
         self,
@@ -125,19 +115,18 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
         self.on_interrupt = on_interrupt
 
     # ------------------------------------------------------ what faces add
-    def _encode_targets(self, y, dtype, warm):
-        """``(Y, stratify, fitted)``: the encoded targets of the loss, labels
-        to stratify the validation split by (or None), and the fitted
-        attributes that describe the targets (``out_activation_`` included)."""
+    def _targets(self, previous):
+        """The targets of this face (:mod:`sklearn_cgmlp._targets`);
+        ``previous`` is the fitted estimator a warm start continues, or None."""
         raise NotImplementedError
 
-    def _extra_sample_weight(self, y):
-        """Weights multiplied with ``sample_weight`` (class weights), or None."""
-        return None
-
-    def _score_model(self, attributes, X, y, sample_weight):
-        """Early-stopping score of the model with fitted ``attributes``."""
+    def _predictions(self, Z, attributes, ops):
+        """Predictions from output logits ``Z`` of the model with fitted
+        ``attributes``, in the namespace of ``ops``."""
         raise NotImplementedError
+
+    #: ``metric(y_true, y_pred, sample_weight=)``: the early-stopping score.
+    _score_metric = None
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)
@@ -182,12 +171,10 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
         # validate_data records n_features_in_ / feature_names_in_ on the
         # estimator it is given: give it a throw-away view.
         proxy = self._view()
-        if is_dask_collection(X):
-            from ._dask_fit import DaskData
-
-            data = DaskData.prepare(self, proxy, X, y, sample_weight, warm)
-        else:
-            data = TrainingData.prepare(self, proxy, X, y, sample_weight, warm)
+        data = backend_of(X).training_data(
+            proxy, X, y, sample_weight,
+            targets=self._targets(self if warm else None), warm=warm,
+        )  # fmt: skip
         fitted = data.fitted
         layout = ParameterLayout(
             [data.X.shape[1], *hidden_layer_sizes, data.Y.shape[1]]
@@ -203,17 +190,13 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
         validation = None
         if self.early_stopping:
             data, validation = data.split(self.validation_fraction, rng)
-        objective = data.objective(
-            layout=layout,
-            activation=self.activation,
-            out_activation=fitted["out_activation_"],
-            alpha=float(self.alpha),
-            chunk_size=self.chunk_size,
-        )
-        X, y, ops = data.X, data.y, data.ops
+        loss = MLPLoss(layout, self.activation, fitted["out_activation_"], self.alpha)
+        objective = data.objective(loss, chunk_size=self.chunk_size)
+        X, y, ops = data.X, data.y, objective.ops
+        spec = SOLVERS[self.solver]
         # The device-resident CG keeps its vectors where the data is; SciPy's
         # solvers work on host float64 vectors.
-        search_ops = ops if self.solver == "cg" else NUMPY
+        search_ops = ops if spec.on_device else NUMPY
         transfer = Transfer(ops, X.dtype, search_ops)
 
         def attributes(x):
@@ -251,12 +234,7 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
 
     def _run_solver(self, objective, search_ops, x0, monitor, X):
         """Run the solver, warn about its exit, and return its result."""
-        solver_objective = SciPyObjective(
-            objective, objective.n_params, objective.dtype, search_ops=search_ops
-        )
-        hessp = None
-        if self.solver in ("newton-cg", "trust-ncg"):
-            hessp = SciPyHessp(objective.curvature, solver_objective.transfer)
+        solver_objective = SciPyObjective(objective, search_ops=search_ops)
         try:
             result = minimize(
                 solver_objective,
@@ -265,7 +243,6 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
                 max_iter=self.max_iter,
                 max_fun=self.max_fun,
                 tol=self.tol,
-                hessp=hessp,
                 on_iteration=monitor.on_iteration,
                 verbose=self.verbose,
                 keep_on_interrupt=self.on_interrupt == "keep",
@@ -350,61 +327,19 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
     # -------------------------------------------------------------- predict
     def _forward(self, X, method):
         """Output logits for ``X``, the fitted snapshot they come from and the
-        operations of their namespace.
-
-        ``X`` must live where the model does (NumPy, or under array API
-        dispatch the namespace and device the model was fitted on). For a Dask
-        ``X`` the logits are a lazy Dask array, computed block by block.
-        """
+        backend of ``X`` (:mod:`sklearn_cgmlp._backends`): lazy logits for a
+        Dask ``X``, computed block by block."""
         model = self._fitted_view()
-        if is_dask_collection(X):
-            from ._dask_predict import predict_logits_lazy
+        backend = backend_of(X)
+        return backend.logits(model, X, method), model, backend
 
-            _check_feature_names(model, X, reset=False)
-            coefs = [to_host(c) for c in model.coefs_]
-            intercepts = [to_host(b) for b in model.intercepts_]
-            return (
-                predict_logits_lazy(X, coefs, intercepts, self.activation),
-                model,
-                NUMPY,
-            )
-        ops = ops_of(X)
-        model_ops = array_ops(model.coefs_[0])
-        if model_ops != ops:
-            where = (
-                "NumPy"
-                if model_ops.is_numpy
-                else (f"{model_ops.xp.__name__} arrays on device {model_ops.device!r}")
-            )
-            raise ValueError(
-                f"Inputs passed to {type(self).__name__}.{method}() must use the "
-                f"same namespace and device as the data the model was fitted on "
-                f"({where}). Move X there (with array_api_dispatch enabled for "
-                "device arrays), or move the model (see the user guide)."
-            )
-        with np.errstate(over="ignore", invalid="ignore"):
-            X = validate_data(
-                model,
-                X,
-                accept_sparse=["csr", "csc"] if ops.is_numpy else False,
-                dtype=float_dtypes(ops),
-                reset=False,
-            )
-        return model._model_logits(vars(model), X, ops), model, ops
-
-    def _model_logits(self, attributes, X, ops=None):
-        """Output logits of the model with fitted ``attributes`` (computed,
-        for a Dask ``X``: validation sets of early stopping)."""
-        if is_dask_collection(X):
-            from ._dask_predict import predict_logits_lazy
-
-            coefs, intercepts = attributes["coefs_"], attributes["intercepts_"]
-            return predict_logits_lazy(X, coefs, intercepts, self.activation).compute()
-        ops = ops or array_ops(attributes["coefs_"][0])
-        return _loss.forward(
-            attributes["coefs_"], attributes["intercepts_"], X, self.activation,
-            ops=ops,
-        )  # fmt: skip
+    def _score_model(self, attributes, X, y, sample_weight):
+        """Early-stopping score of the model with fitted ``attributes`` on a
+        validation set ``X`` (in memory, on a device or on a cluster)."""
+        backend = backend_of(X)
+        Z, ops = backend.model_logits(attributes, self.activation, X)
+        pred = to_host(self._predictions(Z, attributes, ops))
+        return self._score_metric(y, pred, sample_weight=to_host(sample_weight))
 
     # ---------------------------------------------------------- persistence
     def __getstate__(self):

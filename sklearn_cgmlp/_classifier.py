@@ -1,22 +1,16 @@
 """CGMLPClassifier: target encoding, class weights and probabilities."""
 
-from numbers import Real
-
 import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score
-from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils import compute_sample_weight
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import column_or_1d
 
+from ._backends import backend_of
 from ._base import BaseCGMLP
-from ._dask import is_dask_collection, map_blocks
-from ._data import to_host
 from ._docstrings import fill_docstring
-from ._ops import array_ops
+from ._ops import to_host
 from ._outputs import OUTPUTS
+from ._targets import ClassificationTargets
 
 
 @fill_docstring
@@ -197,79 +191,14 @@ class CGMLPClassifier(ClassifierMixin, BaseCGMLP):
         self.class_weight = class_weight
 
     # ------------------------------------------------------------- targets
-    def _encode_targets(self, y, dtype, warm):
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
-        try:
-            check_classification_targets(y)
-            binarizer = LabelBinarizer().fit(y)
-        except TypeError as exc:  # labels that cannot be compared
-            kinds = sorted({type(label).__name__ for label in np.ravel(y)})
-            raise ValueError(
-                "Class labels must be all numbers or all strings, got labels of "
-                f"types {kinds}."
-            ) from exc
-        classes, target_type = binarizer.classes_, binarizer.y_type_
-        if len(classes) < 2 and target_type != "multilabel-indicator":
-            raise ValueError(
-                "This solver needs samples of at least 2 classes in the data, but "
-                f"the data contains only one class: {_plain(classes[0])!r}."
-            )
-        Y = binarizer.transform(y).astype(dtype, copy=False)
-        fitted = self._fitted_targets(classes, target_type, Y.shape[1], warm)
-        stratify = None if target_type == "multilabel-indicator" else y
-        return Y, stratify, fitted
+    def _targets(self, previous):
+        return ClassificationTargets(self.class_weight, previous)
 
-    def _fitted_targets(self, classes, target_type, n_outputs, warm):
-        """The fitted attributes that describe the targets (warm starts must
-        keep them)."""
-        if warm and (
-            target_type != self._target_type
-            or not np.array_equal(classes, to_host(self.classes_))
-        ):
-            raise ValueError(
-                "warm_start can only be used where `y` has the same classes as in "
-                f"the previous call to fit. Previously got {self.classes_}, `y` "
-                f"has {classes}."
-            )
-        return dict(
-            classes_=classes,
-            _target_type=target_type,
-            n_outputs_=n_outputs,
-            out_activation_="softmax" if target_type == "multiclass" else "logistic",
-        )
+    _score_metric = staticmethod(accuracy_score)
 
-    def _extra_sample_weight(self, y):
-        if not self._check_class_weight():
-            return None
-        return compute_sample_weight(self.class_weight, y).astype(np.float64)
-
-    def _check_class_weight(self):
-        """Whether there are class weights; refuse invalid ones."""
-        if self.class_weight is None:
-            return False
-        if isinstance(self.class_weight, dict):
-            bad = {
-                _plain(label): weight
-                for label, weight in self.class_weight.items()
-                if not (
-                    isinstance(weight, Real)
-                    and not isinstance(weight, bool)
-                    and np.isfinite(weight)
-                    and weight >= 0
-                )
-            }
-            if bad:
-                raise ValueError(
-                    "class_weight values must be non-negative finite numbers, got "
-                    f"{bad}."
-                )
-        return True
-
-    def _score_model(self, attributes, X, y, sample_weight):
-        ops = array_ops(attributes["coefs_"][0])
-        pred = _predictions(self._model_logits(attributes, X, ops), attributes, ops)
-        return accuracy_score(y, to_host(pred), sample_weight=to_host(sample_weight))
+    @staticmethod
+    def _predictions(Z, attributes, ops):
+        return _predictions(Z, attributes, ops)
 
     # -------------------------------------------------------------- predict
     def predict(self, X):
@@ -285,10 +214,10 @@ class CGMLPClassifier(ClassifierMixin, BaseCGMLP):
         y : ndarray of shape (n_samples,) or (n_samples, n_classes)
             The predicted classes (an indicator matrix for multilabel targets).
         """
-        Z, model, ops = self._forward(X, "predict")
-        attributes = vars(model)
+        Z, model, backend = self._forward(X, "predict")
+        attributes, ops = vars(model), backend.ops
         multilabel = model._target_type == "multilabel-indicator"
-        return map_blocks(
+        return backend.map_rows(
             Z,
             lambda z: _predictions(z, attributes, ops),
             dtype=np.int64 if multilabel else to_host(model.classes_).dtype,
@@ -297,8 +226,8 @@ class CGMLPClassifier(ClassifierMixin, BaseCGMLP):
 
     def _probabilities(self, X, method, log):
         """(Log-)probabilities with one column per entry of ``classes_``."""
-        Z, model, ops = self._forward(X, method)
-        output = OUTPUTS[model.out_activation_]
+        Z, model, backend = self._forward(X, method)
+        output, ops = OUTPUTS[model.out_activation_], backend.ops
         binary = model._target_type == "binary"
 
         def proba(z):
@@ -311,7 +240,7 @@ class CGMLPClassifier(ClassifierMixin, BaseCGMLP):
             return output.log_proba(z, ops) if log else output.inverse_link(z, ops)
 
         n_columns = 2 if binary else Z.shape[1]
-        return map_blocks(Z, proba, dtype=Z.dtype, n_columns=n_columns)
+        return backend.map_rows(Z, proba, dtype=Z.dtype, n_columns=n_columns)
 
     def predict_proba(self, X):
         """Probability estimates.
@@ -366,21 +295,12 @@ class CGMLPClassifier(ClassifierMixin, BaseCGMLP):
         score : float
             Mean accuracy of ``self.predict(X)`` with respect to ``y``.
         """
-        if is_dask_collection(X):
-            from ._dask_predict import accuracy
-
-            return accuracy(self.predict(X), y, sample_weight)
-        return super().score(X, y, sample_weight=sample_weight)
+        return backend_of(X).accuracy(self.predict(X), y, sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         return tags
-
-
-def _plain(value):
-    """A NumPy scalar as the Python value it holds (for messages)."""
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def _predictions(Z, attributes, ops):

@@ -12,7 +12,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from ._objective import ArrayAPIObjective, InMemoryObjective
-from ._ops import array_ops, numpy_dtype, ops_of
+from ._ops import array_ops, numpy_dtype, to_host
 from ._threads import BlasThreads
 
 
@@ -21,8 +21,8 @@ class TrainingData:
 
     ``X``, ``Y`` (encoded targets) and ``sample_weight`` are NumPy data or
     arrays of the namespace of ``ops``; ``y`` (labels or targets, for scores
-    and callbacks) is on the host. :mod:`sklearn_cgmlp._dask_fit` has the
-    same for data on a Dask cluster.
+    and callbacks) is on the host. :class:`sklearn_cgmlp._dask.data.DaskData`
+    is the same for data on a Dask cluster.
     """
 
     def __init__(self, X, y, Y, sample_weight, *, stratify, fitted, ops):
@@ -37,11 +37,13 @@ class TrainingData:
         return self.X.dtype
 
     @classmethod
-    def prepare(cls, estimator, proxy, X, y, sample_weight, warm):
-        """Validated training data of ``estimator`` in memory, or on a device
-        under array API dispatch (everything follows X); ``proxy`` is the
-        estimator view that records the features seen."""
-        ops = ops_of(X)
+    def prepare(cls, proxy, X, y, sample_weight, *, targets, warm, ops):
+        """Validated training data in memory, or on a device under array API
+        dispatch (everything follows X, of namespace ``ops``).
+
+        ``proxy`` is the estimator view that records the features seen,
+        ``targets`` the face's targets (:mod:`sklearn_cgmlp._targets`).
+        """
         # scikit-learn's finiteness check sums X first; on huge finite values
         # that sum overflows and warns although the check then passes.
         with np.errstate(over="ignore", invalid="ignore"):
@@ -52,15 +54,15 @@ class TrainingData:
                 accept_sparse=["csr", "csc"] if ops.is_numpy else False,
                 dtype=float_dtypes(ops),
                 multi_output=True,
-                y_numeric=estimator._y_numeric,
+                y_numeric=targets.y_numeric,
                 reset=not warm,
             )
         # Labels and weights are encoded and checked on the host.
         y = to_host(y)
         dtype = numpy_dtype(X.dtype)
-        Y, stratify, fitted = estimator._encode_targets(y, dtype, warm)
+        Y, stratify, fitted = targets.encode(y, dtype)
         sample_weight = check_weights(
-            sample_weight, X.shape[0], estimator._extra_sample_weight(y), dtype
+            sample_weight, X.shape[0], targets.sample_weight(y), dtype
         )
         if not ops.is_numpy:
             Y = ops.from_numpy(Y, X.dtype)
@@ -80,18 +82,19 @@ class TrainingData:
             validation,
         )
 
-    def objective(self, **problem):
-        """The objective over this data (``problem``: layout, activations,
-        alpha, chunk_size)."""
+    def objective(self, loss, *, chunk_size):
+        """The objective of ``loss`` (an :class:`~sklearn_cgmlp._loss.MLPLoss`)
+        over this data: in memory with NumPy's BLAS threads, or on the
+        device."""
         if not self.ops.is_numpy:
             return ArrayAPIObjective(
-                self.X, self.Y, sample_weight=self.sample_weight, ops=self.ops,
-                **problem,
+                self.X, self.Y, loss=loss, sample_weight=self.sample_weight,
+                chunk_size=chunk_size, ops=self.ops,
             )  # fmt: skip
         blas = BlasThreads()
         return InMemoryObjective(
-            self.X, self.Y, sample_weight=self.sample_weight,
-            n_threads=blas.numpy_threads, blas=blas, **problem,
+            self.X, self.Y, loss=loss, sample_weight=self.sample_weight,
+            chunk_size=chunk_size, n_threads=blas.numpy_threads, blas=blas,
         )  # fmt: skip
 
 
@@ -108,14 +111,6 @@ def float_dtypes(ops):
     if ops.is_numpy:
         return (np.float64, np.float32)
     return [ops.xp.float64, ops.xp.float32]
-
-
-def to_host(a):
-    """``a`` as a NumPy array (sparse matrices, lists and None unchanged)."""
-    if a is None or isinstance(a, np.ndarray) or sparse.issparse(a):
-        return a
-    ops = array_ops(a)
-    return a if ops is None else np.asarray(ops.to_numpy(a))
 
 
 def take_rows(A, rows):

@@ -15,44 +15,38 @@ products ``H v`` with either
 
 Both use the notation of :mod:`sklearn_cgmlp._loss`: ``A_l`` the output of
 layer ``l`` (``A_0 = X``), ``Z_l = A_{l-1} W_l + b_l``, ``D_l`` the scaled
-loss derivative with respect to ``Z_l``. For an activation output ``a`` the
-first and second derivatives of the activation are ``f'`` and ``f''``
-expressed through ``a`` (logistic: ``a(1-a)`` and ``f'(1-2a)``; tanh:
-``1-a^2`` and ``-2a f'``; relu: ``1[a>0]`` and 0; identity: 1 and 0).
+loss derivative with respect to ``Z_l``. The first and second derivatives
+``f'`` and ``f''`` of the activation, expressed through its output, come from
+the activation table (:mod:`sklearn_cgmlp._activations`); the L2 term's
+curvature from :class:`~sklearn_cgmlp._loss.MLPLoss`.
 
 The forward quantities at ``theta`` are computed once and reused by every
 product, since truncated-Newton solvers make many products at one point.
 """
 
-from ._loss import forward, weight_sum
+from ._loss import weight_sum
 from ._ops import NUMPY
-from ._outputs import OUTPUTS
-
-
-def _derivatives(name, A, ops):
-    """First and second activation derivatives at activation output ``A``."""
-    if name == "logistic":
-        d1 = A * (1 - A)
-        return d1, d1 * (1 - 2 * A)
-    if name == "tanh":
-        d1 = 1 - A * A
-        return d1, -2 * A * d1
-    if name == "relu":
-        return ops.astype(A > 0, A.dtype), None
-    return None, None  # identity
 
 
 class CurvatureProduct:
     """Products of the Hessian (or Gauss-Newton matrix) at ``theta`` with vectors.
 
+    Made by :meth:`sklearn_cgmlp._loss.MLPLoss.curvature_product`.
+
     Parameters
     ----------
-    theta : ndarray of shape (n_params,)
+    loss : MLPLoss
+        The objective's settings: layout, activation, output and ``alpha``.
+    theta : array of shape (n_params,)
         Point at which the curvature is taken.
-    X, Y, layout, activation, out_activation, alpha, sample_weight : see
-        :func:`sklearn_cgmlp._loss.loss_grad`.
+    X, Y, sample_weight : see
+        :meth:`sklearn_cgmlp._loss.MLPLoss.data_loss_gradient`.
     sample_weight_sum : float, default=None
-        ``sample_weight.sum()`` (or ``n_samples``) if already known.
+        ``S``, the sum of the sample weights of the whole objective, if
+        already known (the curvature of the data term is divided by it).
+    penalized : bool, default=True
+        Whether to add the L2 term's curvature (False for blocks of rows that
+        the caller sums and adds the term to once).
     gauss_newton : bool, default=True
         Gauss-Newton matrix (positive semi-definite) if True, exact Hessian
         otherwise.
@@ -63,45 +57,43 @@ class CurvatureProduct:
 
     def __init__(
         self,
+        loss,
         theta,
         X,
         Y,
         *,
-        layout,
-        activation,
-        out_activation,
-        alpha,
         sample_weight=None,
         sample_weight_sum=None,
+        penalized=True,
         gauss_newton=True,
         ops=NUMPY,
     ):
         self.ops = ops
         xp = ops.xp
-        self.layout = layout
+        self.loss = loss
+        self.layout = loss.layout
         self.X = X
-        self.activation = activation
-        self.output = OUTPUTS[out_activation]
-        self.alpha = alpha
+        self.output = loss.output
         self.gauss_newton = gauss_newton
-        self.coefs, intercepts = layout.unpack(theta, xp)
+        self.coefs, intercepts = self.layout.unpack(theta, xp)
         if sample_weight_sum is None:
             sample_weight_sum = weight_sum(X.shape[0], sample_weight, ops)
-        self.inv_sw_sum = 1.0 / sample_weight_sum
+        inv_sw_sum = 1.0 / sample_weight_sum
+        self.penalty_strength = (
+            loss.penalty_strength(sample_weight_sum) if penalized else 0.0
+        )
         # Per-row scale s_i / S of the output derivatives.
         if sample_weight is None:
-            self.row_scale = self.inv_sw_sum
+            self.row_scale = inv_sw_sum
         else:
-            self.row_scale = (sample_weight * self.inv_sw_sum)[:, None]
+            self.row_scale = (sample_weight * inv_sw_sum)[:, None]
 
         # Forward pass at theta; acts are A_1 .. A_{L-1}, the hidden outputs.
         coefs = self.coefs
         n_hidden = len(coefs) - 1
-        Z, self.acts = forward(
-            coefs, intercepts, X, activation, return_hidden=True, ops=ops
-        )
+        Z, self.acts = loss.forward(coefs, intercepts, X, return_hidden=True, ops=ops)
         self.curvature = self.output.curvature_state(Z, ops)
-        derivs = [_derivatives(activation, A, ops) for A in self.acts]
+        derivs = [loss.activation.derivatives(A, ops) for A in self.acts]
         self.d1 = [d[0] for d in derivs]
         self.d2 = [d[1] for d in derivs]
 
@@ -172,8 +164,5 @@ class CurvatureProduct:
                     RD = RG
                 else:
                     RD = RG if self.d1[i - 1] is None else RG * self.d1[i - 1]
-        if self.alpha:
-            scale = self.alpha * self.inv_sw_sum
-            for H, Vc in zip(HV, V):
-                H += scale * Vc
-        return layout.flatten(HV, Hb, ops)
+        Hv = layout.flatten(HV, Hb, ops)
+        return self.loss.add_penalty_curvature(v, Hv, self.penalty_strength)

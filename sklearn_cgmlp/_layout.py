@@ -14,6 +14,8 @@ from itertools import pairwise
 import numpy as np
 from sklearn.utils import check_random_state
 
+from ._activations import ACTIVATIONS
+
 
 class ParameterLayout:
     """Shapes and offsets of the per-layer parameters in a flat vector.
@@ -153,9 +155,13 @@ class ParameterLayout:
 
 
 def glorot_init(layout, activation, random_state):
-    """Initial float64 parameter vector, drawn as scikit-learn's MLPs draw it."""
+    """Initial float64 parameter vector, drawn as scikit-learn's MLPs draw it.
+
+    ``activation`` names the hidden activation, whose entry of the activation
+    table gives the factor of the bound.
+    """
     rng = check_random_state(random_state)
-    factor = 2.0 if activation == "logistic" else 6.0
+    factor = ACTIVATIONS[activation].init_factor
     coefs, intercepts = [], []
     for fan_in, fan_out in layout.coef_shapes:
         bound = np.sqrt(factor / (fan_in + fan_out))

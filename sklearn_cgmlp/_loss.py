@@ -1,8 +1,9 @@
-"""Pure numerical kernel: forward pass, loss and gradient of an MLP.
+"""Pure numerical kernel: the loss of an MLP, its gradient and its penalty.
 
-Everything here is a function of arrays. Nothing holds estimator state; the
-:class:`Workspace` only holds scratch buffers so that repeated evaluations do
-not allocate arrays of size ``n_samples x n_units`` again and again.
+Everything here is a function of arrays. :class:`MLPLoss` holds only the
+problem's settings (layout, hidden activation, output, ``alpha``), never data;
+the :class:`Workspace` only holds scratch buffers so that repeated evaluations
+do not allocate arrays of size ``n_samples x n_units`` again and again.
 
 The objective is the one of :class:`sklearn.neural_network.MLPClassifier`::
 
@@ -16,52 +17,32 @@ or the Poisson deviance for regressors), computed from the output *logits*.
 This is the objective of :class:`sklearn.neural_network.MLPClassifier` and
 :class:`sklearn.neural_network.MLPRegressor`. Intercepts are not penalised.
 
-:func:`data_loss_grad` evaluates the data term over one block of rows (in
-chunks if asked), :func:`add_penalty` the L2 term; :func:`loss_grad` is both,
-normalised.
+:class:`MLPLoss` is to an MLP what scikit-learn's ``LinearModelLoss`` is to a
+linear model: one object that the objectives (in memory, on a device, on the
+blocks of a cluster) hold and hand data to. It evaluates the data term over
+one block of rows (:meth:`MLPLoss.data_loss_gradient`, in chunks if asked),
+the L2 penalty's value, gradient and curvature (the only place they are
+written), both together (:meth:`MLPLoss.loss_gradient`), and curvature
+products (:meth:`MLPLoss.curvature_product`).
 """
 
 import numpy as np
 from scipy import sparse
 
+from ._activations import ACTIVATIONS
 from ._ops import NUMPY
 from ._outputs import OUTPUTS
 
-HIDDEN_ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
 
-
-def activate(name, Z, ops=NUMPY):
-    """Apply the hidden activation ``name`` to ``Z`` (in place with NumPy)."""
-    if name == "logistic":
-        return ops.expit_(Z)
-    if name == "tanh":
-        return ops.tanh_(Z)
-    if name == "relu":
-        return ops.relu_(Z)
-    if name != "identity":
-        raise ValueError(f"Unknown activation {name!r}.")
-    return Z
-
-
-def multiply_by_derivative(name, A, delta, ops=NUMPY):
-    """Multiply ``delta`` by the activation derivative at output ``A``.
-
-    The derivative is expressed through the activation's *output* ``A``:
-    ``a (1 - a)`` for logistic, ``1 - a**2`` for tanh, ``1[a > 0]`` for relu.
-    With NumPy, ``A`` is used as scratch space and overwritten (the backward
-    pass needs it no longer), so no temporary of its size is allocated, and
-    ``delta`` is multiplied in place.
-    """
-    if name == "logistic":
-        delta *= A
-        delta *= ops.one_minus_(A)
-    elif name == "tanh":
-        delta *= ops.one_minus_(ops.square_(A))
-    elif name == "relu":
-        delta *= ops.positive_(A)
-    elif name != "identity":
-        raise ValueError(f"Unknown activation {name!r}.")
-    return delta
+def _lookup(table, name, what):
+    if not isinstance(name, str):
+        return name  # already an entry of the table
+    try:
+        return table[name]
+    except KeyError:
+        raise ValueError(
+            f"Unknown {what} {name!r}; expected one of {sorted(table)}."
+        ) from None
 
 
 def forward(coefs, intercepts, X, activation, return_hidden=False, ops=NUMPY):
@@ -73,8 +54,8 @@ def forward(coefs, intercepts, X, activation, return_hidden=False, ops=NUMPY):
         Per-layer parameters, in the namespace of ``X``.
     X : {array, sparse matrix} of shape (n_samples, n_features)
         Input data.
-    activation : str
-        Hidden activation.
+    activation : str or Activation
+        Hidden activation (a name of :data:`~sklearn_cgmlp._activations.ACTIVATIONS`).
     return_hidden : bool, default=False
         Also return the outputs of the hidden layers.
     ops : NumPyOps or ArrayAPIOps, default=NUMPY
@@ -87,13 +68,14 @@ def forward(coefs, intercepts, X, activation, return_hidden=False, ops=NUMPY):
     hidden : list of array
         Outputs of the hidden layers, if ``return_hidden``.
     """
+    activation = _lookup(ACTIVATIONS, activation, "activation")
     A, hidden = X, []
     last = len(coefs) - 1
     for i, (W, b) in enumerate(zip(coefs, intercepts)):
         Z = ops.matmul(A, W)
         Z += b
         if i < last:
-            Z = activate(activation, Z, ops)
+            Z = activation.apply_(Z, ops)
             hidden.append(Z)
         A = Z
     return (A, hidden) if return_hidden else A
@@ -107,7 +89,8 @@ def weight_sum(n_samples, sample_weight, ops=NUMPY):
 
 
 class Workspace:
-    """Scratch buffers for :func:`data_loss_grad`, reused across evaluations.
+    """Scratch buffers for :meth:`MLPLoss.data_loss_gradient` (NumPy),
+    reused across evaluations.
 
     Parameters
     ----------
@@ -120,12 +103,12 @@ class Workspace:
 
     Notes
     -----
-    Besides the ``n_rows x units`` buffers, one buffer per coefficient matrix
-    holds partial gradients (the L2 term, and per-chunk products when the
-    rows are evaluated in chunks). Element-wise work is done in these buffers
-    with NumPy rather than through ``scipy.linalg.blas``: SciPy ships its own
-    OpenBLAS, whose idle threads would compete with NumPy's for the cores
-    during the next matrix product.
+    Besides the ``n_rows x units`` buffers, one buffer of the size of the
+    coefficient matrices holds partial gradients (the L2 term, and per-chunk
+    products when the rows are evaluated in chunks). Element-wise work is
+    done in these buffers with NumPy rather than through ``scipy.linalg.blas``:
+    SciPy ships its own OpenBLAS, whose idle threads would compete with
+    NumPy's for the cores during the next matrix product.
     """
 
     def __init__(self, layer_units, n_rows, dtype):
@@ -141,10 +124,15 @@ class Workspace:
         # Scratch for the output loss.
         self.out_tmp = np.empty((self.n_rows, units[-1]), dtype=self.dtype)
         self.row_loss = np.empty(self.n_rows, dtype=self.dtype)
-        self.coef_tmp = [
-            np.empty((fi, fo), dtype=self.dtype)
-            for fi, fo in zip(self.layer_units[:-1], self.layer_units[1:])
-        ]
+        # One flat buffer laid out as the coefficients of a parameter vector,
+        # with a matrix view per layer.
+        shapes = list(zip(self.layer_units[:-1], self.layer_units[1:]))
+        self.coef_flat = np.empty(sum(fi * fo for fi, fo in shapes), dtype=self.dtype)
+        self.coef_tmp, start = [], 0
+        for fi, fo in shapes:
+            view = self.coef_flat[start : start + fi * fo]
+            self.coef_tmp.append(view.reshape(fi, fo))
+            start += fi * fo
 
     def fits(self, layer_units, n_rows, dtype):
         """Whether this workspace can serve the given evaluation."""
@@ -162,7 +150,8 @@ def row_slice(A, start, stop):
     return A[start:stop]
 
 
-def _chunks(n_samples, chunk_size):
+def chunks(n_samples, chunk_size):
+    """``(start, stop)`` of the row chunks: all rows at once when None."""
     if chunk_size is None or chunk_size >= n_samples:
         return [(0, n_samples)]
     return [
@@ -171,255 +160,363 @@ def _chunks(n_samples, chunk_size):
     ]
 
 
-def data_loss_grad(
-    theta,
-    X,
-    Y,
-    *,
-    layout,
-    activation,
-    out_activation,
-    sample_weight=None,
-    scale=1.0,
-    grad,
-    workspace=None,
-    chunk_size=None,
-):
-    """Weighted data loss of a block of rows and its gradient (NumPy).
-
-    Computes ``scale * sum_i s_i l(y_i, f(x_i; theta))`` and writes its
-    gradient into ``grad`` (no penalty). With ``scale = 1 / S`` this is the
-    data term of the objective; blocks of rows evaluated separately add up to
-    the whole. :func:`data_loss_and_grad` is the same for any array namespace.
+class MLPLoss:
+    """The objective of one network: its data term and its L2 penalty.
 
     Parameters
     ----------
-    theta : ndarray of shape (n_params,)
-        Flat parameter vector (see :class:`~sklearn_cgmlp._layout.ParameterLayout`),
-        same dtype as ``X``.
-    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
-        Input data. Dense arrays may be memory maps; sparse matrices are used
-        without densifying (CSR is best when ``chunk_size`` is set).
-    Y : ndarray of shape (n_samples, n_outputs)
-        Targets: one-hot rows for ``"softmax"``, 0/1 entries for
-        ``"logistic"``, values for ``"identity"`` and ``"exp"`` outputs.
     layout : ParameterLayout
-        Layout of ``theta``.
-    activation : {"identity", "logistic", "tanh", "relu"}
-        Hidden activation.
-    out_activation : {"softmax", "logistic", "identity", "exp"}
-        Output activation, which selects the loss
-        (:data:`sklearn_cgmlp._outputs.OUTPUTS`).
-    sample_weight : ndarray of shape (n_samples,), default=None
-        Non-negative sample weights; None means all ones.
-    scale : float, default=1.0
-        Factor applied to the loss and the gradient.
-    grad : ndarray of shape (n_params,)
-        Where to write the gradient.
-    workspace : Workspace, default=None
-        Scratch buffers from an earlier call; new ones when None or unfit.
-    chunk_size : int, default=None
-        Evaluate at most this many rows at a time, bounding the scratch
-        memory to ``O(chunk_size * max(layer_units))``. None evaluates all
-        rows at once. The result is the same up to rounding.
-
-    Returns
-    -------
-    loss : float
-        The scaled, weighted data loss of the block.
-    """
-    n_rows = min(X.shape[0], chunk_size or X.shape[0])
-    if workspace is None or not workspace.fits(layout.layer_units, n_rows, theta.dtype):
-        workspace = Workspace(layout.layer_units, n_rows, theta.dtype)
-    loss, _ = _data_loss_grad(
-        theta, X, Y, layout, activation, out_activation, sample_weight, scale,
-        grad, workspace, chunk_size, NUMPY,
-    )  # fmt: skip
-    return loss
-
-
-def data_loss_and_grad(
-    theta,
-    X,
-    Y,
-    *,
-    layout,
-    activation,
-    out_activation,
-    sample_weight=None,
-    scale=1.0,
-    chunk_size=None,
-    ops,
-):
-    """:func:`data_loss_grad` for any array namespace: ``(loss, grad)``.
-
-    ``theta``, ``X``, ``Y`` and ``sample_weight`` are arrays of the namespace
-    of ``ops`` (:mod:`sklearn_cgmlp._ops`), on one device; the gradient is a
-    new array there.
-    """
-    return _data_loss_grad(
-        theta, X, Y, layout, activation, out_activation, sample_weight, scale,
-        None, None, chunk_size, ops,
-    )  # fmt: skip
-
-
-def _data_loss_grad(
-    theta, X, Y, layout, activation, out_activation, sample_weight, scale, grad,
-    workspace, chunk_size, ops,
-):  # fmt: skip
-    """The forward and backward pass, once for every namespace.
-
-    With a ``workspace`` (NumPy) every array of an evaluation lives in its
-    buffers or in ``grad``; without, the operations return new arrays.
-    """
-    output = OUTPUTS[out_activation]
-    xp = ops.xp
-    chunks = _chunks(X.shape[0], chunk_size)
-    coefs, intercepts = layout.unpack(theta, xp)
-    n_layers = len(coefs)
-    if grad is not None:
-        coef_grads, intercept_grads = layout.unpack(grad)
-    else:
-        coef_grads, intercept_grads = [None] * n_layers, [None] * n_layers
-    data_loss = 0.0
-
-    for chunk_index, (start, stop) in enumerate(chunks):
-        m = stop - start
-        Xc = X if len(chunks) == 1 else row_slice(X, start, stop)
-        if workspace is not None:
-            acts = [a[:m] for a in workspace.acts]
-            deltas = [d[:m] for d in workspace.deltas]
-            row_loss, out_tmp = workspace.row_loss[:m], workspace.out_tmp[:m]
-            coef_tmp = workspace.coef_tmp
-        else:
-            acts, deltas = [None] * n_layers, [None] * (n_layers - 1)
-            row_loss = out_tmp = None
-            coef_tmp = [None] * n_layers
-
-        # Forward pass; acts[i] holds the output of layer i + 1.
-        A = Xc
-        for i in range(n_layers):
-            Z = ops.matmul(A, coefs[i], out=acts[i])
-            Z += intercepts[i]
-            if i < n_layers - 1:
-                Z = activate(activation, Z, ops)
-            acts[i] = A = Z
-
-        # Output loss; the output delta dloss/dlogits (times s_i * scale)
-        # overwrites the logits.
-        row_loss, delta = output.loss_and_delta(
-            acts[-1], row_slice(Y, start, stop), row_loss, out_tmp, ops
-        )
-        if sample_weight is None:
-            data_loss += ops.total(row_loss)
-            delta *= scale
-        else:
-            swc = sample_weight[start:stop]
-            data_loss += ops.weighted_total(swc, row_loss)
-            delta *= (swc * scale)[:, None]
-
-        # Backward pass.
-        for i in range(n_layers - 1, -1, -1):
-            A_prev = Xc if i == 0 else acts[i - 1]
-            first = chunk_index == 0
-            gW_out = coef_grads[i] if first else coef_tmp[i]
-            gW = ops.matmul(A_prev.T, delta, out=gW_out)
-            gb = ops.sum(delta, axis=0, out=intercept_grads[i] if first else None)
-            if first:
-                coef_grads[i], intercept_grads[i] = gW, gb
-            else:
-                coef_grads[i] += gW
-                intercept_grads[i] += gb
-            if i > 0:
-                D = ops.matmul(delta, coefs[i].T, out=deltas[i - 1])
-                # acts[i - 1] was last needed for gW above; it becomes scratch.
-                delta = multiply_by_derivative(activation, acts[i - 1], D, ops)
-    if grad is None:
-        grad = layout.flatten(coef_grads, intercept_grads, ops)
-    return data_loss * scale, grad
-
-
-def add_penalty(theta, grad, *, layout, strength, scratch=None, ops=NUMPY):
-    """Add the L2 term ``strength / 2 * sum ||W||^2`` to ``grad``; return it.
-
-    Intercepts are not penalised. ``scratch`` (NumPy: one array per
-    coefficient matrix, e.g. :attr:`Workspace.coef_tmp`) avoids temporaries.
-    Other namespaces update the coefficient part of ``grad`` (the leading
-    entries of the layout) by slice assignment, which the standard defines.
-    """
-    if strength == 0:
-        return 0.0
-    if not ops.is_numpy:
-        n_coefs = layout.intercept_slices[0].start
-        W = theta[:n_coefs]
-        grad[:n_coefs] += strength * W
-        return 0.5 * strength * ops.squared_norm(W)
-    coefs = layout.unpack(theta)[0]
-    coef_grads = layout.unpack(grad)[0]
-    squares = 0.0
-    for i, (W, gW) in enumerate(zip(coefs, coef_grads)):
-        squares += ops.squared_norm(W)
-        tmp = scratch[i] if scratch is not None else np.empty_like(W)
-        gW += np.multiply(W, theta.dtype.type(strength), out=tmp)
-    return 0.5 * strength * squares
-
-
-def loss_grad(
-    theta,
-    X,
-    Y,
-    *,
-    layout,
-    activation,
-    out_activation,
-    alpha,
-    sample_weight=None,
-    sample_weight_sum=None,
-    grad=None,
-    workspace=None,
-    chunk_size=None,
-):
-    """The objective and its gradient (module docstring), NumPy arrays.
-
-    Parameters
-    ----------
-    theta, X, Y, layout, activation, out_activation, sample_weight, workspace, \
-chunk_size
-        As in :func:`data_loss_grad`.
+        Layout of the flat parameter vector.
+    activation : str
+        Hidden activation, a name of
+        :data:`~sklearn_cgmlp._activations.ACTIVATIONS`.
+    output : str
+        Output activation, a name of :data:`~sklearn_cgmlp._outputs.OUTPUTS`;
+        it selects the loss.
     alpha : float
-        L2 penalty on the coefficient matrices (not the intercepts).
-    sample_weight_sum : float, default=None
-        ``sample_weight.sum()`` (or ``n_samples``) if already known.
-    grad : ndarray of shape (n_params,), default=None
-        Where to write the gradient; a new array when None.
+        L2 penalty on the coefficient matrices (not the intercepts); the
+        objective carries ``alpha / (2 S)`` times their squared norm.
 
-    Returns
-    -------
-    loss : float
-        The objective value.
-    grad : ndarray of shape (n_params,)
-        Its gradient with respect to ``theta``, same dtype as ``theta``.
+    Attributes
+    ----------
+    activation : Activation
+        The hidden activation's entry of the activation table.
+    output : Output
+        The output's entry of the output table.
+    n_coefs : int
+        Number of coefficient entries; they lead the parameter vector, the
+        intercepts follow.
     """
-    if sample_weight_sum is None:
-        sample_weight_sum = weight_sum(X.shape[0], sample_weight)
-    if grad is None:
-        grad = np.empty_like(theta)
-    inv_sw_sum = 1.0 / sample_weight_sum
-    loss = data_loss_grad(
+
+    def __init__(self, layout, activation, output, alpha):
+        self.layout = layout
+        self.activation = _lookup(ACTIVATIONS, activation, "activation")
+        self.output = _lookup(OUTPUTS, output, "output activation")
+        self.alpha = float(alpha)
+        self.n_coefs = layout.intercept_slices[0].start
+
+    def __repr__(self):
+        return (
+            f"MLPLoss({self.layout!r}, activation={self.activation.name!r}, "
+            f"output={self.output.activation!r}, alpha={self.alpha!r})"
+        )
+
+    @property
+    def n_params(self):
+        """Length of the parameter vector."""
+        return self.layout.n_params
+
+    # ------------------------------------------------------------ data term
+    def forward(self, coefs, intercepts, X, return_hidden=False, ops=NUMPY):
+        """Output logits for ``X``: :func:`forward` with this activation."""
+        return forward(coefs, intercepts, X, self.activation, return_hidden, ops)
+
+    def data_loss_gradient(
+        self,
         theta,
         X,
         Y,
-        layout=layout,
-        activation=activation,
-        out_activation=out_activation,
-        sample_weight=sample_weight,
-        scale=inv_sw_sum,
-        grad=grad,
-        workspace=workspace,
-        chunk_size=chunk_size,
-    )
-    scratch = workspace.coef_tmp if workspace is not None else None
-    loss += add_penalty(
-        theta, grad, layout=layout, strength=alpha * inv_sw_sum, scratch=scratch
-    )
-    return loss, grad
+        *,
+        sample_weight=None,
+        scale=1.0,
+        grad=None,
+        workspace=None,
+        chunk_size=None,
+        ops=NUMPY,
+    ):
+        """Weighted data loss of a block of rows and its gradient.
+
+        Computes ``scale * sum_i s_i l(y_i, f(x_i; theta))`` and its gradient
+        (no penalty). With ``scale = 1 / S`` this is the data term of the
+        objective; blocks of rows evaluated separately add up to the whole.
+
+        Parameters
+        ----------
+        theta : array of shape (n_params,)
+            Flat parameter vector (see
+            :class:`~sklearn_cgmlp._layout.ParameterLayout`), in the namespace
+            and dtype of ``X``.
+        X : {array, sparse matrix} of shape (n_samples, n_features)
+            Input data. NumPy arrays may be memory maps; sparse matrices are
+            used without densifying (CSR is best when ``chunk_size`` is set).
+        Y : array of shape (n_samples, n_outputs)
+            Targets: one-hot rows for softmax outputs, 0/1 entries for
+            logistic outputs, values for identity and exp outputs.
+        sample_weight : array of shape (n_samples,), default=None
+            Non-negative sample weights; None means all ones.
+        scale : float, default=1.0
+            Factor applied to the loss and the gradient.
+        grad : ndarray of shape (n_params,), default=None
+            NumPy only: where to write the gradient (a new array when None).
+        workspace : Workspace, default=None
+            NumPy only: scratch buffers from an earlier call; new ones when
+            None or unfit.
+        chunk_size : int, default=None
+            Evaluate at most this many rows at a time, bounding the scratch
+            memory to ``O(chunk_size * max(layer_units))``. None evaluates all
+            rows at once. The result is the same up to rounding.
+        ops : NumPyOps or ArrayAPIOps, default=NUMPY
+            Operations of the arrays' namespace (:mod:`sklearn_cgmlp._ops`).
+            Other namespaces than NumPy have no ``out=``: every array of the
+            evaluation, the gradient included, is new there.
+
+        Returns
+        -------
+        loss : float
+            The scaled, weighted data loss of the block.
+        grad : array of shape (n_params,)
+            Its gradient.
+        """
+        if ops.is_numpy:
+            n_rows = min(X.shape[0], chunk_size or X.shape[0])
+            units = self.layout.layer_units
+            if workspace is None or not workspace.fits(units, n_rows, theta.dtype):
+                workspace = Workspace(units, n_rows, theta.dtype)
+            if grad is None:
+                grad = np.empty_like(theta)
+        return self._data_pass(
+            theta, X, Y, sample_weight, scale, grad, workspace, chunk_size, ops
+        )
+
+    def _data_pass(
+        self, theta, X, Y, sample_weight, scale, grad, workspace, chunk_size, ops
+    ):
+        """The forward and backward pass, once for every namespace.
+
+        With a ``workspace`` (NumPy) every array of an evaluation lives in its
+        buffers or in ``grad``; without, the operations return new arrays.
+        """
+        layout, activation, output = self.layout, self.activation, self.output
+        parts = chunks(X.shape[0], chunk_size)
+        coefs, intercepts = layout.unpack(theta, ops.xp)
+        n_layers = len(coefs)
+        if grad is not None:
+            coef_grads, intercept_grads = layout.unpack(grad)
+        else:
+            coef_grads, intercept_grads = [None] * n_layers, [None] * n_layers
+        data_loss = 0.0
+
+        for chunk_index, (start, stop) in enumerate(parts):
+            m = stop - start
+            Xc = X if len(parts) == 1 else row_slice(X, start, stop)
+            if workspace is not None:
+                acts = [a[:m] for a in workspace.acts]
+                deltas = [d[:m] for d in workspace.deltas]
+                row_loss, out_tmp = workspace.row_loss[:m], workspace.out_tmp[:m]
+                coef_tmp = workspace.coef_tmp
+            else:
+                acts, deltas = [None] * n_layers, [None] * (n_layers - 1)
+                row_loss = out_tmp = None
+                coef_tmp = [None] * n_layers
+
+            # Forward pass; acts[i] holds the output of layer i + 1.
+            A = Xc
+            for i in range(n_layers):
+                Z = ops.matmul(A, coefs[i], out=acts[i])
+                Z += intercepts[i]
+                if i < n_layers - 1:
+                    Z = activation.apply_(Z, ops)
+                acts[i] = A = Z
+
+            # Output loss; the output delta dloss/dlogits (times s_i * scale)
+            # overwrites the logits.
+            row_loss, delta = output.loss_and_delta(
+                acts[-1], row_slice(Y, start, stop), row_loss, out_tmp, ops
+            )
+            if sample_weight is None:
+                data_loss += ops.total(row_loss)
+                delta *= scale
+            else:
+                swc = sample_weight[start:stop]
+                data_loss += ops.weighted_total(swc, row_loss)
+                delta *= (swc * scale)[:, None]
+
+            # Backward pass.
+            for i in range(n_layers - 1, -1, -1):
+                A_prev = Xc if i == 0 else acts[i - 1]
+                first = chunk_index == 0
+                gW_out = coef_grads[i] if first else coef_tmp[i]
+                gW = ops.matmul(A_prev.T, delta, out=gW_out)
+                gb = ops.sum(delta, axis=0, out=intercept_grads[i] if first else None)
+                if first:
+                    coef_grads[i], intercept_grads[i] = gW, gb
+                else:
+                    coef_grads[i] += gW
+                    intercept_grads[i] += gb
+                if i > 0:
+                    D = ops.matmul(delta, coefs[i].T, out=deltas[i - 1])
+                    # acts[i - 1] was last needed for gW above; it becomes
+                    # scratch.
+                    delta = activation.multiply_by_derivative(acts[i - 1], D, ops)
+        if grad is None:
+            grad = layout.flatten(coef_grads, intercept_grads, ops)
+        return data_loss * scale, grad
+
+    # -------------------------------------------------------------- penalty
+    def penalty_strength(self, sample_weight_sum):
+        """The factor ``alpha / S`` of the L2 term's gradient."""
+        return self.alpha / sample_weight_sum
+
+    def coef_parts(self, part=None):
+        """The coefficient entries within ``part`` (a slice of the parameter
+        vector; None for all), as one slice per layer when ``part`` is None,
+        else as one slice (possibly empty)."""
+        if part is None:
+            return list(self.layout.coef_slices)
+        start = max(part.start or 0, 0)
+        stop = self.n_coefs if part.stop is None else min(part.stop, self.n_coefs)
+        return [slice(start, stop)] if start < stop else []
+
+    def add_penalty_gradient(self, theta, grad, strength, *, parts=None,
+                             scratch=None, ops=NUMPY):  # fmt: skip
+        """Add the L2 term's gradient ``strength * W`` to ``grad`` in place.
+
+        Intercepts are not penalised.
+
+        Parameters
+        ----------
+        theta, grad : array of shape (n_params,)
+            Parameters and the gradient to add to (in the same namespace).
+        strength : float
+            ``alpha / S`` (:meth:`penalty_strength`).
+        parts : list of slice, default=None
+            Where to add: slices of the coefficient entries (from
+            :meth:`coef_parts`), e.g. the share of one thread; None for every
+            coefficient (layer by layer with NumPy, at once elsewhere).
+        scratch : ndarray of shape (n_coefs,), default=None
+            NumPy: room for ``strength * W``, so that no temporary is made.
+        ops : NumPyOps or ArrayAPIOps, default=NUMPY
+            Operations of the arrays' namespace. Other namespaces update
+            ``grad`` by slice assignment, which the standard defines.
+
+        Returns
+        -------
+        squares : float
+            The sum of the squared coefficients over ``parts``, from which
+            :meth:`penalty_value` gives the term's value.
+        """
+        if strength == 0:
+            return 0.0
+        if parts is None:
+            parts = self.coef_parts() if ops.is_numpy else self.coef_parts(slice(None))
+        squares = 0.0
+        for part in parts:
+            W = theta[part]
+            squares += ops.squared_norm(W)
+            if ops.is_numpy:
+                factor = theta.dtype.type(strength)
+                tmp = None if scratch is None else scratch[part]
+                grad[part] += np.multiply(W, factor, out=tmp)
+            else:
+                grad[part] += strength * W
+        return squares
+
+    def penalty_value(self, strength, squares):
+        """The L2 term ``strength / 2 * sum ||W||^2`` from the sum of squares."""
+        return 0.5 * strength * squares
+
+    def add_penalty(self, theta, grad, strength, *, scratch=None, ops=NUMPY):
+        """:meth:`add_penalty_gradient` over every coefficient; returns the
+        term's value."""
+        squares = self.add_penalty_gradient(
+            theta, grad, strength, scratch=scratch, ops=ops
+        )
+        return self.penalty_value(strength, squares)
+
+    def add_penalty_curvature(self, v, Hv, strength):
+        """Add the L2 term's curvature times ``v`` to ``Hv`` in place; return
+        it. The term's Hessian is ``strength`` on the coefficient entries and
+        zero on the intercepts."""
+        if strength:
+            coefs = slice(0, self.n_coefs)
+            Hv[coefs] += strength * v[coefs]
+        return Hv
+
+    # ------------------------------------------------------------ objective
+    def loss_gradient(
+        self,
+        theta,
+        X,
+        Y,
+        *,
+        sample_weight=None,
+        sample_weight_sum=None,
+        grad=None,
+        workspace=None,
+        chunk_size=None,
+        ops=NUMPY,
+    ):
+        """The objective (module docstring) and its gradient.
+
+        Parameters
+        ----------
+        theta, X, Y, sample_weight, grad, workspace, chunk_size, ops
+            As in :meth:`data_loss_gradient`.
+        sample_weight_sum : float, default=None
+            ``S``, if already known.
+
+        Returns
+        -------
+        loss : float
+            The objective value.
+        grad : array of shape (n_params,)
+            Its gradient with respect to ``theta``, same dtype as ``theta``.
+        """
+        if sample_weight_sum is None:
+            sample_weight_sum = weight_sum(X.shape[0], sample_weight, ops)
+        if ops.is_numpy:
+            n_rows = min(X.shape[0], chunk_size or X.shape[0])
+            units = self.layout.layer_units
+            if workspace is None or not workspace.fits(units, n_rows, theta.dtype):
+                workspace = Workspace(units, n_rows, theta.dtype)
+        loss, grad = self.data_loss_gradient(
+            theta,
+            X,
+            Y,
+            sample_weight=sample_weight,
+            scale=1.0 / sample_weight_sum,
+            grad=grad,
+            workspace=workspace,
+            chunk_size=chunk_size,
+            ops=ops,
+        )
+        loss += self.add_penalty(
+            theta,
+            grad,
+            self.penalty_strength(sample_weight_sum),
+            scratch=None if workspace is None else workspace.coef_flat,
+            ops=ops,
+        )
+        return loss, grad
+
+    def curvature_product(
+        self,
+        theta,
+        X,
+        Y,
+        *,
+        sample_weight=None,
+        sample_weight_sum=None,
+        penalized=True,
+        gauss_newton=True,
+        ops=NUMPY,
+    ):
+        """Products of the curvature at ``theta`` with vectors.
+
+        Returns a :class:`~sklearn_cgmlp._hessian.CurvatureProduct`; see
+        there. ``penalized=False`` leaves out the L2 term (for blocks of rows
+        summed by the caller, who adds it once).
+        """
+        from ._hessian import CurvatureProduct
+
+        return CurvatureProduct(
+            self,
+            theta,
+            X,
+            Y,
+            sample_weight=sample_weight,
+            sample_weight_sum=sample_weight_sum,
+            penalized=penalized,
+            gauss_newton=gauss_newton,
+            ops=ops,
+        )

@@ -1,22 +1,18 @@
 """Objectives by where the data lives.
 
-An objective owns the training data of one fit and evaluates the loss and its
-gradient (``objective(theta, grad) -> loss``) and curvature products
-(``objective.curvature(theta)``) on it. The solver glue only ever sees these
-two; the estimator picks the objective for where the data lives.
+An objective owns the training data of one fit and a
+:class:`~sklearn_cgmlp._loss.MLPLoss`, and evaluates the loss and its gradient
+(``objective.loss_grad(theta)``) and curvature products
+(``objective.curvature(theta)``) on the data. The solver glue only sees the
+interface of :class:`~sklearn_cgmlp._adapters.Objective`; the backend of the
+data (:mod:`sklearn_cgmlp._backends`) picks the objective. The objective over
+data on a Dask cluster is in :mod:`sklearn_cgmlp._dask.objective`.
 """
 
 import numpy as np
 from scipy import sparse
 
-from ._hessian import CurvatureProduct
-from ._loss import (
-    Workspace,
-    add_penalty,
-    data_loss_and_grad,
-    data_loss_grad,
-    weight_sum,
-)
+from ._loss import Workspace, weight_sum
 from ._ops import NUMPY
 from ._threads import BlasThreads, RowPool
 
@@ -25,19 +21,7 @@ from ._threads import BlasThreads, RowPool
 MIN_ROWS_PER_THREAD = 512
 
 
-class _NumPyObjective:
-    """What objectives over NumPy arrays share: ``loss_grad`` on ``__call__``."""
-
-    ops = NUMPY
-
-    def loss_grad(self, theta, out=None):
-        """``(loss, grad)`` at ``theta``; the gradient goes into ``out`` if
-        given (a new array otherwise)."""
-        grad = out if out is not None else np.empty_like(theta)
-        return self(theta, grad), grad
-
-
-class InMemoryObjective(_NumPyObjective):
+class InMemoryObjective:
     """The objective over data in this process's memory.
 
     ``X`` may be a NumPy array, a memory map or a SciPy sparse matrix.
@@ -57,15 +41,10 @@ class InMemoryObjective(_NumPyObjective):
     X : {ndarray, sparse matrix} of shape (n_samples, n_features)
         Training data, of the dtype the objective is computed in.
     Y : ndarray of shape (n_samples, n_outputs)
-        Encoded targets (see :func:`sklearn_cgmlp._loss.data_loss_grad`).
-    layout : ParameterLayout
-        Layout of the parameter vector.
-    activation : str
-        Hidden activation.
-    out_activation : str
-        Output activation, which selects the loss.
-    alpha : float
-        L2 penalty.
+        Encoded targets (see
+        :meth:`sklearn_cgmlp._loss.MLPLoss.data_loss_gradient`).
+    loss : MLPLoss
+        The network, its loss and its penalty.
     sample_weight : ndarray of shape (n_samples,) or None
         Sample weights; None means all ones.
     chunk_size : int or None
@@ -76,15 +55,14 @@ class InMemoryObjective(_NumPyObjective):
         The BLAS libraries' settings (read anew when None).
     """
 
+    ops = NUMPY
+
     def __init__(
         self,
         X,
         Y,
         *,
-        layout,
-        activation,
-        out_activation,
-        alpha,
+        loss,
         sample_weight=None,
         chunk_size=None,
         n_threads=1,
@@ -99,28 +77,25 @@ class InMemoryObjective(_NumPyObjective):
         if (chunked or n_blocks > 1) and sparse.issparse(X) and X.format == "csc":
             X = X.tocsr()  # row slices of CSC matrices are slow
         self.X, self.Y = X, Y
-        self.layout = layout
-        self.activation = activation
-        self.out_activation = out_activation
-        self.alpha = alpha
+        self.loss = loss
         self.sample_weight = sample_weight
         self.sample_weight_sum = weight_sum(n_samples, sample_weight)
         self.chunk_size = chunk_size if chunked else None
         self.dtype = X.dtype
         self.workspaces = [
-            Workspace(layout.layer_units, chunk_size if chunked else rows, X.dtype)
+            Workspace(loss.layout.layer_units, chunk_size if chunked else rows, X.dtype)
             for _ in self.blocks
         ]
         self._pool = RowPool(n_blocks)
         blas = blas if blas is not None else BlasThreads()
         self._single_thread = blas.numpy_single_thread
         self._block_grads = None
-        self._slices = None
+        self._slices = _even_slices(loss.n_params, n_blocks)
 
     @property
     def n_params(self):
         """Length of the parameter vector."""
-        return self.layout.n_params
+        return self.loss.n_params
 
     @property
     def n_threads(self):
@@ -135,8 +110,6 @@ class InMemoryObjective(_NumPyObjective):
         """``[func(part) for part in slices]`` over contiguous slices of the
         parameter vector, one per thread, in parallel: for the passes over
         parameter-sized vectors that the solver glue makes per evaluation."""
-        if self._slices is None:
-            self._slices = _even_slices(self.layout.n_params, len(self.blocks))
         return self._pool.map(func, self._slices)
 
     # ----------------------------------------------------------- one block
@@ -145,35 +118,32 @@ class InMemoryObjective(_NumPyObjective):
         return A if A is None or len(self.blocks) == 1 else A[start:stop]
 
     def _block_data_loss(self, theta, grad, block):
-        return data_loss_grad(
+        loss, _ = self.loss.data_loss_gradient(
             theta,
             self._rows(block, self.X),
             self._rows(block, self.Y),
-            layout=self.layout,
-            activation=self.activation,
-            out_activation=self.out_activation,
             sample_weight=self._rows(block, self.sample_weight),
             scale=1.0 / self.sample_weight_sum,
             grad=grad,
             workspace=self.workspaces[block],
             chunk_size=self.chunk_size,
         )
+        return loss
 
     # ---------------------------------------------------------- evaluation
-    def __call__(self, theta, grad):
-        """The loss at ``theta``; its gradient is written into ``grad``."""
-        strength = self.alpha / self.sample_weight_sum
+    def loss_grad(self, theta, out=None):
+        """``(loss, grad)`` at ``theta``; the gradient goes into ``out`` if
+        given (a new array otherwise)."""
+        grad = out if out is not None else np.empty_like(theta)
+        loss, strength = self.loss, self.loss.penalty_strength(self.sample_weight_sum)
         if len(self.blocks) == 1:
-            loss = self._block_data_loss(theta, grad, 0)
-            return loss + add_penalty(
-                theta,
-                grad,
-                layout=self.layout,
-                strength=strength,
-                scratch=self.workspaces[0].coef_tmp,
+            value = self._block_data_loss(theta, grad, 0)
+            value += loss.add_penalty(
+                theta, grad, strength, scratch=self.workspaces[0].coef_flat
             )
+            return value, grad
         if self._block_grads is None:
-            self._allocate(grad)
+            self._block_grads = [grad.copy() for _ in self.blocks[1:]]
         buffers = [grad, *self._block_grads]
         with self._single_thread():
             losses = self._pool.map(
@@ -183,42 +153,27 @@ class InMemoryObjective(_NumPyObjective):
             squares = self._pool.map(
                 lambda s: self._reduce(theta, buffers, s, strength), self._slices
             )
-        return sum(losses) + 0.5 * strength * sum(squares)
-
-    def _allocate(self, grad):
-        self._block_grads = [grad.copy() for _ in self.blocks[1:]]
-        if self._slices is None:
-            self._slices = _even_slices(self.layout.n_params, len(self.blocks))
+        return sum(losses) + loss.penalty_value(strength, sum(squares)), grad
 
     def _reduce(self, theta, buffers, part, strength):
         """Sum the block gradients over one slice of the parameters, in block
-        order, add the L2 term there; return the slice's sum of squared
-        coefficients."""
+        order, into the first, add the L2 term there; return the slice's sum
+        of squared coefficients."""
         total = buffers[0][part]
         for other in buffers[1:]:
             total += other[part]
-        # Coefficients come first in the layout, intercepts (not penalised)
-        # after them.
-        n_coefs = self.layout.intercept_slices[0].start
-        coefs = slice(part.start, min(part.stop, n_coefs))
-        if strength == 0 or coefs.start >= coefs.stop:
-            return 0.0
-        W = theta[coefs]
-        total[: coefs.stop - coefs.start] += theta.dtype.type(strength) * W
-        return float(W @ W)
+        return self.loss.add_penalty_gradient(
+            theta, buffers[0], strength, parts=self.loss.coef_parts(part)
+        )
 
     # ----------------------------------------------------------- curvature
     def curvature(self, theta):
         """Gauss-Newton-vector products at ``theta`` (not chunked)."""
         if len(self.blocks) == 1:
-            return CurvatureProduct(
+            return self.loss.curvature_product(
                 theta,
                 self.X,
                 self.Y,
-                layout=self.layout,
-                activation=self.activation,
-                out_activation=self.out_activation,
-                alpha=self.alpha,
                 sample_weight=self.sample_weight,
                 sample_weight_sum=self.sample_weight_sum,
             )
@@ -235,19 +190,15 @@ class _BlockCurvature:
 
     def __init__(self, objective, theta):
         self.objective = objective
-        self.layout = objective.layout
 
         def make(block):
-            return CurvatureProduct(
+            return objective.loss.curvature_product(
                 theta,
                 objective._rows(block, objective.X),
                 objective._rows(block, objective.Y),
-                layout=objective.layout,
-                activation=objective.activation,
-                out_activation=objective.out_activation,
-                alpha=0.0,
                 sample_weight=objective._rows(block, objective.sample_weight),
                 sample_weight_sum=objective.sample_weight_sum,
+                penalized=False,
             )
 
         with objective._single_thread():
@@ -263,11 +214,9 @@ class _BlockCurvature:
         total = parts[0]
         for part in parts[1:]:
             total += part
-        if objective.alpha:
-            strength = objective.alpha / objective.sample_weight_sum
-            for H, V in zip(self.layout.unpack(total)[0], self.layout.unpack(v)[0]):
-                H += strength * V
-        return total
+        loss = objective.loss
+        strength = loss.penalty_strength(objective.sample_weight_sum)
+        return loss.add_penalty_curvature(v, total, strength)
 
 
 class ArrayAPIObjective:
@@ -281,7 +230,7 @@ class ArrayAPIObjective:
 
     Parameters
     ----------
-    X, Y, layout, activation, out_activation, alpha, sample_weight, chunk_size
+    X, Y, loss, sample_weight, chunk_size
         As for :class:`InMemoryObjective`, in the namespace of ``ops``.
     ops : ArrayAPIOps
         Operations of the data's namespace and device.
@@ -289,24 +238,9 @@ class ArrayAPIObjective:
 
     n_threads = 1
 
-    def __init__(
-        self,
-        X,
-        Y,
-        *,
-        layout,
-        activation,
-        out_activation,
-        alpha,
-        sample_weight=None,
-        chunk_size=None,
-        ops,
-    ):
+    def __init__(self, X, Y, *, loss, sample_weight=None, chunk_size=None, ops):
         self.X, self.Y = X, Y
-        self.layout = layout
-        self.activation = activation
-        self.out_activation = out_activation
-        self.alpha = alpha
+        self.loss = loss
         self.sample_weight = sample_weight
         self.ops = ops
         self.sample_weight_sum = weight_sum(X.shape[0], sample_weight, ops)
@@ -317,43 +251,34 @@ class ArrayAPIObjective:
     @property
     def n_params(self):
         """Length of the parameter vector."""
-        return self.layout.n_params
+        return self.loss.n_params
 
     def close(self):
         """Nothing to release."""
 
+    def map_slices(self, func):
+        """``[func(slice(None))]``: one pass, in the calling thread."""
+        return [func(slice(None))]
+
     def loss_grad(self, theta, out=None):
         """``(loss, grad)`` at ``theta``; the gradient is a new array on the
         data's device (``out`` is ignored: the array API has no ``out=``)."""
-        inv_sw_sum = 1.0 / self.sample_weight_sum
-        loss, grad = data_loss_and_grad(
+        return self.loss.loss_gradient(
             theta,
             self.X,
             self.Y,
-            layout=self.layout,
-            activation=self.activation,
-            out_activation=self.out_activation,
             sample_weight=self.sample_weight,
-            scale=inv_sw_sum,
+            sample_weight_sum=self.sample_weight_sum,
             chunk_size=self.chunk_size,
             ops=self.ops,
         )
-        loss += add_penalty(
-            theta, grad, layout=self.layout, strength=self.alpha * inv_sw_sum,
-            ops=self.ops,
-        )  # fmt: skip
-        return loss, grad
 
     def curvature(self, theta):
         """Gauss-Newton-vector products at ``theta``, on the device."""
-        return CurvatureProduct(
+        return self.loss.curvature_product(
             theta,
             self.X,
             self.Y,
-            layout=self.layout,
-            activation=self.activation,
-            out_activation=self.out_activation,
-            alpha=self.alpha,
             sample_weight=self.sample_weight,
             sample_weight_sum=self.sample_weight_sum,
             ops=self.ops,

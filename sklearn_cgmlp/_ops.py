@@ -313,3 +313,11 @@ def ops_of(X):
 
     xp, _, device = get_namespace_and_device(X)
     return NUMPY if _is_numpy_namespace(xp) else ArrayAPIOps(xp, device)
+
+
+def to_host(a):
+    """``a`` as a NumPy array (sparse matrices, lists and None unchanged)."""
+    if a is None or isinstance(a, np.ndarray) or sparse.issparse(a):
+        return a
+    ops = array_ops(a)
+    return a if ops is None else np.asarray(ops.to_numpy(a))

@@ -18,6 +18,11 @@ activation     loss per sample (``K`` outputs)               used by
                + exp(z_k)``                                  deviance)
 =============  ===========================================  ==================
 
+Each output also says which target values its loss accepts
+(:meth:`_Output.check_targets`, as scikit-learn's losses check ``y_true``), so
+that no caller special-cases a loss by its name. :data:`REGRESSION_LOSSES` maps
+the ``loss`` parameter of the regressor to its output.
+
 Every function here is a pure function of arrays.
 """
 
@@ -46,6 +51,19 @@ class _Output:
 
     #: The name MLPClassifier / MLPRegressor give the output activation.
     activation = None
+    #: Smallest target value the loss accepts (None: every finite value),
+    #: and what to say when a target is below it.
+    y_min = None
+    y_min_message = None
+
+    def check_targets(self, smallest):
+        """Raise ValueError unless every target is in the loss's range.
+
+        ``smallest`` is the smallest target value (a reduction, so that data
+        on a cluster or a device need not come to the host for the check).
+        """
+        if self.y_min is not None and smallest < self.y_min:
+            raise ValueError(self.y_min_message)
 
     def loss_and_delta(self, Z, Y, row_loss, tmp, ops=NUMPY):
         """``(row_loss, delta)``: the per-row loss and ``dloss/dZ``.
@@ -168,6 +186,10 @@ class Exp(_Output):
     """Poisson half deviance with a log link, summed over outputs."""
 
     activation = "exp"
+    y_min = 0.0
+    y_min_message = (
+        "Some value(s) of y are negative which is not allowed for Poisson regression."
+    )
 
     def loss_and_delta(self, Z, Y, row_loss, tmp, ops=NUMPY):
         # loss_i = sum_k xlogy(y, y) - y - y z + exp(z); the first two terms
@@ -194,3 +216,6 @@ class Exp(_Output):
 OUTPUTS = {
     output.activation: output for output in (Softmax(), Logistic(), Identity(), Exp())
 }
+
+#: The regressor's ``loss`` parameter -> its output activation (and loss).
+REGRESSION_LOSSES = {"squared_error": "identity", "poisson": "exp"}

@@ -1,18 +1,14 @@
 """CGMLPRegressor: identity or exp outputs, squared error or Poisson loss."""
 
-import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import StrOptions
 
+from ._backends import backend_of
 from ._base import BaseCGMLP
-from ._dask import is_dask_collection, map_blocks
-from ._data import to_host
 from ._docstrings import fill_docstring
-from ._ops import array_ops
-from ._outputs import OUTPUTS
-
-_OUT_ACTIVATIONS = {"squared_error": "identity", "poisson": "exp"}
+from ._outputs import OUTPUTS, REGRESSION_LOSSES
+from ._targets import RegressionTargets
 
 
 @fill_docstring
@@ -146,9 +142,8 @@ class CGMLPRegressor(RegressorMixin, BaseCGMLP):
 
     _parameter_constraints: dict = {
         **BaseCGMLP._parameter_constraints,
-        "loss": [StrOptions(set(_OUT_ACTIVATIONS))],
+        "loss": [StrOptions(set(REGRESSION_LOSSES))],
     }
-    _y_numeric = True
 
     def __init__(
         self,
@@ -190,44 +185,14 @@ class CGMLPRegressor(RegressorMixin, BaseCGMLP):
         self.loss = loss
 
     # ------------------------------------------------------------- targets
-    def _encode_targets(self, y, dtype, warm):
-        y = np.asarray(y)
-        # Booleans count as 0/1, as in MLPRegressor and LinearRegression.
-        if y.dtype.kind not in "biuf":
-            raise ValueError(
-                f"Regression targets must be numbers, got an array of dtype {y.dtype}."
-            )
-        Y = y.reshape(-1, 1) if y.ndim == 1 else y
-        # validate_data has refused non-finite targets; a cast to float32 may
-        # still overflow, which the check below reports (not NumPy's warning).
-        with np.errstate(over="ignore", invalid="ignore"):
-            Y = np.asarray(Y, dtype=dtype)
-        if not np.all(np.isfinite(Y)):
-            raise ValueError(
-                f"The targets reach {np.max(np.abs(y)):g}, beyond what "
-                f"{np.dtype(dtype).name} represents: scale them."
-            )
-        if self.loss == "poisson" and np.any(Y < 0):
-            raise ValueError(
-                "Some value(s) of y are negative which is not allowed for "
-                "Poisson regression."
-            )
-        return Y, None, self._fitted_targets(Y.shape[1], warm)
+    def _targets(self, previous):
+        return RegressionTargets(self.loss, previous)
 
-    def _fitted_targets(self, n_outputs, warm):
-        """The fitted attributes that describe the targets (warm starts must
-        keep them)."""
-        if warm and n_outputs != self.n_outputs_:
-            raise ValueError(
-                "warm_start can only be used where `y` has as many outputs as in "
-                f"the previous call to fit: {self.n_outputs_}, not {n_outputs}."
-            )
-        return dict(n_outputs_=n_outputs, out_activation_=_OUT_ACTIVATIONS[self.loss])
+    _score_metric = staticmethod(r2_score)
 
-    def _score_model(self, attributes, X, y, sample_weight):
-        ops = array_ops(attributes["coefs_"][0])
-        pred = _predictions(self._model_logits(attributes, X, ops), attributes, ops)
-        return r2_score(y, to_host(pred), sample_weight=to_host(sample_weight))
+    @staticmethod
+    def _predictions(Z, attributes, ops):
+        return _predictions(Z, attributes, ops)
 
     # -------------------------------------------------------------- predict
     def predict(self, X):
@@ -244,9 +209,9 @@ class CGMLPRegressor(RegressorMixin, BaseCGMLP):
             The predicted values; one-dimensional for a single output, as in
             MLPRegressor.
         """
-        Z, model, ops = self._forward(X, "predict")
-        attributes = vars(model)
-        return map_blocks(
+        Z, model, backend = self._forward(X, "predict")
+        attributes, ops = vars(model), backend.ops
+        return backend.map_rows(
             Z,
             lambda z: _predictions(z, attributes, ops),
             dtype=Z.dtype,
@@ -282,17 +247,14 @@ class CGMLPRegressor(RegressorMixin, BaseCGMLP):
             R² of ``self.predict(X)`` with respect to ``y`` (for Dask
             inputs, computed from block-wise sums).
         """
-        if is_dask_collection(X):
-            from ._dask_predict import r2
-
-            return r2(self.predict(X), y, sample_weight)
-        return super().score(X, y, sample_weight=sample_weight)
+        return backend_of(X).r2(self.predict(X), y, sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
-        if self.loss == "poisson":
-            tags.target_tags.positive_only = True
+        # The loss may be invalid here (it is validated at fit).
+        output = OUTPUTS.get(REGRESSION_LOSSES.get(self.loss))
+        tags.target_tags.positive_only = output is not None and output.y_min is not None
         return tags
 
 

@@ -2,10 +2,11 @@
 
 SciPy's solvers work on float64 vectors (its CG line search overflows on float32
 parameter vectors), while the objective is evaluated in the dtype of the data.
-:class:`SciPyObjective` casts per evaluation and keeps count; :class:`SciPyHessp`
-does the same for curvature-vector products; :func:`minimize` runs a solver,
-records one loss per accepted iterate, calls a per-iteration hook and maps the
-outcome onto a small, explicit :class:`SolverResult`.
+:class:`~sklearn_cgmlp._adapters.SciPyObjective` casts per evaluation, keeps
+count and serves curvature-vector products; :func:`minimize` runs a solver
+described by its :class:`SolverSpec`, records one loss per accepted iterate,
+calls a per-iteration hook and maps the outcome onto a small, explicit
+:class:`SolverResult`.
 
 How the problem is posed to SciPy's CG
 --------------------------------------
@@ -24,6 +25,7 @@ user's ``tol`` exactly. Losses, gradient norms and the loss curve are reported
 unscaled.
 """
 
+from collections.abc import Callable
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
@@ -70,14 +72,6 @@ _MAX_RESTARTS = 100
 _MIN_RESTART_GAIN = 1e-6
 _RESTART_C2 = 0.4
 
-# Solver names of the estimator -> scipy.optimize.minimize methods.
-METHODS = {
-    "cg": "CG",
-    "newton-cg": "Newton-CG",
-    "trust-ncg": "trust-ncg",
-    "lbfgs": "L-BFGS-B",
-}
-
 # Curvature condition of CG's Wolfe line search. SciPy's default is 0.4;
 # 0.1, the value Nocedal & Wright recommend for nonlinear CG, needs fewer
 # evaluations to reach L-BFGS's final loss on the tasks of
@@ -97,7 +91,7 @@ def _solver_blas(objective):
     per evaluation of the 10,000 x 3072-200-10 float32 problem on 2 cores).
     """
     blas = BlasThreads()
-    threaded = getattr(objective.fun, "n_threads", 1) > 1
+    threaded = objective.objective.n_threads > 1
     with blas.scipy_single_thread():
         with blas.numpy_single_thread() if threaded else nullcontext():
             yield
@@ -114,21 +108,64 @@ def cg_scale(tol, loss, grad_norm):
     return float(max(1.0, min(scale, 1e250 / magnitude)))
 
 
-def _options(method, max_iter, max_fun, tol, scale):
-    if method == "CG":
-        return {
-            "maxiter": max_iter,
-            "gtol": scale * tol,
-            "norm": np.inf,
-            "c2": CG_LINE_SEARCH_C2,
-        }
-    if method == "Newton-CG":
-        # Newton-CG's own test is on the step length; ours (the gradient's
-        # infinity norm) is checked after each iteration instead.
-        return {"maxiter": max_iter, "xtol": 0.0}
-    if method == "trust-ncg":
-        return {"maxiter": max_iter, "gtol": tol}
+def _cg_options(max_iter, max_fun, tol, scale):
+    return {
+        "maxiter": max_iter,
+        "gtol": scale * tol,
+        "norm": np.inf,
+        "c2": CG_LINE_SEARCH_C2,
+    }
+
+
+def _newton_cg_options(max_iter, max_fun, tol, scale):
+    # Newton-CG's own test is on the step length; ours (the gradient's
+    # infinity norm) is checked after each iteration instead.
+    return {"maxiter": max_iter, "xtol": 0.0}
+
+
+def _trust_ncg_options(max_iter, max_fun, tol, scale):
+    return {"maxiter": max_iter, "gtol": tol}
+
+
+def _lbfgs_options(max_iter, max_fun, tol, scale):
     return {"maxiter": max_iter, "maxfun": max_fun, "gtol": tol}
+
+
+@dataclass(frozen=True)
+class SolverSpec:
+    """What the glue needs to know of one solver.
+
+    A new solver is one spec in :data:`SOLVERS` (and its tests).
+    """
+
+    #: The estimators' name for it (their ``solver`` parameter).
+    name: str
+    #: Its ``scipy.optimize.minimize`` method.
+    method: str
+    #: ``options(max_iter, max_fun, tol, scale)``: SciPy's options.
+    options: Callable
+    #: Whether it needs curvature-vector products (``hessp``).
+    needs_curvature: bool = False
+    #: Whether it can keep its vectors on the data's device (our
+    #: :func:`~sklearn_cgmlp._nlcg.minimize_cg`); others run on the host.
+    on_device: bool = False
+    #: Whether it is handed the loss times :func:`cg_scale` (module docstring).
+    rescaled: bool = False
+    #: Whether it is restarted after its line search fails (:func:`_run_cg`).
+    restarts: bool = False
+
+
+SOLVERS = {
+    spec.name: spec
+    for spec in (
+        SolverSpec(
+            "cg", "CG", _cg_options, on_device=True, rescaled=True, restarts=True
+        ),
+        SolverSpec("newton-cg", "Newton-CG", _newton_cg_options, needs_curvature=True),
+        SolverSpec("trust-ncg", "trust-ncg", _trust_ncg_options, needs_curvature=True),
+        SolverSpec("lbfgs", "L-BFGS-B", _lbfgs_options),
+    )
+}
 
 
 class _Run:
@@ -249,7 +286,6 @@ def minimize(
     max_iter,
     max_fun,
     tol,
-    hessp=None,
     on_iteration=None,
     verbose=False,
     keep_on_interrupt=True,
@@ -264,11 +300,11 @@ def minimize(
     Parameters
     ----------
     objective : SciPyObjective
-        The objective.
+        The objective, adapted to the solver's vectors.
     x0 : ndarray of shape (n_params,)
         Starting point (float64).
-    solver : {"cg", "newton-cg", "trust-ncg", "lbfgs"}, default="cg"
-        Which SciPy method to run.
+    solver : str or SolverSpec, default="cg"
+        Which solver to run: a name of :data:`SOLVERS`, or its spec.
     max_iter : int
         Maximum number of iterations (restart steps included).
     max_fun : int
@@ -276,8 +312,6 @@ def minimize(
     tol : float
         Stop when the largest absolute gradient entry is at most ``tol``. The
         status is "converged" if and only if this holds at the returned point.
-    hessp : callable, default=None
-        ``hessp(x, p)``, required by "newton-cg" and "trust-ncg".
     on_iteration : callable, default=None
         ``on_iteration(x, loss)`` after each accepted iterate (``x`` is a
         private copy); returning True stops the solver with status "stopped".
@@ -299,11 +333,10 @@ def minimize(
         If interrupted before any iterate was accepted, or at all when
         ``keep_on_interrupt`` is False.
     """
-    method = METHODS[solver]
-    on_device = not objective.ops.is_numpy
-    if on_device and method != "CG":
+    spec = SOLVERS[solver] if isinstance(solver, str) else solver
+    if not objective.ops.is_numpy and not spec.on_device:
         raise ValueError(
-            f"Solver {solver!r} runs in SciPy on the host; only 'cg' has a "
+            f"Solver {spec.name!r} runs in SciPy on the host; only 'cg' has a "
             "device-resident implementation."
         )
     x = objective.transfer.from_host(x0)
@@ -322,13 +355,16 @@ def minimize(
         verbose=verbose,
     )
     run.start(x, loss, gnorm)
-    scale = cg_scale(tol, loss, gnorm) if method == "CG" else 1.0
+    scale = cg_scale(tol, loss, gnorm) if spec.rescaled else 1.0
     message = ""
     try:
         objective.scale = scale
         if gnorm > tol:
             with _solver_blas(objective):
-                message = _solve(objective, run, method, scale, x, loss, grad, hessp)
+                if spec.restarts:
+                    message = _run_cg(objective, run, spec, x, grad)
+                else:
+                    message = _run_scipy(objective, run, spec, x)
     except KeyboardInterrupt:
         if not (keep_on_interrupt and run.loss_curve):
             raise
@@ -347,8 +383,32 @@ def minimize(
     return run.result(message, objective.dtype)
 
 
-def _solve(objective, run, method, scale, x, loss, grad, hessp):
-    """Run SciPy (and CG's restarts) until a stop; returns SciPy's message.
+def _scipy_run(objective, run, spec, x, options):
+    """One ``scipy.optimize.minimize`` run from ``x`` (whose evaluation the
+    objective has cached); returns SciPy's result."""
+    # Overflow in the solvers' own arithmetic (huge gradients) is caught by
+    # the finiteness checks of the objective and of _Run.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return scipy.optimize.minimize(
+            objective,
+            x,
+            method=spec.method,
+            jac=True,
+            hessp=objective.hessp if spec.needs_curvature else None,
+            callback=run.callback,
+            options=options,
+        )
+
+
+def _run_scipy(objective, run, spec, x):
+    """A plain SciPy run until a stop; returns SciPy's message."""
+    options = spec.options(run.max_iter, run.max_fun, run.tol, objective.scale)
+    return str(_scipy_run(objective, run, spec, x, options).message)
+
+
+def _run_cg(objective, run, spec, x, grad):
+    """Run CG, and restart it after failed line searches, until a stop;
+    returns SciPy's message (``grad`` is the unscaled gradient at ``x``).
 
     When CG's line search fails (on relu kinks, typically), CG restarts from
     the last accepted iterate along the steepest-descent direction, with the
@@ -357,48 +417,23 @@ def _solve(objective, run, method, scale, x, loss, grad, hessp):
     by a backtracking step; restarts stop when a cycle lowers the loss by at
     most ``_MIN_RESTART_GAIN`` relative to it.
     """
-    restarts, c2 = 0, CG_LINE_SEARCH_C2
+    restarts, c2, ops, scale = 0, CG_LINE_SEARCH_C2, objective.ops, objective.scale
+    loss = run.last[1]
     while True:
         cycle_start_loss, accepted_before = loss, len(run.loss_curve)
-        # Hand SciPy the evaluation already made at the starting point.
-        fun = _FirstValueCache(objective, x, (scale * loss, scale * grad))
-        # Overflow in the solvers' own arithmetic (huge gradients) is caught
-        # by the finiteness checks of the objective and of _Run.
-        options = _options(
-            method, run.max_iter - len(run.loss_curve), run.max_fun, run.tol, scale
+        options = spec.options(
+            run.max_iter - len(run.loss_curve), run.max_fun, run.tol, scale
         )
-        if method == "CG":
-            options["c2"] = c2
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            if not objective.ops.is_numpy:
-                # The same iteration, with its vectors on the data's device.
-                res = minimize_cg(
-                    fun,
-                    x,
-                    ops=objective.ops,
-                    gtol=options["gtol"],
-                    maxiter=options["maxiter"],
-                    c2=options["c2"],
-                    callback=run.callback,
-                )
-            else:
-                res = scipy.optimize.minimize(
-                    fun,
-                    x,
-                    method=method,
-                    jac=True,
-                    hessp=hessp if method in ("Newton-CG", "trust-ncg") else None,
-                    callback=run.callback,
-                    options=options,
-                )
-        if run.reason is not None or method != "CG" or res.status != 2:
-            return str(res.message)
-        if restarts >= _MAX_RESTARTS:
+        options["c2"] = c2
+        res = _cg_cycle(objective, run, spec, x, options)
+        if run.reason is not None or res.status != 2 or restarts >= _MAX_RESTARTS:
             return str(res.message)
         restarts, c2 = restarts + 1, _RESTART_C2
         x, loss, _ = run.last
-        if res.jac is not None and objective.ops.equal(res.x, x):
+        if res.jac is not None and ops.equal(res.x, x):
+            # Hand the next cycle the evaluation SciPy ended at.
             grad = res.jac / scale
+            objective.remember(x, loss, grad)
         else:
             grad = objective.evaluate(x)[1]
         if len(run.loss_curve) == accepted_before:
@@ -408,25 +443,27 @@ def _solve(objective, run, method, scale, x, loss, grad, hessp):
             if step is None:
                 return str(res.message)
             x, loss, grad = step
-            if run.accept(x, loss, objective.ops.inf_norm(grad)):
+            if run.accept(x, loss, ops.inf_norm(grad)):
                 return str(res.message)
         if cycle_start_loss - loss <= _MIN_RESTART_GAIN * abs(cycle_start_loss):
             return "Restarts after line-search failures stalled."
 
 
-class _FirstValueCache:
-    """Return a known ``(loss, grad)`` for the first call at ``x0``."""
-
-    def __init__(self, objective, x0, value):
-        self.objective = objective
-        self.x0 = x0
-        self.value = value
-
-    def __call__(self, x):
-        if self.value is not None and self.objective.ops.equal(x, self.x0):
-            value, self.value = self.value, None
-            return value
-        return self.objective(x)
+def _cg_cycle(objective, run, spec, x, options):
+    """One run of CG from ``x``, on the host (SciPy's) or, for vectors on a
+    device, the same iteration there (:func:`minimize_cg`)."""
+    if objective.ops.is_numpy:
+        return _scipy_run(objective, run, spec, x, options)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return minimize_cg(
+            objective,
+            x,
+            ops=objective.ops,
+            gtol=options["gtol"],
+            maxiter=options["maxiter"],
+            c2=options["c2"],
+            callback=run.callback,
+        )
 
 
 def _backtracking_step(objective, x, loss, grad, c1=1e-4, max_halvings=60):

@@ -19,7 +19,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn_cgmlp import CGMLPClassifier, CGMLPRegressor, _ops
 from sklearn_cgmlp._layout import ParameterLayout
 from sklearn_cgmlp._layout import glorot_init as _glorot_init
-from sklearn_cgmlp._loss import loss_grad
+from sklearn_cgmlp._loss import MLPLoss
 from sklearn_cgmlp._nlcg import minimize_cg
 
 
@@ -108,12 +108,10 @@ def test_device_cg_iterates_equal_scipys_on_numpy_float64(iris):
     Y = np.eye(3)[y]
     layout = ParameterLayout([4, 10, 3])
     x0 = _glorot_init(layout, "tanh", 0)
+    objective = MLPLoss(layout, "tanh", "softmax", 1e-4)
 
     def fun(x):
-        loss, grad = loss_grad(
-            np.ascontiguousarray(x), X, Y, layout=layout, activation="tanh",
-            out_activation="softmax", alpha=1e-4,
-        )  # fmt: skip
+        loss, grad = objective.loss_gradient(np.ascontiguousarray(x), X, Y)
         return 1e4 * loss, 1e4 * grad  # posed as our glue poses it
 
     scipy_iterates, ours = [], []

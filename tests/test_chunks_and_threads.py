@@ -12,6 +12,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 import sklearn_cgmlp._adapters as adapters_module
 import sklearn_cgmlp._objective as objective_module
 from sklearn_cgmlp import CGMLPClassifier
+from sklearn_cgmlp._loss import MLPLoss
 
 
 @pytest.fixture(scope="module")
@@ -65,13 +66,13 @@ def test_fit_on_memmap_without_copying(digits, tmp_path, monkeypatch):
     X_mm = np.memmap(path, dtype=np.float64, mode="r", shape=X.shape)
 
     seen = []
-    original = objective_module.data_loss_grad
+    original = MLPLoss.data_loss_gradient
 
-    def spy(theta, X, *args, **kwargs):
+    def spy(self, theta, X, *args, **kwargs):
         seen.append(X)
-        return original(theta, X, *args, **kwargs)
+        return original(self, theta, X, *args, **kwargs)
 
-    monkeypatch.setattr(objective_module, "data_loss_grad", spy)
+    monkeypatch.setattr(MLPLoss, "data_loss_gradient", spy)
     params = dict(hidden_layer_sizes=(10,), max_iter=10, random_state=0)
     on_disk = fit_quietly(CGMLPClassifier(chunk_size=100, **params), X_mm, y)
     assert seen and all(np.shares_memory(x, X_mm) for x in seen)
@@ -83,7 +84,7 @@ def test_fit_on_memmap_without_copying(digits, tmp_path, monkeypatch):
 def test_threadpoolctl_limits_are_respected_during_fit(digits, monkeypatch):
     X, y = digits
     threads_seen = []
-    original = objective_module.data_loss_grad
+    original = MLPLoss.data_loss_gradient
 
     def spy(*args, **kwargs):
         threads_seen.extend(
@@ -93,7 +94,7 @@ def test_threadpoolctl_limits_are_respected_during_fit(digits, monkeypatch):
         )
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(objective_module, "data_loss_grad", spy)
+    monkeypatch.setattr(MLPLoss, "data_loss_gradient", spy)
     with threadpool_limits(limits=1, user_api="blas"):
         fit_quietly(CGMLPClassifier(hidden_layer_sizes=(8,), max_iter=3), X, y)
     assert threads_seen and set(threads_seen) == {1}
@@ -117,17 +118,14 @@ def evaluate(n_threads, X, Y, sw, layout, theta, **kwargs):
     objective = objective_module.InMemoryObjective(
         X,
         Y,
-        layout=layout,
-        activation="tanh",
-        out_activation="softmax",
-        alpha=0.3,
+        loss=MLPLoss(layout, "tanh", "softmax", 0.3),
         sample_weight=sw,
         n_threads=n_threads,
         **kwargs,
     )
     try:
         grad = np.empty_like(theta)
-        loss = objective(theta, grad)
+        loss, _ = objective.loss_grad(theta, out=grad)
         v = np.random.RandomState(1).randn(theta.size).astype(theta.dtype)
         Hv = objective.curvature(theta).dot(v)
         return objective.n_threads, loss, grad, Hv
@@ -167,12 +165,12 @@ def test_small_data_stays_in_one_thread():
 def test_chunks_bound_each_threads_scratch_space():
     X, Y, sw, layout, theta = threaded_problem(n_samples=3000)
     objective = objective_module.InMemoryObjective(
-        X, Y, layout=layout, activation="tanh", out_activation="softmax",
-        alpha=0.3, sample_weight=sw, n_threads=3, chunk_size=100,
+        X, Y, loss=MLPLoss(layout, "tanh", "softmax", 0.3), sample_weight=sw,
+        n_threads=3, chunk_size=100,
     )  # fmt: skip
     assert [ws.n_rows for ws in objective.workspaces] == [100, 100, 100]
     grad = np.empty_like(theta)
-    loss = objective(theta, grad)
+    loss, _ = objective.loss_grad(theta, out=grad)
     objective.close()
     _, loss1, grad1, _ = evaluate(1, X, Y, sw, layout, theta)
     assert loss == pytest.approx(loss1, rel=1e-12)
@@ -184,7 +182,7 @@ def test_fit_uses_as_many_threads_as_blas_is_given(monkeypatch):
     y = Y.argmax(axis=1)
     threads, blas_inside = [], []
     original_init = objective_module.InMemoryObjective.__init__
-    original_kernel = objective_module.data_loss_grad
+    original_kernel = MLPLoss.data_loss_gradient
 
     def spy_init(self, *args, **kwargs):
         original_init(self, *args, **kwargs)
@@ -201,7 +199,7 @@ def test_fit_uses_as_many_threads_as_blas_is_given(monkeypatch):
         return original_kernel(*args, **kwargs)
 
     monkeypatch.setattr(objective_module.InMemoryObjective, "__init__", spy_init)
-    monkeypatch.setattr(objective_module, "data_loss_grad", spy_kernel)
+    monkeypatch.setattr(MLPLoss, "data_loss_gradient", spy_kernel)
     est = CGMLPClassifier(hidden_layer_sizes=(8,), max_iter=3)
     for limit in (1, 2, 3):
         blas_inside.clear()
@@ -278,17 +276,16 @@ def test_pool_threads_run_under_the_callers_error_settings():
     X, Y, sw, layout, theta = threaded_problem(n_samples=2048)
     X[-10:] = 1e308  # rows of the last block, which a pool thread evaluates
     objective = objective_module.InMemoryObjective(
-        X, Y, layout=layout, activation="tanh", out_activation="softmax",
-        alpha=0.3, n_threads=2,
-    )  # fmt: skip
+        X, Y, loss=MLPLoss(layout, "tanh", "softmax", 0.3), n_threads=2
+    )
     grad = np.empty_like(theta)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", RuntimeWarning)
             with np.errstate(over="ignore", invalid="ignore"):
-                objective(theta, grad)  # silent in every thread
+                objective.loss_grad(theta, out=grad)  # silent in every thread
             with pytest.raises(RuntimeWarning, match="overflow"):
-                objective(theta, grad)  # the overflow is real
+                objective.loss_grad(theta, out=grad)  # the overflow is real
     finally:
         objective.close()
 
@@ -299,8 +296,8 @@ def test_solver_side_passes_run_in_the_objectives_threads(dtype, monkeypatch):
 
     X, Y, sw, layout, theta = threaded_problem(n_samples=2048, dtype=dtype)
     objective = objective_module.InMemoryObjective(
-        X, Y, layout=layout, activation="tanh", out_activation="softmax",
-        alpha=0.3, sample_weight=sw, n_threads=2,
+        X, Y, loss=MLPLoss(layout, "tanh", "softmax", 0.3), sample_weight=sw,
+        n_threads=2,
     )  # fmt: skip
     parts = []
     original = objective_module.InMemoryObjective.map_slices
@@ -312,7 +309,7 @@ def test_solver_side_passes_run_in_the_objectives_threads(dtype, monkeypatch):
 
     monkeypatch.setattr(objective_module.InMemoryObjective, "map_slices", spy)
     try:
-        adapter = SciPyObjective(objective, layout.n_params, dtype)
+        adapter = SciPyObjective(objective)
         adapter.scale = 1e4
         x = theta.astype(np.float64)
         loss, grad = adapter(x)

@@ -13,19 +13,22 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import compute_sample_weight
 
 from sklearn_cgmlp import CGMLPClassifier, CGMLPRegressor
-from sklearn_cgmlp._adapters import SciPyHessp, SciPyObjective
+from sklearn_cgmlp._adapters import SciPyObjective
 from sklearn_cgmlp._data import check_weights
 from sklearn_cgmlp._layout import ParameterLayout
 from sklearn_cgmlp._layout import glorot_init as _glorot_init
-from sklearn_cgmlp._loss import forward
+from sklearn_cgmlp._loss import MLPLoss, forward
 from sklearn_cgmlp._objective import InMemoryObjective
+from sklearn_cgmlp._outputs import OUTPUTS
 from sklearn_cgmlp._solvers import minimize
 
 distributed = pytest.importorskip("distributed")
 da = pytest.importorskip("dask.array")
 
-from sklearn_cgmlp import _dask, _dask_data, _dask_predict  # noqa: E402
-from sklearn_cgmlp._dask import DaskObjective, get_client  # noqa: E402
+from sklearn_cgmlp import _dask  # noqa: E402
+from sklearn_cgmlp._dask import data as _dask_data  # noqa: E402
+from sklearn_cgmlp._dask import predict as _dask_predict  # noqa: E402
+from sklearn_cgmlp._dask.objective import DaskObjective, get_client  # noqa: E402
 
 
 @pytest.fixture
@@ -52,20 +55,28 @@ def blocks(A, n_blocks):
     return da.from_array(A, chunks=(rows,) + A.shape[1:])
 
 
+def loss_of(kw):
+    """The loss object of a problem's settings."""
+    return MLPLoss(kw["layout"], kw["activation"], kw["out_activation"], kw["alpha"])
+
+
+def in_memory(X, Y, sw, kw):
+    return InMemoryObjective(X, Y, loss=loss_of(kw), sample_weight=sw)
+
+
 def dask_objective(client, X, Y, sw, kw, n_blocks, **extra):
     return DaskObjective(
         blocks(X, n_blocks),
         blocks(Y, n_blocks),
+        loss=loss_of(kw),
         sample_weight=blocks(sw, n_blocks),
         client=client,
-        **kw,
         **extra,
     )
 
 
 def evaluate(objective, theta):
-    grad = np.empty_like(theta)
-    return objective(theta, grad), grad
+    return objective.loss_grad(theta)
 
 
 def n_scheduler_tasks(client):
@@ -96,7 +107,7 @@ def test_workers_import_the_package_under_test(client):
 @pytest.mark.parametrize("n_blocks", [1, 3, 4])
 def test_matches_the_in_memory_objective(client, dtype, weights, n_blocks):
     X, Y, sw, kw, theta = problem(dtype=dtype, weights=weights)
-    reference = InMemoryObjective(X, Y, sample_weight=sw, **kw)
+    reference = in_memory(X, Y, sw, kw)
     objective = dask_objective(client, X, Y, sw, kw, n_blocks)
     assert objective.n_blocks == n_blocks
     assert objective.dtype == dtype and objective.n_params == theta.size
@@ -125,7 +136,7 @@ def test_matches_in_memory_for_other_outputs_and_chunked_blocks(client, out_acti
     if out_activation == "identity":
         Y = rng.standard_normal(Y.shape)
     kw["out_activation"] = out_activation
-    reference = InMemoryObjective(X, Y, sample_weight=sw, **kw)
+    reference = in_memory(X, Y, sw, kw)
     # chunk_size below the block size: the gradient in chunks, and curvature
     # products recomputing the forward pass chunk by chunk.
     objective = dask_objective(client, X, Y, sw, kw, 3, chunk_size=50)
@@ -143,7 +154,7 @@ def test_matches_in_memory_for_other_outputs_and_chunked_blocks(client, out_acti
 @pytest.mark.parametrize("fan_in", [2, 3, 8])
 def test_evaluations_are_deterministic(client, fan_in):
     X, Y, sw, kw, theta = problem()
-    reference = InMemoryObjective(X, Y, sample_weight=sw, **kw)
+    reference = in_memory(X, Y, sw, kw)
     first = dask_objective(client, X, Y, sw, kw, 5, fan_in=fan_in)
     loss, grad = evaluate(first, theta)
     loss0, grad0 = evaluate(reference, theta)
@@ -169,17 +180,13 @@ def test_solver_runs_like_in_memory(client, solver):
     x0 = _glorot_init(kw["layout"], "tanh", 0)
     curves = []
     for objective in (
-        InMemoryObjective(X, Y, sample_weight=sw, **kw),
+        in_memory(X, Y, sw, kw),
         dask_objective(client, X, Y, sw, kw, 2),
     ):
-        solver_objective = SciPyObjective(
-            objective, objective.n_params, objective.dtype
-        )
         result = minimize(
-            solver_objective,
+            SciPyObjective(objective),
             x0,
             solver=solver,
-            hessp=SciPyHessp(objective.curvature, solver_objective.transfer),
             max_iter=20,
             max_fun=10**9,
             tol=0,
@@ -195,12 +202,10 @@ def test_overflow_is_an_infinite_loss_as_in_memory(client):
     X, Y, sw, kw, theta = problem()
     huge = theta.astype(np.float64) * 1e300
     for objective in (
-        InMemoryObjective(X, Y, sample_weight=sw, **kw),
+        in_memory(X, Y, sw, kw),
         dask_objective(client, X, Y, sw, kw, 2),
     ):
-        loss, _ = SciPyObjective(objective, objective.n_params, np.float64).evaluate(
-            huge
-        )
+        loss, _ = SciPyObjective(objective).evaluate(huge)
         assert loss == np.inf
 
 
@@ -243,7 +248,7 @@ def test_data_computed_once_and_not_moved(client):
         count_calls, dtype=X.dtype, meta=np.empty((0, d))
     )
     objective = DaskObjective(
-        X_lazy, da.from_array(Y, chunks=(n // 4, 3)), client=client, **kw
+        X_lazy, da.from_array(Y, chunks=(n // 4, 3)), loss=loss_of(kw), client=client
     )
 
     def served():
@@ -272,8 +277,8 @@ def test_misaligned_inputs_are_refused(client):
         DaskObjective(
             da.from_array(X, chunks=(100, 6)),
             da.from_array(Y, chunks=(120, 3)),
+            loss=loss_of(kw),
             client=client,
-            **kw,
         )
 
 
@@ -299,7 +304,7 @@ def test_missing_or_closed_client_says_how_to_start_one(client, monkeypatch):
 
 def test_is_dask_collection_imports_no_dask():
     code = (
-        "import sys, numpy, sklearn_cgmlp._dask as d; "
+        "import sys, numpy, sklearn_cgmlp, sklearn_cgmlp._dask as d; "
         "assert not d.is_dask_collection(numpy.ones(2)); "
         "assert 'dask' not in sys.modules"
     )
@@ -411,11 +416,14 @@ def test_target_errors_mirror_the_in_memory_ones(client):
 
 def test_regression_targets(client):
     y = np.array([0.0, 1.5, 3.0, -1.0])
-    Y = _dask_data.encode_regression_targets(da.from_array(y, chunks=2), np.float32)
+    identity = OUTPUTS["identity"]
+    Y = _dask_data.encode_regression_targets(
+        da.from_array(y, chunks=2), np.float32, identity
+    )
     assert Y.shape == (4, 1) and Y.dtype == np.float32
     assert_array_equal(Y.compute()[:, 0], y.astype(np.float32))
     Y2 = _dask_data.encode_regression_targets(
-        da.from_array(np.ones((4, 2), dtype=int), chunks=2), np.float64
+        da.from_array(np.ones((4, 2), dtype=int), chunks=2), np.float64, identity
     )
     assert Y2.shape == (4, 2) and Y2.dtype == np.float64
     X = np.zeros((4, 1))
@@ -428,7 +436,9 @@ def test_regression_targets(client):
             CGMLPRegressor(loss=loss).fit(X.astype(dtype), y_bad)
         with pytest.raises(ValueError) as on_dask:
             _dask_data.encode_regression_targets(
-                da.from_array(y_bad, chunks=2), dtype, poisson=loss == "poisson"
+                da.from_array(y_bad, chunks=2),
+                dtype,
+                OUTPUTS["exp" if loss == "poisson" else "identity"],
             )
         assert str(on_dask.value) == str(in_memory.value)
 
@@ -566,7 +576,7 @@ def test_blocks_are_spread_over_the_workers(client):
     held = client.who_has(distributed.futures_of(X_one))
     assert {w for where in held.values() for w in where} == {first}
     objective = DaskObjective(
-        X_one, da.from_array(Y, chunks=(120, 3)), client=client, **kw
+        X_one, da.from_array(Y, chunks=(120, 3)), loss=loss_of(kw), client=client
     )
     homes = Counter(objective._homes)
     assert sorted(homes.values()) == [2, 2]
@@ -609,7 +619,7 @@ def test_a_lost_worker_is_survived(monkeypatch):
     # worker process of the shared cluster instead sometimes never brought
     # the worker back on a loaded machine.) The round waiting on the closed
     # worker notices within the interval.
-    monkeypatch.setattr(_dask, "_LIVENESS_CHECK_S", 0.2)
+    monkeypatch.setattr(_dask.objective, "_LIVENESS_CHECK_S", 0.2)
     with own_cluster(n_workers=2) as (cluster, client):
         X, Y, sw, kw, theta = problem()
         objective = dask_objective(client, X, Y, sw, kw, 4)
@@ -631,7 +641,7 @@ def test_a_lost_worker_is_survived(monkeypatch):
 def test_losing_every_worker_is_a_clear_error(monkeypatch):
     # Nothing is left to rebuild the blocks on: the round says so instead of
     # waiting for ever.
-    monkeypatch.setattr(_dask, "_LIVENESS_CHECK_S", 0.2)
+    monkeypatch.setattr(_dask.objective, "_LIVENESS_CHECK_S", 0.2)
     with own_cluster(n_workers=1) as (cluster, client):
         X, Y, sw, kw, theta = problem()
         objective = dask_objective(client, X, Y, sw, kw, 2)

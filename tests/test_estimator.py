@@ -17,9 +17,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
-import sklearn_cgmlp._objective as objective_module
 from sklearn_cgmlp import CGMLPClassifier
 from sklearn_cgmlp._layout import ParameterLayout, glorot_init
+from sklearn_cgmlp._loss import MLPLoss
 
 
 @pytest.fixture(scope="module")
@@ -286,13 +286,13 @@ def test_dtype_is_preserved_end_to_end(digits, dtype, monkeypatch):
     X, y = digits
     X = np.ascontiguousarray(X, dtype=dtype)
     seen = []
-    original = objective_module.data_loss_grad
+    original = MLPLoss.data_loss_gradient
 
-    def spy(theta, X_arg, *args, **kwargs):
+    def spy(self, theta, X_arg, *args, **kwargs):
         seen.append((theta.dtype, X_arg))
-        return original(theta, X_arg, *args, **kwargs)
+        return original(self, theta, X_arg, *args, **kwargs)
 
-    monkeypatch.setattr(objective_module, "data_loss_grad", spy)
+    monkeypatch.setattr(MLPLoss, "data_loss_gradient", spy)
     clf = CGMLPClassifier(hidden_layer_sizes=(10,), random_state=0).fit(X, y)
     assert seen
     for theta_dtype, X_arg in seen:

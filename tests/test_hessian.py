@@ -6,9 +6,26 @@ import numpy as np
 import pytest
 from scipy import sparse
 
+from sklearn_cgmlp._activations import ACTIVATIONS
 from sklearn_cgmlp._hessian import CurvatureProduct
 from sklearn_cgmlp._layout import ParameterLayout
-from sklearn_cgmlp._loss import HIDDEN_ACTIVATIONS, forward, loss_grad
+from sklearn_cgmlp._loss import MLPLoss, forward
+
+HIDDEN_ACTIVATIONS = list(ACTIVATIONS)
+
+
+def curvature(theta, X, Y, *, layout, activation, out_activation, alpha, **kwargs):
+    """The kernel's curvature product at ``theta``, by its loss object."""
+    loss = MLPLoss(layout, activation, out_activation, alpha)
+    product = loss.curvature_product(theta, X, Y, **kwargs)
+    assert isinstance(product, CurvatureProduct)
+    return product
+
+
+def loss_grad(theta, X, Y, *, layout, activation, out_activation, alpha, **kwargs):
+    loss = MLPLoss(layout, activation, out_activation, alpha)
+    return loss.loss_gradient(theta, X, Y, **kwargs)
+
 
 N_SAMPLES, N_FEATURES = 17, 5
 OUTPUTS = {
@@ -66,7 +83,7 @@ def test_exact_hessian_vector_product_matches_gradient_differences(
         alpha=alpha,
         sample_weight=sw if weighted else None,
     )
-    Hv = CurvatureProduct(theta, X, Y, gauss_newton=False, **kwargs).dot(v)
+    Hv = curvature(theta, X, Y, gauss_newton=False, **kwargs).dot(v)
     eps = 1e-5
     fd = (
         loss_grad(theta + eps * v, X, Y, **kwargs)[1]
@@ -85,7 +102,7 @@ def test_gauss_newton_product_matches_its_definition(activation, target, weighte
     X, Y, layout, theta, v, sw, out_activation = make_problem(target, hidden=(3,))
     alpha = 0.4
     sw = sw if weighted else None
-    G = CurvatureProduct(
+    G = curvature(
         theta, X, Y, layout=layout, activation=activation,
         out_activation=out_activation, alpha=alpha, sample_weight=sw,
     )  # fmt: skip
@@ -131,7 +148,7 @@ def test_gauss_newton_product_matches_its_definition(activation, target, weighte
 @pytest.mark.parametrize("activation", HIDDEN_ACTIVATIONS)
 def test_gauss_newton_is_positive_semidefinite(activation, target):
     X, Y, layout, theta, _, _, out_activation = make_problem(target)
-    G = CurvatureProduct(
+    G = curvature(
         theta, X, Y, layout=layout, activation=activation,
         out_activation=out_activation, alpha=0.0,
     )  # fmt: skip
@@ -147,8 +164,8 @@ def test_without_hidden_layers_gauss_newton_equals_hessian():
         layout=layout, activation="tanh", out_activation=out_activation, alpha=0.3,
         sample_weight=sw,
     )  # fmt: skip
-    gn = CurvatureProduct(theta, X, Y, gauss_newton=True, **kwargs).dot(v)
-    exact = CurvatureProduct(theta, X, Y, gauss_newton=False, **kwargs).dot(v)
+    gn = curvature(theta, X, Y, gauss_newton=True, **kwargs).dot(v)
+    exact = curvature(theta, X, Y, gauss_newton=False, **kwargs).dot(v)
     np.testing.assert_allclose(gn, exact, rtol=1e-12, atol=1e-15)
 
 
@@ -159,8 +176,8 @@ def test_float32_products_stay_float32(gauss_newton):
         layout=layout, activation="logistic", out_activation=out_activation,
         alpha=0.1, gauss_newton=gauss_newton,
     )  # fmt: skip
-    H64 = CurvatureProduct(theta, X, Y, **kwargs).dot(v)
+    H64 = curvature(theta, X, Y, **kwargs).dot(v)
     f32 = [a.astype(np.float32) for a in (X, Y, theta, v)]
-    H32 = CurvatureProduct(f32[2], f32[0], f32[1], **kwargs).dot(f32[3])
+    H32 = curvature(f32[2], f32[0], f32[1], **kwargs).dot(f32[3])
     assert H32.dtype == np.float32
     assert relative_error(H32.astype(np.float64), H64) < 1e-5

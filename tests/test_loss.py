@@ -6,10 +6,19 @@ import numpy as np
 import pytest
 from scipy import sparse
 
+from sklearn_cgmlp._activations import ACTIVATIONS
 from sklearn_cgmlp._layout import ParameterLayout
-from sklearn_cgmlp._loss import HIDDEN_ACTIVATIONS, Workspace, forward, loss_grad
+from sklearn_cgmlp._loss import MLPLoss, Workspace, forward
 from sklearn_cgmlp._outputs import OUTPUTS as OUTPUT_LAYERS
 from sklearn_cgmlp._outputs import logistic_logit_bound
+
+HIDDEN_ACTIVATIONS = list(ACTIVATIONS)
+
+
+def loss_grad(theta, X, Y, *, layout, activation, out_activation, alpha, **kwargs):
+    """The objective and its gradient, by the kernel's loss object."""
+    loss = MLPLoss(layout, activation, out_activation, alpha)
+    return loss.loss_gradient(theta, X, Y, **kwargs)
 
 
 def output_proba(out_activation, Z):

@@ -26,11 +26,10 @@ from threadpoolctl import threadpool_limits
 
 import sklearn_cgmlp._base as base_module
 import sklearn_cgmlp._data as data_module
-import sklearn_cgmlp._objective as objective_module
 from sklearn_cgmlp import CGMLPClassifier, CGMLPRegressor
 from sklearn_cgmlp._hessian import CurvatureProduct
 from sklearn_cgmlp._layout import ParameterLayout
-from sklearn_cgmlp._loss import loss_grad
+from sklearn_cgmlp._loss import MLPLoss
 
 SOLVERS = ["cg", "newton-cg", "trust-ncg", "lbfgs"]
 LOSSES = ["squared_error", "poisson"]
@@ -137,16 +136,8 @@ def both_objectives(loss, n_outputs, weighted, alpha, activation="tanh"):
     """(ours, MLPRegressor's) loss and gradient at the same weights."""
     X, Y, layout, theta, sw = kernel_problem(loss, n_outputs)
     sw = sw if weighted else None
-    ours = loss_grad(
-        theta,
-        X,
-        Y,
-        layout=layout,
-        activation=activation,
-        out_activation=OUT_ACTIVATION[loss],
-        alpha=alpha,
-        sample_weight=sw,
-    )
+    objective = MLPLoss(layout, activation, OUT_ACTIVATION[loss], alpha)
+    ours = objective.loss_gradient(theta, X, Y, sample_weight=sw)
     mlp = mlpregressor_at(
         theta,
         layout,
@@ -232,10 +223,7 @@ def test_our_gradient_is_the_one_of_mlpregressors_loss():
             for e in np.eye(layout.n_params)
         ]
     )
-    _, g_ours = loss_grad(
-        theta, X, Y, layout=layout, activation="tanh", out_activation="identity",
-        alpha=0.7,
-    )  # fmt: skip
+    _, g_ours = MLPLoss(layout, "tanh", "identity", 0.7).loss_gradient(theta, X, Y)
     assert relative_error(g_ours, fd) < 1e-7
 
 
@@ -532,13 +520,13 @@ def test_float32_stays_float32(loss, n_outputs, diabetes, counts, monkeypatch):
     Y = y if n_outputs == 1 else two_outputs(X, y, loss)
     X32 = np.ascontiguousarray(X, dtype=np.float32)
     seen = []
-    original = objective_module.data_loss_grad
+    original = MLPLoss.data_loss_gradient
 
-    def spy(theta, X_arg, Y_arg, *args, **kwargs):
+    def spy(self, theta, X_arg, Y_arg, *args, **kwargs):
         seen.append((theta.dtype, Y_arg.dtype, X_arg is X32))
-        return original(theta, X_arg, Y_arg, *args, **kwargs)
+        return original(self, theta, X_arg, Y_arg, *args, **kwargs)
 
-    monkeypatch.setattr(objective_module, "data_loss_grad", spy)
+    monkeypatch.setattr(MLPLoss, "data_loss_gradient", spy)
     params = dict(hidden_layer_sizes=(10,), loss=loss, random_state=0, tol=1e-3)
     reg32 = fit_quietly(CGMLPRegressor(**params), X32, Y)
     f32 = np.dtype(np.float32)
@@ -667,7 +655,7 @@ def test_keyboard_interrupt_keeps_the_last_accepted_weights(
 ):
     X, y = counts
     calls = []
-    original = objective_module.data_loss_grad
+    original = MLPLoss.data_loss_gradient
 
     def interrupting(*args, **kwargs):
         calls.append(1)
@@ -675,7 +663,7 @@ def test_keyboard_interrupt_keeps_the_last_accepted_weights(
             raise KeyboardInterrupt
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(objective_module, "data_loss_grad", interrupting)
+    monkeypatch.setattr(MLPLoss, "data_loss_gradient", interrupting)
     reg = CGMLPRegressor(
         hidden_layer_sizes=(10,), loss="poisson", solver=solver, random_state=0
     )

@@ -569,22 +569,22 @@ def test_separable_data_without_penalty_stays_finite(activation):
 
 def test_non_finite_loss_in_a_line_search_falls_back_with_a_warning(monkeypatch):
     """A loss that turns NaN beyond some step is never accepted silently."""
-    import sklearn_cgmlp._objective as objective_module
+    from sklearn_cgmlp._loss import MLPLoss
 
     X, y = load_iris(return_X_y=True)
     X = StandardScaler().fit_transform(X)
-    original = objective_module.data_loss_grad
+    original = MLPLoss.data_loss_gradient
     start = {}
 
-    def nan_far_away(theta, *args, **kwargs):
-        loss = original(theta, *args, **kwargs)
+    def nan_far_away(self, theta, *args, **kwargs):
+        loss, grad = original(self, theta, *args, **kwargs)
         start.setdefault("theta", theta.copy())
         if np.linalg.norm(theta - start["theta"]) > 2.0:
-            kwargs["grad"][:] = np.nan
-            return np.nan
-        return loss
+            grad[:] = np.nan
+            return np.nan, grad
+        return loss, grad
 
-    monkeypatch.setattr(objective_module, "data_loss_grad", nan_far_away)
+    monkeypatch.setattr(MLPLoss, "data_loss_gradient", nan_far_away)
     clf = CGMLPClassifier(hidden_layer_sizes=(5,), random_state=0, max_iter=500)
     with pytest.warns(ConvergenceWarning):  # a stall or a non-finite value
         clf.fit(X, y)

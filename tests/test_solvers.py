@@ -14,14 +14,10 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_info
 
-from sklearn_cgmlp import CGMLPClassifier, CGMLPRegressor, _loss
-from sklearn_cgmlp._adapters import (
-    NonFiniteError,
-    SciPyHessp,
-    SciPyObjective,
-    Transfer,
-)
+from sklearn_cgmlp import CGMLPClassifier, CGMLPRegressor
+from sklearn_cgmlp._adapters import NonFiniteError, SciPyObjective
 from sklearn_cgmlp._layout import ParameterLayout
+from sklearn_cgmlp._loss import MLPLoss
 from sklearn_cgmlp._ops import NUMPY
 from sklearn_cgmlp._solvers import cg_scale
 
@@ -60,15 +56,12 @@ def objective_at_fit(est, X, y, sample_weight=None):
     theta = layout.pack(est.coefs_, est.intercepts_, dtype=dtype)
     if sample_weight is not None:
         sample_weight = np.asarray(sample_weight, dtype=dtype)
+    loss = MLPLoss(layout, est.activation, est.out_activation_, est.alpha)
     with np.errstate(over="ignore", invalid="ignore"):
-        return _loss.loss_grad(
+        return loss.loss_gradient(
             theta,
             np.asarray(X, dtype=dtype),
             encoded_targets(est, y, dtype),
-            layout=layout,
-            activation=est.activation,
-            out_activation=est.out_activation_,
-            alpha=est.alpha,
             sample_weight=sample_weight,
         )
 
@@ -126,6 +119,28 @@ def test_cg_stops_at_the_users_tol_on_the_unscaled_gradient(digits, capsys):
     assert 0 < clf.loss_ < np.log(10)
 
 
+class Toy:
+    """A tiny objective with the interface the glue needs."""
+
+    ops, dtype, n_params, n_threads = NUMPY, np.float64, 3, 1
+
+    def __init__(self, fun=None, curvature=None):
+        self.fun, self._curvature = fun, curvature
+
+    def loss_grad(self, theta, out=None):
+        grad = np.empty_like(theta) if out is None else out
+        return self.fun(theta, grad), grad
+
+    def curvature(self, theta):
+        return self._curvature(theta)
+
+    def map_slices(self, func):
+        return [func(slice(None))]
+
+    def close(self):
+        pass
+
+
 def test_loss_is_scaled_for_scipy_only():
     calls = []
 
@@ -134,7 +149,7 @@ def test_loss_is_scaled_for_scipy_only():
         calls.append(1)
         return float(theta @ theta)
 
-    objective = SciPyObjective(fun, 3, np.float64)
+    objective = SciPyObjective(Toy(fun))
     x = np.array([1.0, -2.0, 0.5])
     objective.scale = 100.0
     loss, grad = objective(x)
@@ -207,19 +222,25 @@ def nan_beyond(monkeypatch, radius):
     point a fit evaluates (its initial weights)."""
     original = SciPyObjective.__init__
 
-    def init(self, objective, n_params, dtype, **kwargs):
-        start = {}
+    class WithNaN:
+        def __init__(self, objective):
+            self.objective = objective
+            self.x0 = None
 
-        def fun_with_nan(theta, grad):
-            loss, computed = objective.loss_grad(theta, out=grad)
-            grad[...] = computed
-            x0 = start.setdefault("x0", np.array(theta, dtype=np.float64))
-            if np.linalg.norm(theta - x0) > radius:
+        def __getattr__(self, name):
+            return getattr(self.objective, name)
+
+        def loss_grad(self, theta, out=None):
+            loss, grad = self.objective.loss_grad(theta, out=out)
+            if self.x0 is None:
+                self.x0 = np.array(theta, dtype=np.float64)
+            if np.linalg.norm(theta - self.x0) > radius:
                 grad[...] = np.nan
-                return np.nan
-            return loss
+                return np.nan, grad
+            return loss, grad
 
-        original(self, fun_with_nan, n_params, dtype, **kwargs)
+    def init(self, objective, **kwargs):
+        original(self, WithNaN(objective), **kwargs)
 
     monkeypatch.setattr(SciPyObjective, "__init__", init)
 
@@ -405,7 +426,7 @@ def test_curvature_products_that_overflow_stop_the_newton_solvers():
         def dot(self, v):
             return 1e200 * v
 
-    hessp = SciPyHessp(lambda theta: Product(), Transfer(NUMPY, np.float64))
+    hessp = SciPyObjective(Toy(curvature=lambda theta: Product())).hessp
     x = np.zeros(3)
     np.testing.assert_array_equal(hessp(x, np.full(3, 1e-100)), 1e100)
     with pytest.raises(NonFiniteError):  # the product itself overflows

@@ -13,10 +13,10 @@ from sklearn.utils import compute_sample_weight
 from sklearn.utils.validation import check_is_fitted
 
 import sklearn_cgmlp._data as data_module
-import sklearn_cgmlp._objective as objective_module
 from sklearn_cgmlp import CGMLPClassifier, CGMLPRegressor
 from sklearn_cgmlp._adapters import SciPyObjective
 from sklearn_cgmlp._hessian import CurvatureProduct
+from sklearn_cgmlp._loss import MLPLoss
 
 SOLVERS = ["cg", "newton-cg", "trust-ncg", "lbfgs"]
 ACTIVATIONS = ["identity", "logistic", "tanh", "relu"]
@@ -325,7 +325,7 @@ def test_failed_fit_still_tears_callbacks_down():
 def test_keyboard_interrupt_keeps_the_last_accepted_weights(solver, monkeypatch):
     X, y = DIGITS["multiclass"]
     calls = []
-    original = objective_module.data_loss_grad
+    original = MLPLoss.data_loss_gradient
 
     def interrupting(*args, **kwargs):
         calls.append(1)
@@ -333,7 +333,7 @@ def test_keyboard_interrupt_keeps_the_last_accepted_weights(solver, monkeypatch)
             raise KeyboardInterrupt
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(objective_module, "data_loss_grad", interrupting)
+    monkeypatch.setattr(MLPLoss, "data_loss_gradient", interrupting)
     clf = CGMLPClassifier(solver=solver, hidden_layer_sizes=(10,), random_state=0)
     with pytest.warns(UserWarning, match="interrupted by the user"):
         clf.fit(X, y)

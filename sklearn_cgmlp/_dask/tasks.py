@@ -1,4 +1,4 @@
-"""What runs on the workers for :class:`sklearn_cgmlp._dask.DaskObjective`.
+"""What runs on the workers for :class:`sklearn_cgmlp._dask.objective.DaskObjective`.
 
 Module-level functions and classes only, so that tasks pickle by reference
 and capture no arrays: the data reach a task as futures of its block, the
@@ -9,8 +9,7 @@ from contextlib import contextmanager, nullcontext
 
 import numpy as np
 
-from ._hessian import CurvatureProduct
-from ._loss import Workspace, data_loss_grad
+from .._loss import Workspace
 
 
 class Block:
@@ -52,13 +51,16 @@ def block_weight_sum(block):
     return float(np.sum(block.sample_weight, dtype=np.float64))
 
 
-class Spec:
-    """What a task needs besides the data: small, pickled into every task."""
+class TaskSpec:
+    """What a task needs besides the data: small, pickled into every task.
 
-    def __init__(self, layout, activation, out_activation, chunk_size, blas_threads):
-        self.layout = layout
-        self.activation = activation
-        self.out_activation = out_activation
+    ``loss`` is the fit's :class:`~sklearn_cgmlp._loss.MLPLoss`, ``chunk_size``
+    the rows a worker evaluates at a time, ``blas_threads`` the BLAS threads
+    of the worker's matrix products (None: as the worker has them).
+    """
+
+    def __init__(self, loss, chunk_size, blas_threads):
+        self.loss = loss
         self.chunk_size = chunk_size
         self.blas_threads = blas_threads
 
@@ -92,25 +94,19 @@ def block_loss_grad(block, theta, spec, scale):
     rows = block.X.shape[0]
     if spec.chunk_size is not None and spec.chunk_size < rows:
         rows = spec.chunk_size
-    units = spec.layout.layer_units
+    units = spec.loss.layout.layer_units
     if block.workspace is None or not block.workspace.fits(units, rows, theta.dtype):
         block.workspace = Workspace(units, rows, theta.dtype)
-    grad = np.empty_like(theta)
     with task_context(spec):
-        loss = data_loss_grad(
+        return spec.loss.data_loss_gradient(
             theta,
             block.X,
             block.Y,
-            layout=spec.layout,
-            activation=spec.activation,
-            out_activation=spec.out_activation,
             sample_weight=block.sample_weight,
             scale=scale,
-            grad=grad,
             workspace=block.workspace,
             chunk_size=spec.chunk_size,
         )
-    return loss, grad
 
 
 class MissingPoint(LookupError):
@@ -126,16 +122,13 @@ def block_curvature_dot(block, theta, token, v, spec, weight_sum):
     weights = block.sample_weight
 
     def product(rows):
-        return CurvatureProduct(
+        return spec.loss.curvature_product(
             theta,
             block.X[rows],
             block.Y[rows],
-            layout=spec.layout,
-            activation=spec.activation,
-            out_activation=spec.out_activation,
-            alpha=0.0,
             sample_weight=None if weights is None else weights[rows],
             sample_weight_sum=weight_sum,
+            penalized=False,
         )
 
     n_rows = block.X.shape[0]

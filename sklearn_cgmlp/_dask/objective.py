@@ -1,13 +1,13 @@
 """The objective of one fit over Dask arrays on a ``distributed`` cluster.
 
 :class:`DaskObjective` has the interface of
-:class:`~sklearn_cgmlp._objective.InMemoryObjective`, so the solver glue of
+:class:`~sklearn_cgmlp._adapters.Objective`, so the solver glue of
 :mod:`sklearn_cgmlp._solvers` runs on the client unchanged, while the data
 stay on the workers:
 
 - At construction the row blocks of ``X``, ``Y`` and ``sample_weight`` are
   persisted once and packed, block by block, into one
-  :class:`~sklearn_cgmlp._dask_tasks.Block` on one worker: the worker that
+  :class:`~sklearn_cgmlp._dask.tasks.Block` on one worker: the worker that
   holds the ``X`` block, unless it already has its share of the rows (then
   the one with the fewest). The small ``Y`` and weight blocks move to it
   once. Every task of a block is pinned to that worker, so that no idle
@@ -16,10 +16,11 @@ stay on the workers:
   to rebuild the blocks of a worker that died (a round waiting on a dead
   worker notices, and runs again where the blocks were rebuilt).
 - Every evaluation is one round: one graph holding the parameter vector
-  once, a task per block that runs the kernel of :mod:`sklearn_cgmlp._loss`
-  on the worker holding the block, and a fixed tree of sums over the blocks
-  in block order (so the result does not depend on where the blocks live or
-  which task finishes first, only on the row chunks and ``fan_in``). Only
+  once, a task per block that runs the kernel of the fit's
+  :class:`~sklearn_cgmlp._loss.MLPLoss` on the worker holding the block, and
+  a fixed tree of sums over the blocks in block order (so the result does
+  not depend on where the blocks live or which task finishes first, only on
+  the row chunks and ``fan_in``). Only
   the root's ``(loss, gradient)`` is gathered; the client adds the L2 term.
   The client holds no future of the round afterwards, so the scheduler
   forgets its tasks.
@@ -32,18 +33,18 @@ stay on the workers:
   forward pass chunk by chunk.
 
 The helpers that validate and encode Dask inputs are in
-:mod:`sklearn_cgmlp._dask_data`.
+:mod:`sklearn_cgmlp._dask.data`.
 """
 
 import asyncio
-import sys
 import uuid
 
 import numpy as np
 
-from ._dask_tasks import (
+from .._ops import NUMPY
+from .tasks import (
     MissingPoint,
-    Spec,
+    TaskSpec,
     block_curvature_dot,
     block_loss_grad,
     block_weight_sum,
@@ -51,8 +52,6 @@ from ._dask_tasks import (
     make_block,
     sum_parts,
 )
-from ._loss import add_penalty
-from ._objective import _NumPyObjective
 
 _START_A_CLIENT = (
     "Start one before fitting, e.g. on this machine\n"
@@ -60,19 +59,6 @@ _START_A_CLIENT = (
     "    client = Client(LocalCluster(n_workers=4, threads_per_worker=1))\n"
     "or connect to a running scheduler with Client('tcp://host:8786')."
 )
-
-
-def is_dask_collection(obj):
-    """Whether ``obj`` is a Dask collection (imports Dask only if in use).
-
-    An object of a Dask type can only exist once Dask has been imported, so
-    this never imports it for NumPy or SciPy inputs.
-    """
-    if sys.modules.get("dask") is None:
-        return False
-    from dask.base import is_dask_collection as _is_dask_collection
-
-    return _is_dask_collection(obj)
 
 
 def get_client(client=None):
@@ -132,7 +118,7 @@ def _tree_sum(parts, delayed, fan_in):
 _LIVENESS_CHECK_S = 2.0
 
 
-class DaskObjective(_NumPyObjective):
+class DaskObjective:
     """The objective over Dask arrays, evaluated on a ``distributed`` cluster.
 
     Same interface as :class:`~sklearn_cgmlp._objective.InMemoryObjective`;
@@ -143,18 +129,13 @@ class DaskObjective(_NumPyObjective):
     X : dask.array.Array of shape (n_samples, n_features)
         Training data of the dtype the objective is computed in, with known
         row chunks and one chunk along the columns
-        (:func:`sklearn_cgmlp._dask_data.check_X` makes it so).
+        (:func:`sklearn_cgmlp._dask.data.check_X` makes it so).
     Y : dask.array.Array of shape (n_samples, n_outputs)
-        Encoded targets (see :func:`sklearn_cgmlp._loss.data_loss_grad`) in
-        ``X``'s dtype, chunked along the rows as ``X``.
-    layout : ParameterLayout
-        Layout of the parameter vector.
-    activation : str
-        Hidden activation.
-    out_activation : str
-        Output activation, which selects the loss.
-    alpha : float
-        L2 penalty.
+        Encoded targets (see
+        :meth:`sklearn_cgmlp._loss.MLPLoss.data_loss_gradient`) in ``X``'s
+        dtype, chunked along the rows as ``X``.
+    loss : MLPLoss
+        The network, its loss and its penalty (pickled into every task).
     sample_weight : dask.array.Array of shape (n_samples,) or None
         Sample weights in ``X``'s dtype, chunked as ``X``; None means all ones.
     chunk_size : int or None
@@ -181,15 +162,14 @@ class DaskObjective(_NumPyObjective):
         Rows of each block.
     """
 
+    ops = NUMPY  # the parameters travel as NumPy vectors
+
     def __init__(
         self,
         X,
         Y,
         *,
-        layout,
-        activation,
-        out_activation,
-        alpha,
+        loss,
         sample_weight=None,
         chunk_size=None,
         client=None,
@@ -206,12 +186,11 @@ class DaskObjective(_NumPyObjective):
         Y = Y.astype(X.dtype)
         if sample_weight is not None:
             sample_weight = sample_weight.astype(X.dtype)
-        self.layout = layout
-        self.alpha = alpha
+        self.loss = loss
         self.fan_in = int(fan_in)
         self.dtype = np.dtype(X.dtype)
         self.rows_per_block = tuple(int(c) for c in X.chunks[0])
-        self._spec = Spec(layout, activation, out_activation, chunk_size, blas_threads)
+        self._spec = TaskSpec(loss, chunk_size, blas_threads)
         arrays = [a for a in (X, Y, sample_weight) if a is not None]
         persisted = self.client.persist(arrays)
         block_futures = []
@@ -251,7 +230,7 @@ class DaskObjective(_NumPyObjective):
         )
         self.sample_weight_sum = float(sum(sums))  # in block order
         self._homes = self._locate_blocks()
-        self._scratch = [np.empty(shape, self.dtype) for shape in layout.coef_shapes]
+        self._scratch = np.empty(loss.n_coefs, self.dtype)
 
     def _locate_blocks(self):
         """Where each block is (waiting for blocks being rebuilt).
@@ -282,12 +261,16 @@ class DaskObjective(_NumPyObjective):
     @property
     def n_params(self):
         """Length of the parameter vector."""
-        return self.layout.n_params
+        return self.loss.n_params
 
     @property
     def n_threads(self):
         """Threads an evaluation runs in on the client."""
         return 1
+
+    def map_slices(self, func):
+        """``[func(slice(None))]``: one pass, on the client."""
+        return [func(slice(None))]
 
     @property
     def n_blocks(self):
@@ -345,18 +328,17 @@ class DaskObjective(_NumPyObjective):
                     root.cancel()
                     return None
 
-    def __call__(self, theta, grad):
-        """The loss at ``theta``; its gradient is written into ``grad``."""
+    def loss_grad(self, theta, out=None):
+        """``(loss, grad)`` at ``theta``; the gradient goes into ``out`` if
+        given (a new array otherwise)."""
         S = self.sample_weight_sum
-        loss, block_grad = self._round(block_loss_grad, theta, self._spec, 1.0 / S)
+        value, block_grad = self._round(block_loss_grad, theta, self._spec, 1.0 / S)
+        grad = out if out is not None else np.empty_like(theta)
         grad[...] = block_grad
-        return loss + add_penalty(
-            theta,
-            grad,
-            layout=self.layout,
-            strength=self.alpha / S,
-            scratch=self._scratch,
+        value += self.loss.add_penalty(
+            theta, grad, self.loss.penalty_strength(S), scratch=self._scratch
         )
+        return value, grad
 
     def curvature(self, theta):
         """Gauss-Newton-vector products at ``theta`` (one round each)."""
@@ -388,12 +370,9 @@ class _DaskCurvature:
         except MissingPoint:
             total = self._round(v, self._theta)
         self._cached = True
-        if objective.alpha:
-            strength = objective.alpha / objective.sample_weight_sum
-            layout = objective.layout
-            for H, V in zip(layout.unpack(total)[0], layout.unpack(v)[0]):
-                H += strength * V
-        return total
+        loss = objective.loss
+        strength = loss.penalty_strength(objective.sample_weight_sum)
+        return loss.add_penalty_curvature(v, total, strength)
 
     def _round(self, v, theta):
         objective = self.objective
@@ -428,7 +407,7 @@ def _check_aligned(X, Y, sample_weight):
     if X.ndim != 2 or Y.ndim != 2 or X.numblocks[1] != 1 or Y.numblocks[1] != 1:
         raise ValueError(
             "X and Y must be 2-D Dask arrays with one chunk along the columns; "
-            "prepare them with sklearn_cgmlp._dask_data."
+            "prepare them with sklearn_cgmlp._dask.data."
         )
     others = {"Y": Y, "sample_weight": sample_weight}
     for name, array in others.items():
@@ -441,19 +420,3 @@ def _check_aligned(X, Y, sample_weight):
             )
     if any(np.isnan(c) for c in X.chunks[0]):
         raise ValueError("X has unknown row-chunk sizes: call X.compute_chunk_sizes().")
-
-
-def map_blocks(Z, func, *, dtype, n_columns=None):
-    """``func(Z)``; for a Dask ``Z`` lazily, block by block (``n_columns``
-    None: ``func`` returns one value per row)."""
-    if not is_dask_collection(Z):
-        return func(Z)
-    if n_columns is None:
-        return Z.map_blocks(
-            func, dtype=dtype, drop_axis=1, chunks=(Z.chunks[0],),
-            meta=np.empty((0,), dtype=dtype),
-        )  # fmt: skip
-    return Z.map_blocks(
-        func, dtype=dtype, chunks=(Z.chunks[0], (n_columns,)),
-        meta=np.empty((0, n_columns), dtype=dtype),
-    )  # fmt: skip

@@ -1,11 +1,17 @@
-"""Validation, target encoding, weights, splits and predictions on Dask arrays.
+"""The training data of a fit on a Dask cluster: validation, targets, weights.
 
-Pure functions the estimators call on Dask inputs before building a
-:class:`~sklearn_cgmlp._dask.DaskObjective` and after fitting. They mirror the
-in-memory checks and messages of :mod:`sklearn_cgmlp._base` and its faces.
-Everything row-sized stays a lazy Dask array computed on the workers; only
-small reductions (classes, class counts, weight statistics, finiteness) come
-to the client.
+:meth:`DaskData.prepare` is what
+:meth:`sklearn_cgmlp._data.TrainingData.prepare` is for memory: validation,
+target encoding and weights, but with every row-sized array persisted on the
+workers once and only small reductions coming to the client. Its objective is
+a :class:`~sklearn_cgmlp._dask.objective.DaskObjective`: one round of
+communication per evaluation, the solver on the client.
+
+The functions below mirror the in-memory checks and messages of
+:mod:`sklearn_cgmlp._data` and :mod:`sklearn_cgmlp._targets`. Everything
+row-sized stays a lazy Dask array computed on the workers; only small
+reductions (classes, class counts, weight statistics, finiteness) come to the
+client.
 
 Persist ``X``, ``y`` and ``sample_weight`` (``client.persist``) right after
 :func:`check_X_y`: the reductions here and the objective then read the
@@ -13,14 +19,18 @@ workers' memory instead of running the input graphs again.
 """
 
 import math
+from functools import singledispatch
 from numbers import Real
 
 import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_feature_names, _check_n_features
 
-from ._dask import get_client, is_dask_collection
-from ._data import refuse_bad_weights
+from .._data import refuse_bad_weights
+from .._targets import ClassificationTargets, RegressionTargets
+from . import is_dask_collection
+from .objective import DaskObjective, get_client
 
 
 def _as_dask_array(obj, name):
@@ -216,12 +226,7 @@ def encode_classification_targets(y, dtype):
             f"types {sorted({type(v).__name__ for v in values})}."
         ) from exc
     classes = np.asarray(values)
-    if len(classes) < 2:
-        label = classes[0].item() if isinstance(classes[0], np.generic) else classes[0]
-        raise ValueError(
-            "This solver needs samples of at least 2 classes in the data, but "
-            f"the data contains only one class: {label!r}."
-        )
+    ClassificationTargets.check_classes(classes, "multiclass")
     n_outputs = 1 if len(classes) == 2 else len(classes)
     Y = y.map_blocks(
         _one_hot,
@@ -240,18 +245,15 @@ def _cast_quietly(block, dtype):
         return block.astype(dtype)
 
 
-def encode_regression_targets(y, dtype, *, poisson=False):
+def encode_regression_targets(y, dtype, output):
     """The targets of a regressor as a lazy ``(n_samples, n_outputs)`` array.
 
-    Checks, in one small reduction, that they are finite in ``dtype`` and,
-    for the Poisson loss, not negative (the regressor's messages).
+    Checks, in one small reduction, that they are finite in ``dtype`` and in
+    the range of the ``output``'s loss (the regressor's messages).
     """
     import dask.array as da
 
-    if y.dtype.kind not in "biuf":
-        raise ValueError(
-            f"Regression targets must be numbers, got an array of dtype {y.dtype}."
-        )
+    RegressionTargets.check_dtype(y.dtype)
     y2d = y[:, None] if y.ndim == 1 else y
     # The cast runs on the workers: silence its overflow there, the check
     # below reports it.
@@ -259,16 +261,33 @@ def encode_regression_targets(y, dtype, *, poisson=False):
     finite, smallest = _compute(da.isfinite(Y).all(), Y.min())
     if not finite:
         (largest,) = _compute(abs(y2d).max())
-        raise ValueError(
-            f"The targets reach {largest:g}, beyond what "
-            f"{np.dtype(dtype).name} represents: scale them."
-        )
-    if poisson and smallest < 0:
-        raise ValueError(
-            "Some value(s) of y are negative which is not allowed for "
-            "Poisson regression."
-        )
+        RegressionTargets.refuse_overflow(largest, dtype)
+    output.check_targets(smallest)
     return Y
+
+
+@singledispatch
+def encode_targets(targets, y, dtype):
+    """``(Y, fitted, extra)``: the face's ``targets`` (:mod:`sklearn_cgmlp._targets`)
+    encoded lazily from the Dask ``y`` in ``dtype``, the fitted attributes
+    that describe them, and extra sample weights (class weights) or None."""
+    raise TypeError(f"No Dask encoding for {type(targets).__name__}.")
+
+
+@encode_targets.register
+def _(targets: ClassificationTargets, y, dtype):
+    Y, classes, target_type = encode_classification_targets(y, dtype)
+    fitted = targets.fitted(classes, target_type, Y.shape[1])
+    extra = None
+    if targets.weighted():
+        extra = class_sample_weight(targets.class_weight, y, classes, target_type)
+    return Y, fitted, extra
+
+
+@encode_targets.register
+def _(targets: RegressionTargets, y, dtype):
+    Y = encode_regression_targets(y, dtype, targets.output)
+    return Y, targets.fitted(Y.shape[1]), None
 
 
 # ---------------------------------------------------------------- weights
@@ -332,7 +351,7 @@ def _multilabel_weight(y, w_zero, w_one):
 def check_sample_weight(sample_weight, X, dtype, *, extra=None):
     """Sample weights times class weights, checked on the workers.
 
-    Mirrors :meth:`sklearn_cgmlp._base.BaseCGMLP._validate_weights`: the
+    Mirrors :func:`sklearn_cgmlp._data.check_weights`: the
     product is formed in float64 and must be finite, non-negative, not all
     zero, with a finite sum, and representable in ``dtype``; one small
     reduction computes what the checks need.
@@ -506,3 +525,69 @@ def split_validation(arrays, validation_fraction, random_state, *, client=None):
     persisted = iter(client.persist([a for a in flat if a is not None]))
     flat = [None if a is None else next(persisted) for a in flat]
     return flat[: len(arrays)], flat[len(arrays) :]
+
+
+# ------------------------------------------------------------ training data
+
+
+def _persist(client, *arrays):
+    """Persist the arrays that are not None, once, on the workers."""
+    present = [a for a in arrays if a is not None]
+    persisted = iter(client.persist(present))
+    return [None if a is None else next(persisted) for a in arrays]
+
+
+class DaskData:
+    """Training data persisted on a Dask cluster (see the module docstring).
+
+    ``X``, ``y``, ``Y`` and ``sample_weight`` are Dask arrays with the same
+    row chunks; ``fitted`` holds the fitted attributes that describe the
+    targets.
+    """
+
+    def __init__(self, X, y, Y, sample_weight, *, fitted, client):
+        self.X, self.y, self.Y = X, y, Y
+        self.sample_weight = sample_weight
+        self.fitted = fitted
+        self.client = client
+
+    @property
+    def dtype(self):
+        return self.X.dtype
+
+    @classmethod
+    def prepare(cls, proxy, X, y, sample_weight, *, targets, warm):
+        """Validated, persisted and encoded training data; ``proxy`` is the
+        estimator view that records the features seen, ``targets`` the face's
+        targets (:mod:`sklearn_cgmlp._targets`)."""
+        client = get_client()
+        # Feature names and their number, as validate_data records them
+        # (a Dask DataFrame has columns; conversion drops them).
+        _check_feature_names(proxy, X, reset=not warm)
+        X, y, sample_weight = check_X_y(X, y, sample_weight)
+        _check_n_features(proxy, X, reset=not warm)
+        X, y, sample_weight = _persist(client, X, y, sample_weight)
+        check_finite(X)
+        Y, fitted, extra = encode_targets(targets, y, X.dtype)
+        sample_weight = check_sample_weight(sample_weight, X, X.dtype, extra=extra)
+        Y, sample_weight = _persist(client, Y, sample_weight)
+        return cls(X, y, Y, sample_weight, fitted=fitted, client=client)
+
+    def split(self, fraction, rng):
+        """The training part, and ``(X, y, sample_weight)`` for validation,
+        both persisted on the cluster (random within blocks, not stratified)."""
+        train, val = split_validation(
+            [self.X, self.y, self.Y, self.sample_weight], fraction, rng,
+            client=self.client,
+        )  # fmt: skip
+        X, y, Y, sample_weight = train
+        part = DaskData(X, y, Y, sample_weight, fitted=self.fitted, client=self.client)
+        return part, (val[0], val[1], val[3])
+
+    def objective(self, loss, *, chunk_size):
+        """A :class:`~sklearn_cgmlp._dask.objective.DaskObjective` of ``loss``
+        over this data."""
+        return DaskObjective(
+            self.X, self.Y, loss=loss, sample_weight=self.sample_weight,
+            chunk_size=chunk_size, client=self.client,
+        )  # fmt: skip

@@ -7,15 +7,14 @@ block-wise sums, never as row-sized arrays.
 
 import numpy as np
 
-from ._dask import is_dask_collection
-from ._dask_data import _as_dask_array, _compute, check_X
+from .._loss import forward
+from . import is_dask_collection
+from .data import _as_dask_array, _compute, check_X
 
 # ---------------------------------------------------------------- predict
 
 
 def _logits(X, params, activation):
-    from ._loss import forward
-
     return forward(params[0], params[1], X, activation)
 
 
@@ -116,3 +115,17 @@ def r2(pred, y, sample_weight=None):
             spread > 0, 1 - residual / spread, np.where(residual == 0, 1.0, 0.0)
         )
     return float(np.mean(scores))
+
+
+def map_rows(Z, func, *, dtype, n_columns=None):
+    """``func`` over the row blocks of the lazy logits ``Z``, lazily
+    (``n_columns`` None: ``func`` returns one value per row)."""
+    if n_columns is None:
+        return Z.map_blocks(
+            func, dtype=dtype, drop_axis=1, chunks=(Z.chunks[0],),
+            meta=np.empty((0,), dtype=dtype),
+        )  # fmt: skip
+    return Z.map_blocks(
+        func, dtype=dtype, chunks=(Z.chunks[0], (n_columns,)),
+        meta=np.empty((0, n_columns), dtype=dtype),
+    )  # fmt: skip
