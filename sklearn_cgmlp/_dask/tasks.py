@@ -41,8 +41,18 @@ class Block:
         return nbytes + 64
 
 
+def _aligned(a):
+    """``a``, or an aligned copy of it.
+
+    Dask may deserialize a small block at an offset that is not a multiple of
+    its item size; NumPy then computes its matrix products without BLAS (far
+    slower, and rounded otherwise than in memory).
+    """
+    return a if a is None or a.flags.aligned else np.array(a, copy=True)
+
+
 def make_block(X, Y, sample_weight):
-    return Block(X, Y, sample_weight)
+    return Block(_aligned(X), _aligned(Y), _aligned(sample_weight))
 
 
 def block_weight_sum(block):
