@@ -96,3 +96,87 @@ def test_migration_tables_cover_both_estimators(theirs, ours, title):
         names = set(cls().get_params()) | documented_names(cls, "Attributes")
         missing = (names | public_names(cls)) - column
         assert not missing, f"{title}: no row for {cls.__name__}'s {sorted(missing)}"
+
+
+# ------------------------------------------------ docstring cross-references
+ROLE = re.compile(r":(?:mod|class|func|meth|data|attr|exc|obj):`~?([\w.]+)`")
+
+
+def package_docstrings():
+    """``(where, docstring, scope)`` of every module, class, function and
+    method of the package; ``scope`` is the namespace relative names resolve
+    in (the module, and the class for a method)."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import sklearn_cgmlp
+
+    modules = [sklearn_cgmlp] + [
+        importlib.import_module(info.name)
+        for info in pkgutil.walk_packages(sklearn_cgmlp.__path__, "sklearn_cgmlp.")
+    ]
+    for module in modules:
+        yield module.__name__, module.__doc__, (module, None)
+        for name, obj in vars(module).items():
+            if getattr(obj, "__module__", None) != module.__name__:
+                continue
+            if inspect.isclass(obj):
+                yield f"{module.__name__}.{name}", obj.__doc__, (module, obj)
+                for attr, member in vars(obj).items():
+                    member = getattr(member, "__func__", member)
+                    if isinstance(member, property):
+                        member = member.fget
+                    if inspect.isfunction(member) and member.__doc__:
+                        where = f"{module.__name__}.{name}.{attr}"
+                        yield where, member.__doc__, (module, obj)
+            elif inspect.isfunction(obj):
+                yield f"{module.__name__}.{name}", obj.__doc__, (module, None)
+
+
+def resolve(target, module, cls):
+    """The object ``target`` names, absolute or relative to the docstring's
+    class and module; raises LookupError if nothing has that name."""
+    import importlib
+
+    parts = target.split(".")
+    if cls is not None and hasattr(cls, parts[0]):
+        obj = cls
+    elif hasattr(module, parts[0]):
+        obj = module
+    else:  # an absolute name: the longest importable module prefix
+        for i in range(len(parts), 0, -1):
+            try:
+                obj = importlib.import_module(".".join(parts[:i]))
+            except ImportError:
+                continue
+            parts = parts[i:]
+            break
+        else:
+            raise LookupError(target)
+        if not parts:
+            return obj
+    for part in parts:
+        if not hasattr(obj, part):
+            raise LookupError(target)
+        obj = getattr(obj, part)
+    return obj
+
+
+OPTIONAL = ("dask", "distributed", "array_api_strict", "torch", "cupy")
+
+
+def test_every_docstring_cross_reference_resolves():
+    broken = []
+    for where, doc, (module, cls) in package_docstrings():
+        for target in ROLE.findall(doc or ""):
+            if target.split(".")[0] in OPTIONAL:
+                try:
+                    __import__(target.split(".")[0])
+                except ImportError:
+                    continue
+            try:
+                resolve(target, module, cls)
+            except LookupError:
+                broken.append(f"{where}: {target}")
+    assert not broken, "unresolved cross-references:\n" + "\n".join(broken)
