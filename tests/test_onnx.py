@@ -16,6 +16,7 @@ import warnings
 
 import numpy as np
 import pytest
+import sklearn
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import (
     make_classification,
@@ -400,8 +401,11 @@ def test_column_transformer_on_data_frame_columns():
     X, y = classification("binary", "int")
     df = pd.DataFrame(X, columns=[f"f{i}" for i in range(N_FEATURES)])
     columns = ColumnTransformer(
-        [("std", StandardScaler(), ["f0", "f1", "f2"]), ("mm", MinMaxScaler(), ["f3"])],
-        remainder="passthrough",
+        [
+            ("std", StandardScaler(), ["f0", "f1", "f2"]),
+            ("mm", MinMaxScaler(), ["f3"]),
+            ("keep", "passthrough", ["f4"]),
+        ]
     )
     pipe = quiet_fit(
         make_pipeline(
@@ -472,7 +476,11 @@ def test_one_row_and_many_rows_from_one_graph():
 
 def test_model_fitted_on_array_api_arrays_converts():
     xp = pytest.importorskip("array_api_strict")
-    sklearn = pytest.importorskip("sklearn")
+    try:
+        with sklearn.config_context(array_api_dispatch=True):
+            pass
+    except (ImportError, RuntimeError) as exc:
+        pytest.skip(f"no array API dispatch: {exc}")
     X, y = classification("multiclass", "int")
     with sklearn.config_context(array_api_dispatch=True):
         clf = quiet_fit(
