@@ -17,16 +17,20 @@ An export is a promise that the file loads back as the same model. The writer
 builds the whole file in memory, loads it back with the loader above (the same
 checks, on the same bytes) and compares the result with the model, parameter
 by parameter and fitted attribute by fitted attribute; only then does it
-write. A model that the format cannot represent is refused before anything is
-written, with the reason.
+write, and to a path atomically (a temporary file in the same folder, then
+``os.replace``). A model that the format cannot represent is refused before
+anything is written, with the reason.
 """
 
+import contextlib
 import io
 import itertools
 import json
 import math
 import os
 import re
+import secrets
+import stat
 import warnings
 
 import numpy as np
@@ -509,21 +513,71 @@ def export_npz(estimator, file):
     """Write the fitted ``estimator`` to ``file`` (a path or file object).
 
     A path gets ``.npz`` appended unless it ends with it (as with
-    :func:`numpy.savez`). A file object is written to at its position.
+    :func:`numpy.savez`), and is written atomically: the file is complete or,
+    if anything fails, whatever was there before is left untouched. A file
+    object is written to at its position.
     """
     data = export_bytes(estimator)
     if isinstance(file, str | bytes | os.PathLike):
         path = os.fsdecode(os.fspath(file))
         if not path.endswith(".npz"):
             path += ".npz"
-        with open(path, "wb") as fp:
-            fp.write(data)
+        _write_atomically(path, data)
     elif callable(getattr(file, "write", None)):
         file.write(data)
     else:
         raise TypeError(
             f"to_npz expects a path or a binary file object, got {type(file).__name__}."
         )
+
+
+def _write_atomically(path, data):
+    """Write ``data`` to ``path`` by way of a temporary file and os.replace."""
+    # Write through a symbolic link, as open() would; the temporary file must
+    # be on the target's file system for os.replace.
+    target = os.path.realpath(path)
+    folder, name = os.path.split(target)
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        mode = None  # a new file: 0o666 less the umask, as open() gives
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    while True:
+        temp = os.path.join(folder, f".{name}.{secrets.token_hex(8)}.tmp")
+        try:
+            fd = os.open(temp, flags, 0o666)
+            break
+        except FileExistsError:  # pragma: no cover - 64 random bits
+            continue
+    try:
+        with open(fd, "wb") as fp:
+            _write_all(fp, data)
+            fp.flush()
+            os.fsync(fp.fileno())
+        if mode is not None:
+            os.chmod(temp, mode)
+        os.replace(temp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    _sync_folder(folder)
+
+
+def _write_all(fp, data):
+    fp.write(data)
+
+
+def _sync_folder(folder):
+    """Make the rename durable where the platform allows (POSIX)."""
+    if not hasattr(os, "O_DIRECTORY"):  # pragma: no cover - Windows
+        return
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 # -------------------------------------------------------------------- import

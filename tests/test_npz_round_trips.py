@@ -1,15 +1,18 @@
 """An export is a promise: ``from_npz(to_npz(m))`` is ``m``.
 
 ``to_npz`` writes only files that load back as the same model (the same
-parameters, fitted attributes and bit-identical predictions), and refuses what
-the format cannot represent before it writes anything. The loader's defence against hostile files is in
+parameters, fitted attributes and bit-identical predictions), refuses what the
+format cannot represent before it writes anything, and replaces an existing
+file atomically. The loader's defence against hostile files is in
 test_persistence.py.
 """
 
+import errno
 import io
 import itertools
 import json
 import os
+import stat
 import zipfile
 
 import numpy as np
@@ -330,13 +333,52 @@ def test_metadata_over_the_cap_is_refused_by_the_writer(tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == []
 
 
-# ------------------------------------------------------------------ writing
+# ------------------------------------------------------------ atomic writes
 @pytest.fixture
 def two_models():
     cls, X, y = problem("binary", np.float64)
     first = cls(hidden_layer_sizes=(3,), max_iter=2, random_state=0).fit(X, y)
     second = cls(hidden_layer_sizes=(4,), max_iter=2, random_state=1).fit(X, y)
     return first, second, X
+
+
+def test_a_failed_write_leaves_the_previous_export(two_models, tmp_path, monkeypatch):
+    first, second, X = two_models
+    path = tmp_path / "model.npz"
+    first.to_npz(path)
+    before = path.read_bytes()
+
+    def disk_full(fp, data):
+        fp.write(data[: len(data) // 2])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(_persistence, "_write_all", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        second.to_npz(path)
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["model.npz"]  # no temporary file left
+
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.undo()
+    monkeypatch.setattr(_persistence.os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        second.to_npz(path)
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["model.npz"]
+    assert_same_model(CGMLPClassifier.from_npz(path), first, X)
+
+
+def test_a_successful_write_replaces_the_file(two_models, tmp_path):
+    first, second, X = two_models
+    path = tmp_path / "model.npz"
+    first.to_npz(path)
+    os.chmod(path, 0o640)
+    second.to_npz(path)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o640  # the file's mode kept
+    assert os.listdir(tmp_path) == ["model.npz"]
+    assert_same_model(CGMLPClassifier.from_npz(path), second, X)
 
 
 def test_paths_get_npz_appended_and_links_are_followed(two_models, tmp_path):
