@@ -461,12 +461,18 @@ def _differences(estimator, loaded):
     fitted = {k for k in vars(estimator) if estimator._is_fitted(k)}
     loaded_fitted = {k for k in vars(loaded) if loaded._is_fitted(k)}
     for name in sorted(fitted | loaded_fitted):
-        if not _same(getattr(estimator, name, None), getattr(loaded, name, None)):
+        value = getattr(estimator, name, None)
+        if _same(value, getattr(loaded, name, None)):
+            continue
+        if name not in fitted or name not in loaded_fitted:
+            differ.append(f"the fitted attribute {name} is not stored")
+        elif isinstance(value, np.ndarray) and value.dtype.kind in "OU":
             differ.append(
-                f"the fitted attribute {name} would not load as it is"
-                if name in fitted and name in loaded_fitted
-                else f"the fitted attribute {name} is not stored"
+                f"the strings of {name} would not load as they are (.npy strings "
+                "lose trailing NUL characters)"
             )
+        else:
+            differ.append(f"the fitted attribute {name} would not load as it is")
     return differ
 
 

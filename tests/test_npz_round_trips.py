@@ -283,6 +283,8 @@ def unrepresentable_models():
     curve.loss_curve_ = curve.loss_curve_[:-1]
     unknown = fit()
     unknown.temperature_ = 1.5  # a fitted attribute the format does not know
+    nul = fit()
+    nul.feature_names_in_ = np.array(["a", "b", "c\0"], dtype=object)
     return {
         "mixed labels": (mixed, "numeric class labels and string", "pickle"),
         "RandomState": (random_state, "random_state is a RandomState", "an int"),
@@ -292,6 +294,7 @@ def unrepresentable_models():
         "non-finite loss": (non_finite, "fitted loss_ is nan", "pickle"),
         "short loss curve": (curve, "loss_curve is float64 of shape", "pickle"),
         "unknown attribute": (unknown, "temperature_ is not stored", "pickle"),
+        "NUL in a name": (nul, "strings of feature_names_in_", "pickle"),
     }
 
 
@@ -304,6 +307,7 @@ UNREPRESENTABLE = [
     "non-finite loss",
     "short loss curve",
     "unknown attribute",
+    "NUL in a name",
 ]
 
 
