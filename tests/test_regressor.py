@@ -497,7 +497,16 @@ def test_zero_sample_weight_equals_dropping_samples(loss, diabetes, counts):
     kept = sw > 0
     weighted = fit_quietly(CGMLPRegressor(loss=loss, **SMOOTH), X, y, sample_weight=sw)
     dropped = fit_quietly(CGMLPRegressor(loss=loss, **SMOOTH), X[kept], y[kept])
-    assert weighted.loss_ == pytest.approx(dropped.loss_, rel=1e-6)
+    # The same objective along the path, not only at the end (measured: 2e-15
+    # over the first 10 iterations, 2e-14 at the end, weights 1e-6).
+    assert weighted.loss_ == pytest.approx(dropped.loss_, rel=1e-10)
+    np.testing.assert_allclose(
+        weighted.loss_curve_[:10], dropped.loss_curve_[:10], rtol=1e-12
+    )
+    for a, b in zip(
+        weighted.coefs_ + weighted.intercepts_, dropped.coefs_ + dropped.intercepts_
+    ):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-5)
     np.testing.assert_allclose(weighted.predict(X), dropped.predict(X), atol=1e-4)
 
 
