@@ -353,20 +353,38 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
         """Export the fitted model to a pickle-free ``.npz`` file.
 
         The file holds the weights, the targets' description, the feature
-        names and the parameters as plain arrays and a JSON string;
-        :meth:`from_npz` reads it back without ever unpickling, so loading an
-        untrusted file never executes code. Class labels must be numbers or
-        strings.
+        names, the training history and the parameters (as they are now, also
+        if changed with ``set_params`` after fit) as plain arrays and a JSON
+        string; :meth:`from_npz` reads it back without ever unpickling, so
+        loading an untrusted file never executes code.
+
+        Before writing, the file is built in memory, loaded back with the
+        checks of :meth:`from_npz` and compared with the model: only a file
+        that loads back as the same model (the same parameters, fitted
+        attributes and predictions) is written. A path is written atomically:
+        to a temporary file in the same folder, which then replaces the
+        target, so a failed export (a full disk, an interrupt) leaves an
+        existing file untouched. A file object is written to directly, at its
+        current position.
 
         Parameters
         ----------
         file : str, path-like or file object
-            Where to write (NumPy appends ``.npz`` to a path without it).
+            Where to write: a path (``.npz`` is appended to a path without it,
+            as :func:`numpy.savez` does) or a binary file object.
 
         Returns
         -------
         self : object
             The estimator.
+
+        Raises
+        ------
+        ValueError
+            If the model cannot be represented in the format (class labels
+            that are neither all numbers nor all strings, a ``random_state``
+            that is a ``RandomState`` instance, a parameter of a type JSON
+            cannot hold), with the reason and what to do; nothing is written.
         """
         model = self._fitted_view()
         # The file holds NumPy arrays, wherever the model lives.

@@ -39,9 +39,23 @@ _READ_ERRORS = (
 )
 
 
+class InvalidModelFile(ValueError):
+    """The loader's ValueError; ``reason`` is the message without its prefix.
+
+    Parameters
+    ----------
+    reason : str
+        What is wrong with the file.
+    """
+
+    def __init__(self, reason):
+        super().__init__(f"Invalid sklearn-cgmlp model file: {reason}")
+        self.reason = reason
+
+
 def fail(message):
     """Raise the loader's ValueError."""
-    raise ValueError(f"Invalid sklearn-cgmlp model file: {message}")
+    raise InvalidModelFile(message)
 
 
 short = reprlib.Repr()

@@ -26,3 +26,73 @@ def dask_client():
     with distributed.Client(cluster) as client:
         yield client
     cluster.close()
+
+
+def _write_npz_version_2(model, file):
+    """What ``to_npz`` wrote in format version 2 (sklearn-cgmlp 0.1.0).
+
+    A copy of that writer (checked byte for byte against it when format
+    version 3 replaced it), so that the tests of reading old files do not
+    depend on a stored binary fixture.
+    """
+    import json
+
+    def plain(value):
+        return value.item() if isinstance(value, np.generic) else value
+
+    params = {}
+    for name, value in model.get_params().items():
+        if name == "hidden_layer_sizes":
+            value = np.atleast_1d(np.asarray(value)).tolist()
+        elif name == "class_weight" and isinstance(value, dict):
+            value = {
+                "__labels__": [plain(k) for k in value],
+                "__weights__": [float(v) for v in value.values()],
+            }
+        elif name == "random_state" and not (
+            value is None or isinstance(value, int | np.integer)
+        ):
+            value = None
+        params[name] = plain(value)
+    arrays, part = {}, {}
+    if hasattr(model, "classes_"):
+        classes = np.asarray(model.classes_)
+        kind = "numeric"
+        if classes.dtype.kind in "OUS":
+            kind = "object" if classes.dtype.kind == "O" else "str"
+            classes = classes.astype(str)
+        part = {"classes_kind": kind, "target_type": model._target_type}
+        arrays["classes"] = classes
+    meta = {
+        "format": "sklearn-cgmlp-npz",
+        "format_version": 2,
+        "package_version": "0.1.0",
+        "estimator": type(model).__name__,
+        "params": params,
+        **part,
+        "out_activation": model.out_activation_,
+        "n_layers": int(model.n_layers_),
+        "n_outputs": int(model.n_outputs_),
+        "n_features_in": int(model.n_features_in_),
+        "n_iter": int(model.n_iter_),
+        "n_fun_evals": int(model.n_fun_evals_),
+        "t": int(model.t_),
+        "loss": float(model.loss_),
+        "best_loss": plain(model.best_loss_),
+        "loss_curve": [float(v) for v in model.loss_curve_],
+        "validation_scores": model.validation_scores_,
+        "best_validation_score": model.best_validation_score_,
+    }
+    arrays = {"metadata": np.array(json.dumps(meta)), **arrays}
+    for i, (coef, intercept) in enumerate(zip(model.coefs_, model.intercepts_)):
+        arrays[f"coef_{i}"] = np.asarray(coef)
+        arrays[f"intercept_{i}"] = np.asarray(intercept)
+    if hasattr(model, "feature_names_in_"):
+        arrays["feature_names_in"] = np.asarray(model.feature_names_in_).astype(str)
+    np.savez(file, **arrays)
+
+
+@pytest.fixture(scope="session")
+def write_npz_version_2():
+    """A function ``(model, file)`` that writes a format-version-2 export."""
+    return _write_npz_version_2

@@ -45,8 +45,9 @@ def fitted(iris):
 
 
 @pytest.fixture(scope="module")
-def exports(iris):
-    """Small exports of every target type and of every optional field."""
+def exports(iris, write_npz_version_2):
+    """Small exports of every target type and of every optional field, and
+    one in format version 2 (which is still read, by its own rules)."""
     pd = pytest.importorskip("pandas")
     X, y = iris
     labels = np.array(["setosa", "versicolor", "virginica"])
@@ -79,7 +80,10 @@ def exports(iris):
             np.column_stack([y == 0, y == 1]).astype(int),
         ),
     }
-    return {name: _blob(model) for name, model in models.items()}
+    blobs = {name: _blob(model) for name, model in models.items()}
+    version_2 = io.BytesIO()
+    write_npz_version_2(models["binary"], version_2)
+    return {**blobs, "binary-v2": version_2.getvalue()}
 
 
 def _blob(model):
@@ -348,18 +352,6 @@ METADATA_CASES = {
         _meta_case(["params", "hidden_layer_sizes"], ["3"]),
         "hidden_layer_sizes must be a list",
     ),
-    "hidden sizes an int": (
-        _meta_case(["params", "hidden_layer_sizes"], 6),
-        "hidden_layer_sizes must be a list",
-    ),
-    "hidden sizes against n_layers": (
-        _meta_case(["params", "hidden_layer_sizes"], [6, 6]),
-        "n_layers=3, but hidden_layer_sizes=",
-    ),
-    "hidden size against the weights": (
-        _meta_case(["params", "hidden_layer_sizes"], [5]),
-        r"'coef_0' has shape \(4, 6\); the metadata implies \(4, 5\)",
-    ),
     "n_iter a string": (_meta_case(["n_iter"], "5"), "n_iter='5' is not an integer"),
     "n_iter a bool": (_meta_case(["n_iter"], True), "n_iter=True is not an integer"),
     "n_iter negative": (_meta_case(["n_iter"], -1), "n_iter=-1 is not an integer"),
@@ -367,27 +359,6 @@ METADATA_CASES = {
     "loss a list": (_meta_case(["loss"], [1.0]), r"loss=\[1.0\] is not a finite"),
     "loss NaN": (_meta_case(["loss"], float("nan")), "loss=nan is not a finite"),
     "loss infinite": (_meta_case(["loss"], float("inf")), "loss=inf is not a finite"),
-    "loss_curve a number": (_meta_case(["loss_curve"], 1.0), "is not a list"),
-    "loss_curve of strings": (
-        _meta_case(["loss_curve", 0], "a"),
-        r"loss_curve\[0\]='a' is not a finite number",
-    ),
-    "loss_curve shorter than n_iter": (
-        lambda meta: meta["loss_curve"].pop(),
-        "loss_curve values for n_iter=",
-    ),
-    "validation_scores without best": (
-        _meta_case(["validation_scores"], []),
-        "disagree on early stopping",
-    ),
-    "validation_scores a dict": (
-        lambda meta: meta.update(validation_scores={}, best_validation_score=0.5),
-        "validation_scores={} is not a list",
-    ),
-    "validation_scores too short": (
-        lambda meta: meta.update(validation_scores=[0.5], best_validation_score=0.5),
-        "1 validation_scores for n_iter=",
-    ),
     "params null": (_meta_case(["params"], None), "params=None is not a JSON"),
     "params a list": (_meta_case(["params"], []), r"params=\[\] is not a JSON"),
     "unknown parameter": (_meta_case(["params", "beta"], 1), r"unknown parameters"),
@@ -423,21 +394,173 @@ METADATA_CASES = {
     "unknown key": (_meta_case(["comment"], "hi"), r"unknown keys \['comment'\]"),
     "format version a bool": (_meta_case(["format_version"], True), "format version"),
     "format version 1": (_meta_case(["format_version"], 1), "format version 1"),
-    "format version 3": (_meta_case(["format_version"], 3), "format version 3"),
+    "format version 4": (
+        _meta_case(["format_version"], 4),
+        "format version 4; this version of sklearn-cgmlp reads versions 2 and 3",
+    ),
     "another estimator": (_meta_case(["estimator"], "SVC"), "holds a 'SVC'"),
     "not a dict": (lambda meta: meta.clear(), "not an sklearn-cgmlp export"),
     "target type unknown": (_meta_case(["target_type"], "continuous"), "one of"),
 }
+# Version 2 kept the loss curve and the validation scores in the metadata, and
+# took the architecture from hidden_layer_sizes.
+V2_METADATA_CASES = {
+    "hidden sizes an int": (
+        _meta_case(["params", "hidden_layer_sizes"], 6),
+        "hidden_layer_sizes must be a list",
+    ),
+    "hidden sizes against n_layers": (
+        _meta_case(["params", "hidden_layer_sizes"], [6, 6]),
+        "n_layers=3, but hidden_layer_sizes=",
+    ),
+    "hidden size against the weights": (
+        _meta_case(["params", "hidden_layer_sizes"], [5]),
+        r"'coef_0' has shape \(4, 6\); the metadata implies \(4, 5\)",
+    ),
+    "loss_curve a number": (_meta_case(["loss_curve"], 1.0), "is not a list"),
+    "loss_curve of strings": (
+        _meta_case(["loss_curve", 0], "a"),
+        r"loss_curve\[0\]='a' is not a finite number",
+    ),
+    "loss_curve shorter than n_iter": (
+        lambda meta: meta["loss_curve"].pop(),
+        "loss_curve values for n_iter=",
+    ),
+    "validation_scores without best": (
+        _meta_case(["validation_scores"], []),
+        "disagree on early stopping",
+    ),
+    "validation_scores a dict": (
+        lambda meta: meta.update(validation_scores={}, best_validation_score=0.5),
+        "validation_scores={} is not a list",
+    ),
+    "validation_scores too short": (
+        lambda meta: meta.update(validation_scores=[0.5], best_validation_score=0.5),
+        "1 validation_scores for n_iter=",
+    ),
+    "version 3 keys missing": (
+        _meta_case(["format_version"], 3),
+        r"misses keys \['hidden_units'\] and has unknown keys \['loss_curve'",
+    ),
+}
+# Version 3 keeps the fitted hidden widths apart from hidden_layer_sizes, which
+# is stored as it was set (an int, a tuple as a list, a tagged list).
+V3_METADATA_CASES = {
+    "hidden units an int": (_meta_case(["hidden_units"], 6), "hidden_units=6 is not"),
+    "hidden unit 0": (
+        _meta_case(["hidden_units", 0], 0),
+        r"hidden_units\[0\]=0 is not an integer >= 1",
+    ),
+    "hidden unit a float": (
+        _meta_case(["hidden_units", 0], 6.0),
+        r"hidden_units\[0\]=6.0 is not an integer",
+    ),
+    "hidden units against n_layers": (
+        _meta_case(["hidden_units"], [6, 6]),
+        r"n_layers=3, but hidden_units=\[6, 6\] gives 4 layers",
+    ),
+    "hidden unit against the weights": (
+        _meta_case(["hidden_units"], [5]),
+        r"'coef_0' has shape \(4, 6\); the metadata implies \(4, 5\)",
+    ),
+    "hidden units missing": (_meta_case(["hidden_units"], _DROP), "misses keys"),
+    "hidden size 0": (
+        _meta_case(["params", "hidden_layer_sizes"], 0),
+        "hidden_layer_sizes must be a list",
+    ),
+    "hidden sizes a float": (
+        _meta_case(["params", "hidden_layer_sizes"], 6.0),
+        "hidden_layer_sizes must be a list",
+    ),
+    "hidden sizes a bad tag": (
+        _meta_case(["params", "hidden_layer_sizes"], {"__tuple__": [6]}),
+        "hidden_layer_sizes must be a list",
+    ),
+    "hidden sizes a tagged list of floats": (
+        _meta_case(["params", "hidden_layer_sizes"], {"__list__": [2.5]}),
+        "hidden_layer_sizes must be a list",
+    ),
+    "hidden sizes a tagged list with more": (
+        _meta_case(["params", "hidden_layer_sizes"], {"__list__": [6], "x": 1}),
+        "hidden_layer_sizes must be a list",
+    ),
+    "best score without scores": (
+        _meta_case(["best_validation_score"], 0.5),
+        "disagree on early stopping",
+    ),
+    "best score a bare string": (
+        _meta_case(["best_validation_score"], "nan"),
+        "best_validation_score='nan' is not a finite number",
+    ),
+    "best score a bad tag": (
+        _meta_case(["best_validation_score"], {"__float__": "NaN"}),
+        "is not a finite number",
+    ),
+    "best score a tag with more": (
+        _meta_case(["best_validation_score"], {"__float__": "nan", "x": 1}),
+        "is not a finite number",
+    ),
+    "loss_curve in the metadata": (
+        _meta_case(["loss_curve"], [1.0]),
+        r"unknown keys \['loss_curve'\]",
+    ),
+}
 
 
-@pytest.mark.parametrize("case", METADATA_CASES)
-def test_self_contradicting_metadata_is_refused(fitted, case):
-    change, match = METADATA_CASES[case]
-    blob = _blob(fitted)
+@pytest.fixture(scope="module")
+def fitted_blobs(fitted, write_npz_version_2):
+    """The export of ``fitted`` in each format version."""
+    version_2 = io.BytesIO()
+    write_npz_version_2(fitted, version_2)
+    return {2: version_2.getvalue(), 3: _blob(fitted)}
+
+
+@pytest.mark.parametrize(
+    "version, case",
+    [(v, case) for v in (2, 3) for case in METADATA_CASES]
+    + [(2, case) for case in V2_METADATA_CASES]
+    + [(3, case) for case in V3_METADATA_CASES],
+)
+def test_self_contradicting_metadata_is_refused(fitted_blobs, version, case):
+    cases = {**METADATA_CASES, **(V2_METADATA_CASES, V3_METADATA_CASES)[version - 2]}
+    change, match = cases[case]
+    blob = fitted_blobs[version]
     meta = _metadata(blob)
+    assert meta["format_version"] == version
     change(meta)
     with pytest.raises(ValueError, match=PREFIX + ".*" + match):
         CGMLPClassifier.from_npz(_with_metadata(blob, meta))
+
+
+def test_curves_are_checked_against_the_metadata(fitted, exports):
+    n_iter = fitted.n_iter_
+    blob = _blob(fitted)
+    for changes, match in [
+        ({"loss_curve": None}, "missing array 'loss_curve'"),
+        ({"loss_curve": np.zeros(n_iter + 1)}, rf"of shape \({n_iter + 1},\); the"),
+        ({"loss_curve": np.zeros((n_iter, 1))}, rf"of shape \({n_iter}, 1\); the"),
+        ({"loss_curve": np.zeros(n_iter, np.float32)}, "loss_curve is float32"),
+        ({"loss_curve": np.array(["a"] * n_iter)}, "loss_curve is <U1"),
+        ({"loss_curve": np.full(n_iter, np.inf)}, "loss_curve values are not all"),
+        ({"validation_scores": np.zeros(n_iter)}, "disagree on early stopping"),
+    ]:
+        with pytest.raises(ValueError, match=PREFIX + ".*" + match):
+            CGMLPClassifier.from_npz(_with_members(blob, **changes))
+    early_stopping = exports["binary"]
+    n_iter = _metadata(early_stopping)["n_iter"]
+    for changes, match in [
+        ({"validation_scores": None}, "disagree on early stopping"),
+        ({"validation_scores": np.zeros(n_iter + 1)}, "validation_scores is float64"),
+    ]:
+        with pytest.raises(ValueError, match=PREFIX + ".*" + match):
+            CGMLPClassifier.from_npz(_with_members(early_stopping, **changes))
+    # NaN scores are what an undefined score records, and load.
+    scores = np.full(n_iter, np.nan)
+    loaded = CGMLPClassifier.from_npz(
+        _with_members(early_stopping, validation_scores=scores.astype(">f8"))
+    )
+    assert np.isnan(loaded.validation_scores_).all()
+    assert type(loaded.validation_scores_[0]) is float
 
 
 @pytest.mark.parametrize(
@@ -576,9 +699,10 @@ def test_a_compression_bomb_is_not_inflated(fitted):
 
 
 def test_metadata_longer_than_the_cap_is_not_read(fitted, monkeypatch):
+    blob = _blob(fitted)  # before the cap drops: the writer checks it too
     monkeypatch.setattr(_persistence, "_MAX_METADATA_CHARS", 100)
-    with pytest.raises(ValueError, match="metadata longer than 100 characters"):
-        CGMLPClassifier.from_npz(io.BytesIO(_blob(fitted)))
+    with pytest.raises(ValueError, match=PREFIX + "metadata longer than 100 char"):
+        CGMLPClassifier.from_npz(io.BytesIO(blob))
 
 
 # -------------------------------------------------------------------- fuzzing
@@ -599,7 +723,7 @@ def _paths(value, path=()):
         yield from _paths(value[-1], (*path, -1))
 
 
-@pytest.mark.parametrize("model", ["multiclass", "binary", "multilabel"])
+@pytest.mark.parametrize("model", ["multiclass", "binary", "multilabel", "binary-v2"])
 def test_fuzz_metadata_values(exports, model):
     blob = exports[model]
     meta = _metadata(blob)
@@ -638,7 +762,7 @@ def _mutations(rng, data, near=None):
 
 
 @pytest.mark.parametrize("compression", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
-@pytest.mark.parametrize("model", ["multiclass", "binary", "multilabel"])
+@pytest.mark.parametrize("model", ["multiclass", "binary", "multilabel", "binary-v2"])
 def test_fuzz_damaged_archives(exports, model, compression):
     rng = np.random.RandomState(0)
     blob = _zip(_members(exports[model]), compression).getvalue()
@@ -653,7 +777,7 @@ def test_fuzz_damaged_archives(exports, model, compression):
 # numpy parses .npy headers with ast.literal_eval, which warns on some damage.
 @pytest.mark.filterwarnings("ignore:invalid escape sequence:DeprecationWarning")
 @pytest.mark.filterwarnings("ignore:invalid escape sequence:SyntaxWarning")
-@pytest.mark.parametrize("model", ["multiclass", "binary", "multilabel"])
+@pytest.mark.parametrize("model", ["multiclass", "binary", "multilabel", "binary-v2"])
 def test_fuzz_damaged_members(exports, model):
     """Damage inside a member, re-zipped so that its checksum is right."""
     rng = np.random.RandomState(1)
@@ -670,7 +794,7 @@ def test_fuzz_damaged_members(exports, model):
         load_or_reject(_zip({**members, name: damaged}), case)
 
 
-@pytest.mark.parametrize("model", ["multiclass", "binary", "multilabel"])
+@pytest.mark.parametrize("model", ["multiclass", "binary", "multilabel", "binary-v2"])
 def test_fuzz_damaged_metadata_text(exports, model):
     rng = np.random.RandomState(2)
     members = _members(exports[model])
@@ -681,7 +805,7 @@ def test_fuzz_damaged_metadata_text(exports, model):
         load_or_reject(file, f"metadata trial {trial}: {damaged!r}")
 
 
-@pytest.mark.parametrize("model", ["multiclass", "binary", "multilabel"])
+@pytest.mark.parametrize("model", ["multiclass", "binary", "multilabel", "binary-v2"])
 def test_fuzz_swapped_dropped_and_copied_members(exports, model):
     members = _members(exports[model])
     names = sorted(members)

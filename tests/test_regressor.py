@@ -485,7 +485,16 @@ def test_zero_sample_weight_equals_dropping_samples(loss, diabetes, counts):
     kept = sw > 0
     weighted = fit_quietly(CGMLPRegressor(loss=loss, **SMOOTH), X, y, sample_weight=sw)
     dropped = fit_quietly(CGMLPRegressor(loss=loss, **SMOOTH), X[kept], y[kept])
-    assert weighted.loss_ == pytest.approx(dropped.loss_, rel=1e-6)
+    # The same objective along the path, not only at the end (measured: 2e-15
+    # over the first 10 iterations, 2e-14 at the end, weights 1e-6).
+    assert weighted.loss_ == pytest.approx(dropped.loss_, rel=1e-10)
+    np.testing.assert_allclose(
+        weighted.loss_curve_[:10], dropped.loss_curve_[:10], rtol=1e-12
+    )
+    for a, b in zip(
+        weighted.coefs_ + weighted.intercepts_, dropped.coefs_ + dropped.intercepts_
+    ):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-5)
     np.testing.assert_allclose(weighted.predict(X), dropped.predict(X), atol=1e-4)
 
 
@@ -779,16 +788,18 @@ def test_npz_of_one_estimator_is_refused_by_the_other(diabetes, tmp_path):
         CGMLPRegressor.from_npz(tmp_path / "clf.npz")
 
 
-def test_npz_with_output_of_the_other_loss_is_refused(diabetes, tmp_path):
+def test_npz_with_an_output_no_regressor_has_is_refused(diabetes, tmp_path):
     X, y = diabetes
     reg = fit_quietly(CGMLPRegressor(hidden_layer_sizes=(3,), max_iter=5), X, y)
     reg.to_npz(tmp_path / "reg.npz")
     with np.load(tmp_path / "reg.npz", allow_pickle=False) as data:
         arrays = {name: data[name] for name in data.files}
-    meta = str(arrays["metadata"]).replace('"identity"', '"exp"')
+    # The stored output decides (the loss may have been changed after fit),
+    # but it must be one a regressor has.
+    meta = str(arrays["metadata"]).replace('"identity"', '"softmax"')
     arrays["metadata"] = np.array(meta)
     np.savez(tmp_path / "bad.npz", **arrays)
-    with pytest.raises(ValueError, match="output 'exp' for the loss 'squared_error'"):
+    with pytest.raises(ValueError, match="output 'softmax' is not one of"):
         CGMLPRegressor.from_npz(tmp_path / "bad.npz")
 
 

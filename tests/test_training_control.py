@@ -199,6 +199,37 @@ def test_early_stopping_keeps_feature_names(noisy):
         clf.predict(df)
 
 
+def test_early_stopping_needs_an_improvement_of_at_least_tol(noisy, monkeypatch):
+    X, y = noisy
+    scores = []
+
+    def creeping(self, attributes, X, y, sample_weight):
+        # Better at every iteration, but by less than tol.
+        scores.append(0.5 + 1e-5 * len(scores))
+        return scores[-1]
+
+    monkeypatch.setattr(CGMLPClassifier, "_score_model", creeping)
+    clf = fit_quietly(
+        CGMLPClassifier(
+            hidden_layer_sizes=(50,),
+            early_stopping=True,
+            tol=1e-4,
+            n_iter_no_change=10,
+            max_iter=100,
+            random_state=0,
+        ),
+        X,
+        y,
+    )
+    # The first score sets the best; the next n_iter_no_change + 1 improve it
+    # by less than tol, which MLPClassifier's rule counts as no improvement.
+    assert clf.n_iter_ == 12
+    assert clf.validation_scores_ == scores
+    # The weights kept are still those of the best (here the last) score.
+    assert clf.best_validation_score_ == scores[-1]
+    assert clf.loss_ == clf.loss_curve_[-1]
+
+
 def test_early_stopping_verbose_reports_validation(noisy, capsys):
     X, y = noisy
     fit_quietly(
@@ -341,6 +372,62 @@ def test_keyboard_interrupt_keeps_the_last_accepted_weights(solver, monkeypatch)
     assert clf.loss_ == clf.loss_curve_[-1]
     assert all(np.all(np.isfinite(c)) for c in clf.coefs_)
     assert set(clf.predict(X)) <= set(clf.classes_)
+
+
+class RecordData:
+    """A FitCallback that records the data its hooks are handed."""
+
+    def __init__(self):
+        self.data = []
+
+    def setup(self, estimator, context):
+        pass
+
+    def teardown(self, estimator, context):
+        pass
+
+    def on_fit_task_begin(self, estimator, context, *, X=None, y=None):
+        self.data.append((context.task_name, X, y))
+
+    def on_fit_task_end(self, estimator, context, *, X=None, y=None):
+        self.data.append((context.task_name, X, y))
+        return False
+
+
+def test_callbacks_are_handed_the_training_part_of_an_early_stopping_split(
+    noisy, monkeypatch
+):
+    X, y = noisy
+    validation = []
+    score = CGMLPClassifier._score_model
+
+    def spy(self, attributes, X_val, y_val, sample_weight):
+        validation.append(X_val)
+        return score(self, attributes, X_val, y_val, sample_weight)
+
+    monkeypatch.setattr(CGMLPClassifier, "_score_model", spy)
+    recorder = RecordData()
+    clf = CGMLPClassifier(
+        hidden_layer_sizes=(5,),
+        early_stopping=True,
+        validation_fraction=0.2,
+        max_iter=5,
+        random_state=0,
+    )
+    fit_quietly(clf.set_callbacks(recorder), X, y)
+    handed = [(task, X_fit, y_fit) for task, X_fit, y_fit in recorder.data
+              if X_fit is not None]  # fmt: skip
+    # The fit begun and ended, every iteration begun and ended, and the
+    # subtask begun after the last iteration (which ends without data).
+    assert {task for task, _, _ in handed} == {"fit", "iteration"}
+    assert len(handed) == 2 + 2 * clf.n_iter_ + 1
+    rows = {row.tobytes() for row in X}
+    validation_rows = {row.tobytes() for row in validation[0]}
+    assert len(validation_rows) == 80 and validation_rows <= rows
+    for _, X_fit, y_fit in handed:
+        assert X_fit.shape == (320, X.shape[1]) and y_fit.shape[0] == 320
+        training_rows = {row.tobytes() for row in X_fit}
+        assert training_rows == rows - validation_rows
 
 
 def test_scoring_monitor_with_early_stopping_scores_the_training_part():

@@ -1,0 +1,477 @@
+"""An export is a promise: ``from_npz(to_npz(m))`` is ``m``.
+
+``to_npz`` writes only files that load back as the same model (the same
+parameters, fitted attributes and bit-identical predictions), refuses what the
+format cannot represent before it writes anything, and replaces an existing
+file atomically. The loader's defence against hostile files is in
+test_persistence.py.
+"""
+
+import errno
+import io
+import itertools
+import json
+import os
+import stat
+import zipfile
+
+import numpy as np
+import pytest
+
+from sklearn_cgmlp import CGMLPClassifier, CGMLPRegressor, _persistence
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+OUTPUTS = [
+    "binary",
+    "multiclass",
+    "multilabel",
+    "identity",
+    "identity-2",
+    "poisson",
+    "poisson-2",
+]
+SOLVERS = ["cg", "newton-cg", "trust-ncg", "lbfgs"]
+VARIANTS = [
+    "plain",
+    "warm_start",
+    "weights",
+    "feature_names",
+    "set_params",
+    "everything",
+]
+
+
+def problem(output, dtype, n_samples=40):
+    rng = np.random.RandomState(0)
+    X = rng.randn(n_samples, 3).astype(dtype)
+    signal = X @ np.array([1.0, -1.0, 0.5])
+    if output == "binary":
+        return CGMLPClassifier, X, np.where(signal > 0, "yes", "no")
+    if output == "multiclass":
+        return CGMLPClassifier, X, np.digitize(signal, [-0.5, 0.5]) + 3
+    if output == "multilabel":
+        return CGMLPClassifier, X, np.column_stack([signal > 0, X[:, 0] > 0]) * 1
+    y = np.column_stack([signal, X[:, 1]])
+    if output.startswith("poisson"):
+        y = rng.poisson(np.exp(0.3 * y)).astype(float)
+    return CGMLPRegressor, X, y if output.endswith("-2") else y[:, 0]
+
+
+def fitted_model(output, solver, dtype, early_stopping, variant):
+    """A small fit of ``output`` with the options of ``variant``."""
+    pd = pytest.importorskip("pandas")
+    cls, X, y = problem(output, dtype)
+    params = dict(
+        hidden_layer_sizes=(4, 3) if solver == "cg" else (3,),
+        solver=solver,
+        max_iter=3,
+        random_state=0,
+        early_stopping=early_stopping,
+        validation_fraction=0.25,
+        n_iter_no_change=1,
+    )
+    if cls is CGMLPRegressor:
+        params["loss"] = "poisson" if output.startswith("poisson") else "squared_error"
+    everything = variant == "everything"
+    fit_params = {}
+    if variant in ("weights", "everything"):
+        fit_params["sample_weight"] = np.linspace(0.5, 2.0, len(X)).astype(dtype)
+        if cls is CGMLPClassifier and output != "multilabel":
+            labels = np.unique(y)
+            params["class_weight"] = {labels[0]: 2.0, labels[-1]: 0.5}
+        elif cls is CGMLPClassifier:
+            params["class_weight"] = "balanced"
+    if variant in ("feature_names", "everything"):
+        X = pd.DataFrame(X, columns=["a", "b", "c"])
+    model = cls(**params).fit(X, y, **fit_params)
+    if variant in ("warm_start", "everything"):
+        model.set_params(warm_start=True, max_iter=2).fit(X, y, **fit_params)
+    if variant in ("set_params", "everything"):
+        # Parameters changed after fit do not change the fitted model, and
+        # the file must keep both.
+        model.set_params(
+            hidden_layer_sizes=[5, 5] if everything else 6,
+            alpha=np.float32(0.5),
+            early_stopping=not early_stopping,
+            tol=0.0 if everything else 1e-3,
+            max_iter=50,
+            random_state=None,
+            verbose=1,
+        )
+        if cls is CGMLPRegressor:
+            other = {"poisson": "squared_error", "squared_error": "poisson"}
+            model.set_params(loss=other[model.loss])
+        elif output != "multilabel":
+            model.set_params(class_weight="balanced")
+    return model, X, y
+
+
+def assert_same_value(a, b, what):
+    """Equal in type and in every bit (NaN equals NaN)."""
+    if isinstance(a, np.ndarray):
+        assert isinstance(b, np.ndarray), what
+        assert (a.dtype, a.shape) == (b.dtype, b.shape), what
+        if a.dtype.kind == "O":
+            assert a.tolist() == b.tolist(), what
+            assert [type(v) for v in a.tolist()] == [type(v) for v in b.tolist()]
+        else:
+            assert a.tobytes() == b.tobytes(), what
+    elif isinstance(a, list | tuple):
+        assert type(a) is type(b) and len(a) == len(b), what
+        for i, (x, y) in enumerate(zip(a, b)):
+            assert_same_value(x, y, f"{what}[{i}]")
+    elif isinstance(a, float):
+        assert type(b) is float, what
+        assert np.float64(a).tobytes() == np.float64(b).tobytes(), what
+    else:
+        assert type(a) is type(b) and a == b, what
+
+
+def fitted_attributes(model):
+    return {k: v for k, v in vars(model).items() if model._is_fitted(k)}
+
+
+def assert_same_model(loaded, model, X):
+    """``loaded`` is ``model``: parameters, fitted attributes, predictions."""
+    assert type(loaded) is type(model)
+    assert loaded.get_params() == model.get_params()
+    attributes, loaded_attributes = fitted_attributes(model), fitted_attributes(loaded)
+    assert loaded_attributes.keys() == attributes.keys()
+    for name, value in attributes.items():
+        assert_same_value(loaded_attributes[name], value, name)
+    methods = ["predict"]
+    if isinstance(model, CGMLPClassifier):
+        methods += ["predict_proba", "predict_log_proba"]
+    for method in methods:
+        with np.errstate(divide="ignore"):  # log of a probability of 0
+            expected = getattr(model, method)(X)
+            got = getattr(loaded, method)(X)
+        assert_same_value(got, expected, method)
+
+
+def round_trip(model):
+    buffer = io.BytesIO()
+    assert model.to_npz(buffer) is model
+    buffer.seek(0)
+    return type(model).from_npz(buffer)
+
+
+def metadata(data):
+    """The metadata of an export, which must be standard JSON (no NaN)."""
+
+    def refuse(token):
+        raise AssertionError(f"the metadata holds {token}, which is not JSON")
+
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        text = np.load(io.BytesIO(zf.read("metadata.npy"))).item()
+    return json.loads(text, parse_constant=refuse)
+
+
+CASES = list(
+    itertools.product(OUTPUTS, SOLVERS, [np.float32, np.float64], [False, True])
+)
+
+
+@pytest.mark.parametrize(
+    "output, solver, dtype, early_stopping, variant",
+    [(*case, VARIANTS[i % len(VARIANTS)]) for i, case in enumerate(CASES)],
+    ids=[
+        f"{o}-{s}-{np.dtype(d).name}-{'es' if e else 'full'}-{VARIANTS[i % 6]}"
+        for i, (o, s, d, e) in enumerate(CASES)
+    ],
+)
+def test_every_export_loads_back_as_the_same_model(
+    output, solver, dtype, early_stopping, variant
+):
+    model, X, _ = fitted_model(output, solver, dtype, early_stopping, variant)
+    assert_same_model(round_trip(model), model, X)
+
+
+@pytest.mark.parametrize("hidden_layer_sizes", [(7, 7), 7, [7], (1,)])
+def test_architecture_comes_from_the_fitted_weights(hidden_layer_sizes):
+    cls, X, y = problem("multiclass", np.float64)
+    model = cls(hidden_layer_sizes=(3,), max_iter=3, random_state=0).fit(X, y)
+    model.set_params(hidden_layer_sizes=hidden_layer_sizes)
+    loaded = round_trip(model)
+    assert loaded.hidden_layer_sizes == hidden_layer_sizes
+    assert type(loaded.hidden_layer_sizes) is type(hidden_layer_sizes)
+    assert [c.shape for c in loaded.coefs_] == [(3, 3), (3, 3)]
+    assert_same_model(loaded, model, X)
+    # The parameter applies to the next fit, as it would have on the original.
+    assert (
+        loaded.set_params(warm_start=False).fit(X, y).n_layers_
+        == len(np.atleast_1d(hidden_layer_sizes)) + 2
+    )
+
+
+def test_regressor_loss_changed_after_fit_keeps_the_fitted_output():
+    _, X, y = problem("poisson", np.float64)
+    model = CGMLPRegressor(
+        hidden_layer_sizes=(3,), loss="poisson", max_iter=3, random_state=0
+    ).fit(X, y)
+    model.set_params(loss="squared_error")
+    loaded = round_trip(model)
+    assert loaded.loss == "squared_error" and loaded.out_activation_ == "exp"
+    assert np.all(loaded.predict(X) > 0)  # still the exp output of the fit
+    assert_same_model(loaded, model, X)
+
+
+def test_non_finite_validation_scores_are_represented():
+    cls, X, y = problem("identity", np.float64)
+    model = cls(
+        hidden_layer_sizes=(3,), max_iter=4, early_stopping=True, random_state=0
+    ).fit(X, y)
+    # What an R² of a one-sample validation split records, and its extremes.
+    for scores, best in [
+        ([float("nan")] * model.n_iter_, float("nan")),
+        ([float("-inf"), float("inf")] + [0.5] * (model.n_iter_ - 2), float("inf")),
+    ]:
+        model.validation_scores_, model.best_validation_score_ = scores, best
+        data = io.BytesIO()
+        model.to_npz(data)
+        assert metadata(data.getvalue())["best_validation_score"] == {
+            "__float__": repr(best)
+        }
+        data.seek(0)
+        assert_same_model(cls.from_npz(data), model, X)
+
+
+def test_metadata_does_not_grow_with_the_training_history():
+    cls, X, y = problem("binary", np.float64)
+    model = cls(
+        hidden_layer_sizes=(3,), max_iter=3, early_stopping=True, random_state=0
+    ).fit(X, y)
+    short_history = io.BytesIO()
+    model.to_npz(short_history)
+    # A history of a million iterations; version 2 kept it in the JSON
+    # string, whose 40 million characters the reader refused.
+    n_iter = 1_000_000
+    rng = np.random.RandomState(0)
+    model.n_iter_ = n_iter
+    model.loss_curve_ = rng.uniform(0.1, 1.0, n_iter).tolist()
+    model.validation_scores_ = rng.uniform(0, 1, n_iter).tolist()
+    model.validation_scores_[17] = float("nan")
+    model.best_validation_score_ = max(model.validation_scores_[18:])
+    long_history = io.BytesIO()
+    model.to_npz(long_history)
+    short_meta = metadata(short_history.getvalue())
+    long_meta = metadata(long_history.getvalue())
+    assert len(json.dumps(long_meta)) < 2 * len(json.dumps(short_meta)) < 4000
+    long_history.seek(0)
+    assert_same_model(cls.from_npz(long_history), model, X)
+
+
+def unrepresentable_models():
+    """Models the format cannot hold, the reason the error must give, and
+    what it must advise."""
+    cls, X, y = problem("multiclass", np.float64)
+
+    def fit(**params):
+        params = {"hidden_layer_sizes": (3,), "max_iter": 2, **params}
+        return cls(**params).fit(X, y)
+
+    mixed = fit()
+    mixed.classes_ = np.array([3, "4", 5], dtype=object)
+    random_state = fit(random_state=np.random.RandomState(0))
+    array_sizes = fit().set_params(hidden_layer_sizes=np.array([3]))
+    invalid = fit().set_params(max_iter=0)
+    object_param = fit().set_params(verbose=[1])
+    non_finite = fit()
+    non_finite.loss_ = float("nan")
+    curve = fit()
+    curve.loss_curve_ = curve.loss_curve_[:-1]
+    unknown = fit()
+    unknown.temperature_ = 1.5  # a fitted attribute the format does not know
+    nul = fit()
+    nul.feature_names_in_ = np.array(["a", "b", "c\0"], dtype=object)
+    return {
+        "mixed labels": (mixed, "numeric class labels and string", "pickle"),
+        "RandomState": (random_state, "random_state is a RandomState", "an int"),
+        "array sizes": (array_sizes, "hidden_layer_sizes=array", "a tuple"),
+        "invalid parameter": (invalid, "'max_iter' parameter", "set_params"),
+        "list parameter": (object_param, "verbose=[1] is a list", "set_params"),
+        "non-finite loss": (non_finite, "fitted loss_ is nan", "pickle"),
+        "short loss curve": (curve, "loss_curve is float64 of shape", "pickle"),
+        "unknown attribute": (unknown, "temperature_ is not stored", "pickle"),
+        "NUL in a name": (nul, "strings of feature_names_in_", "pickle"),
+    }
+
+
+UNREPRESENTABLE = [
+    "mixed labels",
+    "RandomState",
+    "array sizes",
+    "invalid parameter",
+    "list parameter",
+    "non-finite loss",
+    "short loss curve",
+    "unknown attribute",
+    "NUL in a name",
+]
+
+
+@pytest.mark.parametrize("case", UNREPRESENTABLE)
+def test_what_cannot_be_represented_is_refused_before_writing(case, tmp_path):
+    model, reason, advice = unrepresentable_models()[case]
+    path = tmp_path / "model.npz"
+    path.write_bytes(b"the previous export")
+    buffer = io.BytesIO(b"kept")
+    for file in (path, buffer):
+        with pytest.raises(ValueError, match="Cannot export this CGMLPClassifier"
+                           ) as info:  # fmt: skip
+            model.to_npz(file)
+        assert reason in str(info.value) and advice in str(info.value)
+    assert path.read_bytes() == b"the previous export"
+    assert buffer.getvalue() == b"kept"
+    assert os.listdir(tmp_path) == ["model.npz"]
+
+
+def test_metadata_over_the_cap_is_refused_by_the_writer(tmp_path, monkeypatch):
+    cls, X, y = problem("binary", np.float64)
+    model = cls(hidden_layer_sizes=(3,), max_iter=2, random_state=0).fit(X, y)
+    monkeypatch.setattr(_persistence, "_MAX_METADATA_CHARS", 100)
+    with pytest.raises(ValueError, match="from_npz would refuse the file .metadata "
+                       "longer than 100 characters"):  # fmt: skip
+        model.to_npz(tmp_path / "model.npz")
+    assert os.listdir(tmp_path) == []
+
+
+# ------------------------------------------------------------ atomic writes
+@pytest.fixture
+def two_models():
+    cls, X, y = problem("binary", np.float64)
+    first = cls(hidden_layer_sizes=(3,), max_iter=2, random_state=0).fit(X, y)
+    second = cls(hidden_layer_sizes=(4,), max_iter=2, random_state=1).fit(X, y)
+    return first, second, X
+
+
+def test_a_failed_write_leaves_the_previous_export(two_models, tmp_path, monkeypatch):
+    first, second, X = two_models
+    path = tmp_path / "model.npz"
+    first.to_npz(path)
+    before = path.read_bytes()
+
+    def disk_full(fp, data):
+        fp.write(data[: len(data) // 2])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(_persistence, "_write_all", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        second.to_npz(path)
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["model.npz"]  # no temporary file left
+
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.undo()
+    monkeypatch.setattr(_persistence.os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        second.to_npz(path)
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["model.npz"]
+    assert_same_model(CGMLPClassifier.from_npz(path), first, X)
+
+
+def test_a_successful_write_replaces_the_file(two_models, tmp_path):
+    first, second, X = two_models
+    path = tmp_path / "model.npz"
+    first.to_npz(path)
+    os.chmod(path, 0o640)
+    second.to_npz(path)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o640  # the file's mode kept
+    assert os.listdir(tmp_path) == ["model.npz"]
+    assert_same_model(CGMLPClassifier.from_npz(path), second, X)
+
+
+def test_paths_get_npz_appended_and_links_are_followed(two_models, tmp_path):
+    first, second, X = two_models
+    first.to_npz(str(tmp_path / "model"))
+    second.to_npz(tmp_path / "other.data")
+    assert sorted(os.listdir(tmp_path)) == ["model.npz", "other.data.npz"]
+    assert_same_model(CGMLPClassifier.from_npz(tmp_path / "model.npz"), first, X)
+    # A link to an export is written through, as open() and np.savez do.
+    os.symlink(tmp_path / "model.npz", tmp_path / "link.npz")
+    second.to_npz(tmp_path / "link.npz")
+    assert os.path.islink(tmp_path / "link.npz")
+    assert_same_model(CGMLPClassifier.from_npz(tmp_path / "model.npz"), second, X)
+
+
+def test_file_objects_are_written_at_their_position(two_models, tmp_path):
+    first, _, X = two_models
+    with open(tmp_path / "model.bin", "wb") as fp:
+        fp.write(b"header")
+        first.to_npz(fp)
+    data = (tmp_path / "model.bin").read_bytes()
+    assert data.startswith(b"header")
+    assert_same_model(CGMLPClassifier.from_npz(io.BytesIO(data[6:])), first, X)
+    with pytest.raises(TypeError, match="a path or a binary file object"):
+        first.to_npz(42)
+
+
+# ---------------------------------------------------------- format version 2
+def version_2_models():
+    pd = pytest.importorskip("pandas")
+    cls, X, y = problem("multiclass", np.float64)
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    _, _, counts = problem("poisson-2", np.float32)
+    _, _, labels = problem("multilabel", np.float64)
+    return {
+        "multiclass": (
+            CGMLPClassifier(
+                hidden_layer_sizes=(3,),
+                max_iter=4,
+                early_stopping=True,
+                class_weight={3: 2.0},
+                random_state=0,
+            ).fit(frame, y.astype(str)),
+            frame,
+        ),
+        "multilabel": (
+            CGMLPClassifier(hidden_layer_sizes=[3, 2], max_iter=3, random_state=0).fit(
+                X, labels
+            ),
+            X,
+        ),
+        "poisson": (
+            CGMLPRegressor(
+                hidden_layer_sizes=3, loss="poisson", max_iter=3, random_state=0
+            ).fit(X.astype(np.float32), counts),
+            X.astype(np.float32),
+        ),
+    }
+
+
+@pytest.mark.parametrize("name", ["multiclass", "multilabel", "poisson"])
+def test_version_2_files_still_load(name, write_npz_version_2):
+    model, X = version_2_models()[name]
+    file = io.BytesIO()
+    write_npz_version_2(model, file)
+    file.seek(0)
+    loaded = type(model).from_npz(file)
+    # Version 2 stored hidden_layer_sizes as a list, read back as a tuple.
+    model.hidden_layer_sizes = tuple(np.atleast_1d(model.hidden_layer_sizes))
+    assert_same_model(loaded, model, X)
+    # And they re-export to the current version.
+    assert metadata(_persistence.export_bytes(loaded))["format_version"] == 3
+
+
+def test_version_2_rules_for_changed_parameters(write_npz_version_2):
+    _, X, y = problem("poisson", np.float64)
+    model = CGMLPRegressor(
+        hidden_layer_sizes=(3,), loss="poisson", max_iter=3, random_state=0
+    ).fit(X, y)
+    # Version 2 wrote, and refused to read, a loss changed after fit; the
+    # output it stored decides, so such files load now.
+    file = io.BytesIO()
+    write_npz_version_2(model.set_params(loss="squared_error"), file)
+    file.seek(0)
+    assert_same_model(CGMLPRegressor.from_npz(file), model, X)
+    # Its architecture was that of hidden_layer_sizes: a changed one is
+    # refused, as it was.
+    file = io.BytesIO()
+    write_npz_version_2(model.set_params(hidden_layer_sizes=(3, 3)), file)
+    file.seek(0)
+    with pytest.raises(ValueError, match="n_layers=3, but hidden_layer_sizes"):
+        CGMLPRegressor.from_npz(file)
