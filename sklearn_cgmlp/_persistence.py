@@ -37,6 +37,7 @@ import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.exceptions import InconsistentVersionWarning as _SklearnVersionWarning
 
+from ._outputs import REGRESSION_LOSSES
 from ._safe_read import (
     InvalidModelFile,
     fail,
@@ -258,7 +259,7 @@ class _RegressorPart:
 
     schema = {}
     arrays = ()
-    _out_activations = ("identity", "exp")
+    _out_activations = tuple(REGRESSION_LOSSES.values())
 
     @staticmethod
     def export(estimator):
