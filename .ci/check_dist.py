@@ -84,8 +84,13 @@ def check_wheel(path):
     for required in ("RECORD", "WHEEL", "licenses/LICENSE"):
         if f"{dist_info}/{required}" not in names:
             fail(f"{path.name}: no {dist_info}/{required}")
-    if metadata["License-Expression"] != "BSD-3-Clause":
-        fail(f"{path.name}: License-Expression is {metadata['License-Expression']!r}")
+    # License, not License-Expression: older pips show only the former, and the
+    # two may not appear together (see setup.py).
+    if metadata["License"] != "BSD-3-Clause" or "License-Expression" in metadata:
+        fail(
+            f"{path.name}: License is {metadata['License']!r}, License-Expression "
+            f"is {metadata['License-Expression']!r}"
+        )
     urls = {u.split(",")[0].strip() for u in metadata.get_all("Project-URL", [])}
     if urls != {"Homepage", "Documentation", "Source", "Issues"}:
         fail(f"{path.name}: project URLs are {sorted(urls)}")

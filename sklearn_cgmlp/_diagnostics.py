@@ -31,7 +31,8 @@ def _what_stopped(message):
     """What made SciPy give up, without its guesses about precision."""
     if "precision loss" in message or "ABNORMAL" in message:
         return "its line search found no step that lowers the loss enough"
-    if "RELATIVE REDUCTION OF F" in message:
+    # SciPy 1.13 (L-BFGS-B in Fortran) spells it "REL_REDUCTION_OF_F_<=_...".
+    if "RELATIVE REDUCTION OF F" in message or "REL_REDUCTION_OF_F" in message:
         return (
             "the loss fell by less than L-BFGS-B's relative threshold (ftol) in "
             "one iteration"
