@@ -34,6 +34,7 @@ from ._monitor import IterationMonitor
 from ._ops import NUMPY, numpy_dtype, to_host
 from ._repr import DocLinkMixin
 from ._solvers import SOLVERS, minimize
+from ._threads import torch_cpu_threads
 
 try:  # scikit-learn >= 1.9: callbacks (ProgressBar, ScoringMonitor, ...)
     from sklearn.callback import CallbackSupportMixin
@@ -157,7 +158,8 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
         # except the callback book-keeping that _fit_context tears down.
         saved_state = self.__dict__.copy()
         try:
-            return self._fit(X, y, sample_weight)
+            with torch_cpu_threads(X):
+                return self._fit(X, y, sample_weight)
         except BaseException:
             callback_state = {
                 k: v for k, v in self.__dict__.items() if k in _CALLBACK_STATE

@@ -350,3 +350,44 @@ def test_string_labels_stay_on_the_host(iris, xp, device, dtype):
         pred = clf.predict(X_xp)
     assert isinstance(pred, np.ndarray) and pred.dtype.kind == "U"
     assert set(pred) <= set(labels)
+
+
+# --------------------------------------------- PyTorch's CPU threads in fit
+def test_a_torch_cpu_fit_runs_on_one_intra_op_thread_and_restores_it(iris, monkeypatch):
+    """PyTorch's OpenMP threads spin between the fit's many short parallel
+    regions (see _threads.torch_cpu_threads); a fit uses one and gives the
+    user's count back, after a failure too, and keeps it where
+    OMP_WAIT_POLICY=PASSIVE makes idle threads sleep."""
+    torch = pytest.importorskip("torch")
+    from sklearn_cgmlp._objective import ArrayAPIObjective
+
+    seen = []
+    original = ArrayAPIObjective.loss_grad
+
+    def spy(self, theta, out=None):
+        seen.append(torch.get_num_threads())
+        return original(self, theta, out)
+
+    monkeypatch.setattr(ArrayAPIObjective, "loss_grad", spy)
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    X, y = iris
+    X, y = torch.asarray(X, dtype=torch.float32), torch.asarray(y)
+    clf = CGMLPClassifier(hidden_layer_sizes=(5,), max_iter=5, random_state=0)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with sklearn.config_context(array_api_dispatch=True):
+            fit_quietly(clf, X, y)
+            assert seen and set(seen) == {1}
+            assert torch.get_num_threads() == 2
+            bad = X.clone()
+            bad[0, 0] = float("nan")
+            with pytest.raises(ValueError):
+                clf.fit(bad, y)
+            assert torch.get_num_threads() == 2
+            monkeypatch.setenv("OMP_WAIT_POLICY", "passive")
+            seen.clear()
+            fit_quietly(clf, X, y)
+            assert set(seen) == {2}
+    finally:
+        torch.set_num_threads(before)
