@@ -57,6 +57,13 @@ class Objective(Protocol):
         """``[func(part) for part in parts]`` over contiguous slices that
         cover the parameter vector (in the objective's threads)."""
 
+    def line(self, theta, p, continues=False):
+        """The objective along ``theta + a p`` on cached products (an object
+        with ``trial(a) -> (loss, slope)`` and ``gradient(a) -> (loss,
+        grad)``), or None where that does not pay or the objective cannot.
+        ``continues``: ``theta`` is the step of the last ``gradient`` of the
+        previous line."""
+
     def close(self):
         """Release threads and scratch space (the objective stays usable)."""
 
@@ -161,8 +168,8 @@ class PointCache:
 
 
 class SciPyObjective:
-    """Adapt an objective to SciPy's ``jac=True`` and ``hessp`` protocols (and
-    to our CG's).
+    """Adapt an objective to SciPy's ``jac=True`` and ``hessp`` protocols, and
+    to our CG's lines (:meth:`line`).
 
     Parameters
     ----------
@@ -178,7 +185,9 @@ class SciPyObjective:
         The solver is handed ``scale * loss`` and ``scale * grad`` (see
         :mod:`sklearn_cgmlp._solvers`); 1 unless the glue sets it.
     n_evals : int
-        Number of evaluations so far.
+        Number of full evaluations (loss and gradient) so far.
+    n_trials : int
+        Number of trial steps on cached lines so far (:meth:`line`).
     transfer : Transfer
         How search vectors become the objective's parameters and back.
 
@@ -206,7 +215,10 @@ class SciPyObjective:
         self.ops = search_ops
         self.scale = 1.0
         self.n_evals = 0
+        self.n_trials = 0
         self.cache = PointCache(search_ops)
+        # The search vector at which the last line's gradient was taken.
+        self._line_end = None
         # The per-evaluation passes over parameter-sized host vectors (cast,
         # scale, norm, copy) run in the objective's threads.
         self._host = search_ops.is_numpy and data_ops.is_numpy
@@ -268,6 +280,17 @@ class SciPyObjective:
         point.grad, point.grad_scale = grad_search, scale
         return loss, grad_search
 
+    def line(self, x, p):
+        """The line ``x + a p`` on the objective's cached products, or None
+        (then the solver evaluates trial points in full)."""
+        ops = self.ops
+        continues = self._line_end is not None and ops.equal(self._line_end, x)
+        # New parameter vectors of the objective: the line keeps them.
+        theta = self.transfer.to_data(ops.copy(x))
+        direction = self.transfer.to_data(ops.copy(p))
+        line = self.objective.line(theta, direction, continues=continues)
+        return None if line is None else _SearchLine(self, line, x, p)
+
     def remember(self, x, loss, grad):
         """Cache a known unscaled evaluation at ``x`` (a private copy), so
         that the solver's first call there costs nothing."""
@@ -301,6 +324,55 @@ class SciPyObjective:
             ):
                 raise NonFiniteError("non-finite curvature product")
         return Hp
+
+
+class _SearchLine:
+    """A line of the objective, as the solver sees it: scaled, in the search
+    space, counting trials and gradients (:meth:`SciPyObjective.line`)."""
+
+    def __init__(self, adapter, line, x, p):
+        self.adapter, self.line, self.x, self.p = adapter, line, x, p
+        self._alpha = self._value = None
+
+    def _trial(self, alpha):
+        alpha = float(alpha)
+        if alpha != self._alpha:
+            self.adapter.n_trials += 1
+            with np.errstate(over="ignore", invalid="ignore"):
+                loss, slope = self.line.trial(alpha)
+            if not (np.isfinite(loss) and np.isfinite(slope)):
+                loss, slope = np.inf, 0.0  # unacceptable, as evaluations say
+            self._alpha, self._value = alpha, (float(loss), float(slope))
+        return self._value
+
+    def phi(self, alpha):
+        return self.adapter.scale * self._trial(alpha)[0]
+
+    def derphi(self, alpha):
+        return self.adapter.scale * self._trial(alpha)[1]
+
+    def gradient(self, alpha):
+        """The gradient at step ``alpha`` (scaled, a new search vector); the
+        point is cached as an evaluation, and the next line may continue
+        from it."""
+        adapter, ops = self.adapter, self.adapter.ops
+        alpha = float(alpha)
+        adapter.n_evals += 1
+        with np.errstate(over="ignore", invalid="ignore"):
+            loss, grad = self.line.gradient(alpha)
+            grad_search = adapter.transfer.to_search(grad)
+            gnorm = ops.inf_norm(grad_search)
+            if adapter.scale != 1.0:
+                grad_search *= adapter.scale
+        x = self.x + alpha * self.p  # as the solver computes its iterate
+        loss = float(loss) if np.isfinite(loss) and np.isfinite(gnorm) else np.inf
+        point = adapter.cache.add(x)
+        point.loss, point.gnorm = loss, gnorm
+        point.grad, point.grad_scale = grad_search, adapter.scale
+        adapter._line_end = x
+        if loss == np.inf:
+            return ops.zeros(adapter.n_params, adapter.transfer.search_dtype)
+        return grad_search
 
 
 def _scale_into(grad, scale, out):

@@ -223,6 +223,7 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
             attributes(x),
             n_iter_=result.n_iter,
             n_fun_evals_=result.n_evals,
+            n_line_trials_=result.n_trials,
             t_=result.n_evals * X.shape[0],
             loss_=loss,
             best_loss_=None if self.early_stopping else loss,

@@ -150,7 +150,13 @@ n_iter_ : int
     Number of solver iterations of the last call to fit.
 
 n_fun_evals_ : int
-    Number of loss and gradient evaluations of the last call to fit.
+    Number of full loss and gradient evaluations of the last call to fit.
+
+n_line_trials_ : int
+    Number of trial steps of CG's line searches evaluated on cached
+    first-layer products of the last call to fit (each costs a fraction of
+    an evaluation; see the user guide). 0 where the fit evaluated every
+    trial in full, and for the other solvers.
 
 t_ : int
     Number of training samples seen by the solver: every evaluation sees

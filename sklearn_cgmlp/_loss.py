@@ -160,6 +160,20 @@ def chunks(n_samples, chunk_size):
     ]
 
 
+def accumulate(i, A_prev, delta, first, coef_grads, intercept_grads, coef_tmp, ops):
+    """Layer ``i``'s gradient over one chunk: ``A_prev.T @ delta`` and the
+    column sums of ``delta``, written into ``coef_grads[i]`` and
+    ``intercept_grads[i]`` by the ``first`` chunk and added to them by the
+    others (through ``coef_tmp[i]``, NumPy's scratch)."""
+    gW = ops.matmul(A_prev.T, delta, out=coef_grads[i] if first else coef_tmp[i])
+    gb = ops.sum(delta, axis=0, out=intercept_grads[i] if first else None)
+    if first:
+        coef_grads[i], intercept_grads[i] = gW, gb
+    else:
+        coef_grads[i] += gW
+        intercept_grads[i] += gb
+
+
 class MLPLoss:
     """The objective of one network: its data term and its L2 penalty.
 
@@ -286,18 +300,61 @@ class MLPLoss:
         With a ``workspace`` (NumPy) every array of an evaluation lives in its
         buffers or in ``grad``; without, the operations return new arrays.
         """
-        layout, activation, output = self.layout, self.activation, self.output
-        parts = chunks(X.shape[0], chunk_size)
+        layout = self.layout
         coefs, intercepts = layout.unpack(theta, ops.xp)
         n_layers = len(coefs)
         if grad is not None:
             coef_grads, intercept_grads = layout.unpack(grad)
         else:
             coef_grads, intercept_grads = [None] * n_layers, [None] * n_layers
-        data_loss = 0.0
+        coef_tmp = workspace.coef_tmp if workspace is not None else [None] * n_layers
 
+        def first_layer(Xc, start, stop, out):
+            Z = ops.matmul(Xc, coefs[0], out=out)
+            Z += intercepts[0]
+            return Z
+
+        def first_delta(Xc, start, stop, delta, first):
+            accumulate(0, Xc, delta, first, coef_grads, intercept_grads, coef_tmp, ops)
+
+        data_loss = self.pass_rows(
+            X, Y, sample_weight, scale, chunk_size, workspace, ops,
+            coefs=coefs, intercepts=intercepts, grads=(coef_grads, intercept_grads),
+            first_layer=first_layer, first_delta=first_delta,
+        )  # fmt: skip
+        if grad is None:
+            grad = layout.flatten(coef_grads, intercept_grads, ops)
+        return data_loss, grad
+
+    def pass_rows(self, X, Y, sample_weight, scale, chunk_size, workspace, ops, *,
+                  coefs, intercepts, grads, first_layer, first_delta):  # fmt: skip
+        """A forward and backward pass over the rows of ``X``, in chunks.
+
+        The first layer is left to the caller, so that a full evaluation and
+        the trials of a line search (:mod:`sklearn_cgmlp._line`) share every
+        other step:
+
+        - ``first_layer(Xc, start, stop, out)`` returns the pre-activations of
+          the first layer for rows ``start:stop`` (``Xc``), into ``out`` (a
+          NumPy buffer, or None);
+        - ``first_delta(Xc, start, stop, delta, first)`` consumes the scaled
+          derivative of the loss with respect to them (``first``: whether
+          this is the first chunk).
+
+        ``coefs`` and ``intercepts`` of the layers above the first are used;
+        the gradients of those layers go into ``grads`` (``(coef_grads,
+        intercept_grads)``, lists indexed by layer whose entry 0 is left
+        alone), written by the first chunk and added to by the others (None
+        entries become new arrays). Returns the scaled, weighted data loss.
+        """
+        activation, output = self.activation, self.output
+        coef_grads, intercept_grads = grads
+        parts = chunks(X.shape[0], chunk_size)
+        n_layers = len(coefs)
+        data_loss = 0.0
         for chunk_index, (start, stop) in enumerate(parts):
             m = stop - start
+            first = chunk_index == 0
             Xc = X if len(parts) == 1 else row_slice(X, start, stop)
             if workspace is not None:
                 acts = [a[:m] for a in workspace.acts]
@@ -310,13 +367,15 @@ class MLPLoss:
                 coef_tmp = [None] * n_layers
 
             # Forward pass; acts[i] holds the output of layer i + 1.
-            A = Xc
             for i in range(n_layers):
-                Z = ops.matmul(A, coefs[i], out=acts[i])
-                Z += intercepts[i]
+                if i == 0:
+                    Z = first_layer(Xc, start, stop, acts[0])
+                else:
+                    Z = ops.matmul(acts[i - 1], coefs[i], out=acts[i])
+                    Z += intercepts[i]
                 if i < n_layers - 1:
                     Z = activation.apply_(Z, ops)
-                acts[i] = A = Z
+                acts[i] = Z
 
             # Output loss; the output delta dloss/dlogits (times s_i * scale)
             # overwrites the logits.
@@ -331,26 +390,18 @@ class MLPLoss:
                 data_loss += ops.weighted_total(swc, row_loss)
                 delta *= (swc * scale)[:, None]
 
-            # Backward pass.
-            for i in range(n_layers - 1, -1, -1):
-                A_prev = Xc if i == 0 else acts[i - 1]
-                first = chunk_index == 0
-                gW_out = coef_grads[i] if first else coef_tmp[i]
-                gW = ops.matmul(A_prev.T, delta, out=gW_out)
-                gb = ops.sum(delta, axis=0, out=intercept_grads[i] if first else None)
-                if first:
-                    coef_grads[i], intercept_grads[i] = gW, gb
-                else:
-                    coef_grads[i] += gW
-                    intercept_grads[i] += gb
-                if i > 0:
-                    D = ops.matmul(delta, coefs[i].T, out=deltas[i - 1])
-                    # acts[i - 1] was last needed for gW above; it becomes
-                    # scratch.
-                    delta = activation.multiply_by_derivative(acts[i - 1], D, ops)
-        if grad is None:
-            grad = layout.flatten(coef_grads, intercept_grads, ops)
-        return data_loss * scale, grad
+            # Backward pass through the layers above the first.
+            for i in range(n_layers - 1, 0, -1):
+                accumulate(
+                    i, acts[i - 1], delta, first, coef_grads, intercept_grads,
+                    coef_tmp, ops,
+                )  # fmt: skip
+                D = ops.matmul(delta, coefs[i].T, out=deltas[i - 1])
+                # acts[i - 1] was last needed for the gradient above; it
+                # becomes scratch.
+                delta = activation.multiply_by_derivative(acts[i - 1], D, ops)
+            first_delta(Xc, start, stop, delta, first)
+        return data_loss * scale
 
     # -------------------------------------------------------------- penalty
     def penalty_strength(self, sample_weight_sum):

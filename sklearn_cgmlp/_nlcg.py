@@ -11,7 +11,13 @@ vector, the direction and every vector operation stay on the device, and only
 scalars (losses, dot products) cross to the host: the host round trips that
 handing SciPy a device objective would cost twice per evaluation are gone.
 
-On NumPy float64 the iterates equal SciPy's (the tests check this).
+Each line search runs on a *line*: by default trials are full evaluations of
+the objective (:class:`EvaluationLine`); where the objective offers cached
+first-layer products (:mod:`sklearn_cgmlp._line`), a trial costs a fraction
+of an evaluation and only the accepted step's gradient is a full one.
+
+On NumPy float64 the iterates equal SciPy's, bit for bit with full
+evaluations and to rounding with cached lines (the tests check both).
 """
 
 import warnings
@@ -63,23 +69,21 @@ class _LineSearchFailed(Exception):
     pass
 
 
-class _Line:
-    """``phi(a) = f(x + a p)`` and ``phi'(a)``, sharing one evaluation per
-    point as SciPy's memoized objective does (the last point only)."""
+class EvaluationLine:
+    """``phi(a) = f(x + a p)`` and ``phi'(a)`` by full evaluations of ``fun``.
+
+    ``fun`` is asked again at the same point for the slope, and for the
+    gradient at the accepted step: :class:`~sklearn_cgmlp._adapters.SciPyObjective`
+    answers such repeats from its cache, as SciPy's memoized objective does.
+    """
 
     def __init__(self, fun, ops, x, p):
         self.fun, self.ops, self.x, self.p = fun, ops, x, p
-        self._alpha = None
-        self.f = self.g = None
 
     def _at(self, alpha):
         # SciPy's scalar searches hand NumPy scalars; other namespaces take
         # Python floats only (the value is the same).
-        alpha = float(alpha)
-        if alpha != self._alpha:
-            self.f, self.g = self.fun(self.x + alpha * self.p)
-            self._alpha = alpha
-        return self.f, self.g
+        return self.fun(self.x + float(alpha) * self.p)
 
     def phi(self, alpha):
         return self._at(alpha)[0]
@@ -91,11 +95,11 @@ class _Line:
         return self._at(alpha)[1]
 
 
-def _line_search_wolfe12(fun, ops, xk, pk, gfk, old_fval, old_old_fval, *, c1, c2,
+def _line_search_wolfe12(line, ops, xk, pk, gfk, old_fval, old_old_fval, *, c1, c2,
                          extra_condition):  # fmt: skip
-    """SciPy's ``_line_search_wolfe12``: dcsrch, then the zoom search."""
+    """SciPy's ``_line_search_wolfe12``: dcsrch, then the zoom search, on
+    ``line`` (an :class:`EvaluationLine` or a line of cached products)."""
     derphi0 = ops.dot(gfk, pk)
-    line = _Line(fun, ops, xk, pk)
     stp, fval, _ = scalar_search_wolfe1(
         line.phi, line.derphi, old_fval, old_old_fval, derphi0,
         c1=c1, c2=c2, amax=1e100, amin=1e-100, xtol=1e-14,
@@ -106,7 +110,7 @@ def _line_search_wolfe12(fun, ops, xk, pk, gfk, old_fval, old_old_fval, *, c1, c
         if not extra_condition(stp, xk + stp * pk, fval, gval):
             stp = None
     if stp is None:
-        # SciPy's fallback search, on the same line (and evaluation cache).
+        # SciPy's fallback search, on the same line.
         last = {"alpha": None}
 
         def derphi(alpha):
@@ -125,13 +129,14 @@ def _line_search_wolfe12(fun, ops, xk, pk, gfk, old_fval, old_old_fval, *, c1, c
                 line.phi, derphi, old_fval, old_old_fval, derphi0, c1, c2,
                 1e100, extra_condition2, maxiter=10,
             )  # fmt: skip
-        gval = None if derphi_star is None else line.gradient(last["alpha"])
+        gval = None if derphi_star is None else line.gradient(float(last["alpha"]))
     if stp is None:
         raise _LineSearchFailed
     return float(stp), fval, old_fval, gval
 
 
-def minimize_cg(fun, x0, *, ops, gtol, maxiter, c1=1e-4, c2=0.4, callback=None):
+def minimize_cg(fun, x0, *, ops, gtol, maxiter, c1=1e-4, c2=0.4, callback=None,
+                line=None):  # fmt: skip
     """Minimise ``fun`` from ``x0`` by SciPy's Polak-Ribière+ CG.
 
     Parameters
@@ -153,6 +158,13 @@ def minimize_cg(fun, x0, *, ops, gtol, maxiter, c1=1e-4, c2=0.4, callback=None):
     callback : callable, default=None
         ``callback(CGIterate)`` after each iteration; raising StopIteration
         stops the solver.
+    line : callable, default=None
+        ``line(x, p)`` returns the line ``x + a p`` to search (an object
+        with ``phi(a)``, ``derphi(a)`` and ``gradient(a)``, such as the lines
+        of cached products of :meth:`~sklearn_cgmlp._adapters.SciPyObjective.line`),
+        or None; then, and without ``line``, each trial is an evaluation of
+        ``fun`` (:class:`EvaluationLine`). Either way the iterates are
+        SciPy's, up to the rounding of the line's values.
 
     Returns
     -------
@@ -176,13 +188,19 @@ def minimize_cg(fun, x0, *, ops, gtol, maxiter, c1=1e-4, c2=0.4, callback=None):
         deltak = ops.dot(gfk, gfk)
         cached_step = [None]
 
+        search = line(xk, pk) if line is not None else None
+        if search is None:
+            search = EvaluationLine(fun, ops, xk, pk)
+
         def polak_ribiere_powell_step(alpha, gfkp1, xk=xk, pk=pk, gfk=gfk,
-                                      deltak=deltak):  # fmt: skip
+                                      deltak=deltak, search=search):  # fmt: skip
             xkp1 = xk + alpha * pk
             if gfkp1 is None:
-                gfkp1 = fun(xkp1)[1]
+                gfkp1 = search.gradient(alpha)
             yk = gfkp1 - gfk
-            beta_k = max(0, ops.dot(yk, gfkp1) / deltak)
+            # NumPy's division, as SciPy's: a zero deltak gives inf or NaN
+            # (then beta_k is 0), not an error.
+            beta_k = float(max(0, np.float64(ops.dot(yk, gfkp1)) / deltak))
             pkp1 = -gfkp1 + beta_k * pk
             return alpha, xkp1, pkp1, gfkp1, ops.inf_norm(gfkp1)
 
@@ -198,7 +216,7 @@ def minimize_cg(fun, x0, *, ops, gtol, maxiter, c1=1e-4, c2=0.4, callback=None):
 
         try:
             alpha_k, fval, old_old_fval, gfkp1 = _line_search_wolfe12(
-                fun, ops, xk, pk, gfk, old_fval, old_old_fval, c1=c1, c2=c2,
+                search, ops, xk, pk, gfk, old_fval, old_old_fval, c1=c1, c2=c2,
                 extra_condition=descent_condition,
             )  # fmt: skip
         except _LineSearchFailed:

@@ -12,6 +12,8 @@ data on a Dask cluster is in :mod:`sklearn_cgmlp._dask.objective`.
 import numpy as np
 from scipy import sparse
 
+from . import _line
+from ._line import BlockLine, PenaltyLine, step_parameters
 from ._loss import Workspace, weight_sum
 from ._ops import NUMPY
 from ._threads import BlasThreads, RowPool
@@ -53,6 +55,9 @@ class InMemoryObjective:
         Threads to use.
     blas : BlasThreads, default=None
         The BLAS libraries' settings (read anew when None).
+    cached_line : bool, default=None
+        Whether :meth:`line` offers lines on cached first-layer products;
+        None decides by :func:`sklearn_cgmlp._line.line_pays`.
     """
 
     ops = NUMPY
@@ -67,6 +72,7 @@ class InMemoryObjective:
         chunk_size=None,
         n_threads=1,
         blas=None,
+        cached_line=None,
     ):
         n_samples = X.shape[0]
         n_blocks = max(1, min(int(n_threads), n_samples // MIN_ROWS_PER_THREAD))
@@ -91,6 +97,12 @@ class InMemoryObjective:
         self._single_thread = blas.numpy_single_thread
         self._block_grads = None
         self._slices = _even_slices(loss.n_params, n_blocks)
+        if cached_line is None:
+            cached_line = _line.line_pays(
+                loss.layout.layer_units, rows, _nnz_per_row(X)
+            )
+        self.cached_line = bool(cached_line)
+        self._lines = None
 
     @property
     def n_params(self):
@@ -103,8 +115,10 @@ class InMemoryObjective:
         return len(self.blocks)
 
     def close(self):
-        """Release the threads (the objective stays usable)."""
+        """Release the threads and the line caches (the objective stays
+        usable)."""
         self._pool.close()
+        self._lines = None
 
     def map_slices(self, func):
         """``[func(part) for part in slices]`` over contiguous slices of the
@@ -142,18 +156,27 @@ class InMemoryObjective:
                 theta, grad, strength, scratch=self.workspaces[0].coef_flat
             )
             return value, grad
+        losses, squares = self._blocks_and_reduce(
+            theta, grad, strength, self._block_data_loss
+        )
+        return sum(losses) + loss.penalty_value(strength, squares), grad
+
+    def _blocks_and_reduce(self, theta, grad, strength, block_pass):
+        """``block_pass(theta, buffer, block)`` on every block in its thread,
+        each into a gradient buffer of its own, then the buffers summed into
+        ``grad`` with the L2 term of ``theta``; returns the blocks' results
+        and the sum of squared coefficients."""
         if self._block_grads is None:
-            self._block_grads = [grad.copy() for _ in self.blocks[1:]]
+            self._block_grads = [np.empty_like(grad) for _ in self.blocks[1:]]
         buffers = [grad, *self._block_grads]
         with self._single_thread():
-            losses = self._pool.map(
-                lambda b: self._block_data_loss(theta, buffers[b], b),
-                range(len(self.blocks)),
+            results = self._pool.map(
+                lambda b: block_pass(theta, buffers[b], b), range(len(self.blocks))
             )
             squares = self._pool.map(
                 lambda s: self._reduce(theta, buffers, s, strength), self._slices
             )
-        return sum(losses) + loss.penalty_value(strength, sum(squares)), grad
+        return results, sum(squares)
 
     def _reduce(self, theta, buffers, part, strength):
         """Sum the block gradients over one slice of the parameters, in block
@@ -165,6 +188,38 @@ class InMemoryObjective:
         return self.loss.add_penalty_gradient(
             theta, buffers[0], strength, parts=self.loss.coef_parts(part)
         )
+
+    # ---------------------------------------------------------------- lines
+    def line(self, theta, p, continues=False):
+        """The objective along ``theta + a p`` on cached first-layer products
+        (:mod:`sklearn_cgmlp._line`), each row block in its thread; None
+        where the cache does not pay (``cached_line``)."""
+        if not self.cached_line:
+            return None
+        if self._lines is None:
+            scale = 1.0 / self.sample_weight_sum
+            self._lines = [
+                BlockLine(
+                    self.loss,
+                    self._rows(b, self.X),
+                    self._rows(b, self.Y),
+                    self._rows(b, self.sample_weight),
+                    scale=scale,
+                    chunk_size=self.chunk_size,
+                    workspace=self.workspaces[b],
+                    ops=NUMPY,
+                )  # fmt: skip
+                for b in range(len(self.blocks))
+            ]
+        self._map_blocks(lambda b: self._lines[b].start(theta, p, continues))
+        return _InMemoryLine(self, theta, p)
+
+    def _map_blocks(self, func):
+        """``func(block)`` for every block, in the block's thread."""
+        if len(self.blocks) == 1:
+            return [func(0)]
+        with self._single_thread():
+            return self._pool.map(func, range(len(self.blocks)))
 
     # ----------------------------------------------------------- curvature
     def curvature(self, theta):
@@ -178,6 +233,63 @@ class InMemoryObjective:
                 sample_weight_sum=self.sample_weight_sum,
             )
         return _BlockCurvature(self, theta)
+
+
+def _nnz_per_row(X):
+    """Stored entries per row of ``X`` (its columns when dense)."""
+    if sparse.issparse(X):
+        return X.nnz / max(X.shape[0], 1)
+    return X.shape[1]
+
+
+class _InMemoryLine:
+    """A line of :class:`InMemoryObjective` (see
+    :meth:`InMemoryObjective.line`): trials and gradients summed over the
+    row blocks, in block order, with the L2 term added once."""
+
+    def __init__(self, objective, theta, p):
+        self.objective, self.theta, self.p = objective, theta, p
+        loss = objective.loss
+        self.strength = loss.penalty_strength(objective.sample_weight_sum)
+        self.penalty = PenaltyLine(loss, theta, p, self.strength, NUMPY)
+        self.direction = loss.layout.unpack(p)
+        self._step = np.empty_like(theta)
+
+    def trial(self, a):
+        """``(loss, slope)`` at step ``a``."""
+        objective = self.objective
+        upper, _ = step_parameters(objective.loss, self.theta, self.p, a,
+                                   self._step, NUMPY)  # fmt: skip
+        parts = objective._map_blocks(
+            lambda b: objective._lines[b].trial(a, upper, self.direction)
+        )
+        value = sum(v for v, _ in parts) + self.penalty.value(a)
+        return value, sum(s for _, s in parts) + self.penalty.slope(a)
+
+    def gradient(self, a, out=None):
+        """``(loss, grad)`` at step ``a``, the gradient into ``out`` if given."""
+        objective = self.objective
+        loss = objective.loss
+        params, theta_a = step_parameters(
+            loss, self.theta, self.p, a, self._step, NUMPY, first_layer=True
+        )
+        grad = out if out is not None else np.empty_like(self.theta)
+
+        def block_pass(theta, buffer, b):
+            return objective._lines[b].gradient(a, params, buffer)[0]
+
+        if len(objective.blocks) == 1:
+            value = block_pass(theta_a, grad, 0)
+            loss.add_penalty_gradient(
+                theta_a, grad, self.strength,
+                scratch=objective.workspaces[0].coef_flat,
+            )  # fmt: skip
+        else:
+            values, _ = objective._blocks_and_reduce(
+                theta_a, grad, self.strength, block_pass
+            )
+            value = sum(values)
+        return value + self.penalty.value(a), grad
 
 
 def _even_slices(n, parts):
@@ -238,7 +350,8 @@ class ArrayAPIObjective:
 
     n_threads = 1
 
-    def __init__(self, X, Y, *, loss, sample_weight=None, chunk_size=None, ops):
+    def __init__(self, X, Y, *, loss, sample_weight=None, chunk_size=None, ops,
+                 cached_line=None):  # fmt: skip
         self.X, self.Y = X, Y
         self.loss = loss
         self.sample_weight = sample_weight
@@ -247,6 +360,12 @@ class ArrayAPIObjective:
         chunked = chunk_size is not None and chunk_size < X.shape[0]
         self.chunk_size = chunk_size if chunked else None
         self.dtype = X.dtype
+        if cached_line is None:
+            cached_line = _line.line_pays(
+                loss.layout.layer_units, X.shape[0], X.shape[1]
+            )
+        self.cached_line = bool(cached_line)
+        self._line = None
 
     @property
     def n_params(self):
@@ -254,7 +373,22 @@ class ArrayAPIObjective:
         return self.loss.n_params
 
     def close(self):
-        """Nothing to release."""
+        """Release the line caches."""
+        self._line = None
+
+    def line(self, theta, p, continues=False):
+        """The objective along ``theta + a p`` on cached first-layer
+        products, on the device; None where the cache does not pay."""
+        if not self.cached_line:
+            return None
+        if self._line is None:
+            self._line = BlockLine(
+                self.loss, self.X, self.Y, self.sample_weight,
+                scale=1.0 / self.sample_weight_sum, chunk_size=self.chunk_size,
+                workspace=None, ops=self.ops,
+            )  # fmt: skip
+        self._line.start(theta, p, continues)
+        return _DeviceLine(self, theta, p)
 
     def map_slices(self, func):
         """``[func(slice(None))]``: one pass, in the calling thread."""
@@ -283,3 +417,32 @@ class ArrayAPIObjective:
             sample_weight_sum=self.sample_weight_sum,
             ops=self.ops,
         )
+
+
+class _DeviceLine:
+    """A line of :class:`ArrayAPIObjective`: every array on the device."""
+
+    def __init__(self, objective, theta, p):
+        self.objective, self.theta, self.p = objective, theta, p
+        loss, ops = objective.loss, objective.ops
+        self.strength = loss.penalty_strength(objective.sample_weight_sum)
+        self.penalty = PenaltyLine(loss, theta, p, self.strength, ops)
+        self.direction = loss.layout.unpack(p, ops.xp)
+
+    def trial(self, a):
+        """``(loss, slope)`` at step ``a``."""
+        objective = self.objective
+        upper, _ = step_parameters(
+            objective.loss, self.theta, self.p, a, None, objective.ops
+        )
+        value, slope = objective._line.trial(a, upper, self.direction)
+        return value + self.penalty.value(a), slope + self.penalty.slope(a)
+
+    def gradient(self, a, out=None):
+        """``(loss, grad)`` at step ``a`` (a new array; ``out`` is ignored)."""
+        objective = self.objective
+        loss, ops = objective.loss, objective.ops
+        params, theta_a = step_parameters(loss, self.theta, self.p, a, None, ops)
+        value, grad = objective._line.gradient(a, params, None)
+        loss.add_penalty_gradient(theta_a, grad, self.strength, ops=ops)
+        return value + self.penalty.value(a), grad

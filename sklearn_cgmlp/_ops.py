@@ -115,6 +115,11 @@ class NumPyOps:
         """Dot product of two vectors, a Python float."""
         return float(np.dot(a, b))
 
+    def vdot(self, A, B):
+        """Sum of the entry-wise products of two arrays of one shape, a
+        Python float."""
+        return float(np.vdot(A, B))
+
     def norm2(self, v):
         return float(np.linalg.norm(v))
 
@@ -245,6 +250,9 @@ class ArrayAPIOps:
 
     def dot(self, a, b):
         return float(self.xp.vecdot(a, b))
+
+    def vdot(self, A, B):
+        return float(self.xp.sum(A * B))
 
     def norm2(self, v):
         return float(self.xp.linalg.vector_norm(v))

@@ -61,6 +61,7 @@ FORMAT = "sklearn-cgmlp-npz"
 #    kept as they were set (also when changed after fit); the loss curve and
 #    validation scores as float64 arrays (NaN scores allowed); non-finite
 #    numbers encoded, so that the metadata is standard JSON.
+#    Also the count of cached line-search trials (n_line_trials_).
 FORMAT_VERSION = 3
 # Version 2 files (sklearn-cgmlp 0.1.0) are still read, by their own rules.
 _READABLE_VERSIONS = (2, 3)
@@ -179,6 +180,7 @@ _GENERIC_SCHEMA = {
         "hidden_units": list_of(integer(1)),
         # The loss curve and the validation scores are arrays.
         "best_validation_score": optional(_real),
+        "n_line_trials": integer(0),
     },
 }
 
@@ -390,6 +392,7 @@ def _archive(estimator):
         "n_features_in": int(estimator.n_features_in_),
         "n_iter": int(estimator.n_iter_),
         "n_fun_evals": int(estimator.n_fun_evals_),
+        "n_line_trials": int(estimator.n_line_trials_),
         "t": int(estimator.t_),
         "loss": _finite_loss("loss_", estimator.loss_),
         "best_loss": _finite_loss("best_loss_", estimator.best_loss_),
@@ -801,6 +804,8 @@ def import_npz(cls, file):
         "out_activation_": meta["out_activation"],
         "n_iter_": meta["n_iter"],
         "n_fun_evals_": meta["n_fun_evals"],
+        # Version 2 predates cached line searches: no trials.
+        "n_line_trials_": meta.get("n_line_trials", 0),
         "t_": meta["t"],
         "loss_": float(meta["loss"]),
         "best_loss_": None if meta["best_loss"] is None else float(meta["best_loss"]),

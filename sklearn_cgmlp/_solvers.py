@@ -51,6 +51,8 @@ class SolverResult:
     loss: float
     n_iter: int
     n_evals: int
+    #: Trial steps on cached lines (besides ``n_evals``).
+    n_trials: int
     #: "converged" (the largest gradient entry is at most tol), "stopped" (by
     #: the per-iteration hook), "interrupted" (KeyboardInterrupt), "nonfinite",
     #: "max_iter", "max_fun" or "stalled" (the solver gave up; see message).
@@ -251,6 +253,7 @@ class _Run:
             loss=loss,
             n_iter=len(self.loss_curve),
             n_evals=self.objective.n_evals,
+            n_trials=self.objective.n_trials,
             status=status,
             message="Interrupted by the user." if status == "interrupted" else message,
             grad_norm=gnorm,
@@ -450,10 +453,10 @@ def _run_cg(objective, run, spec, x, grad):
 
 
 def _cg_cycle(objective, run, spec, x, options):
-    """One run of CG from ``x``, on the host (SciPy's) or, for vectors on a
-    device, the same iteration there (:func:`minimize_cg`)."""
-    if objective.ops.is_numpy:
-        return _scipy_run(objective, run, spec, x, options)
+    """One run of SciPy's CG iteration from ``x``
+    (:func:`~sklearn_cgmlp._nlcg.minimize_cg`, with its vectors where the
+    objective wants them), searching lines of cached products where the
+    objective has them."""
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         return minimize_cg(
             objective,
@@ -463,6 +466,7 @@ def _cg_cycle(objective, run, spec, x, options):
             maxiter=options["maxiter"],
             c2=options["c2"],
             callback=run.callback,
+            line=objective.line,
         )
 
 

@@ -440,7 +440,8 @@ V2_METADATA_CASES = {
     ),
     "version 3 keys missing": (
         _meta_case(["format_version"], 3),
-        r"misses keys \['hidden_units'\] and has unknown keys \['loss_curve'",
+        r"misses keys \['hidden_units', 'n_line_trials'\] and has unknown keys "
+        r"\['loss_curve'",
     ),
 }
 # Version 3 keeps the fitted hidden widths apart from hidden_layer_sizes, which

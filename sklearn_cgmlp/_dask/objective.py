@@ -41,11 +41,16 @@ import uuid
 
 import numpy as np
 
+from .. import _line
 from .._ops import NUMPY
 from .tasks import (
+    MissingLine,
     MissingPoint,
     TaskSpec,
     block_curvature_dot,
+    block_line_gradient,
+    block_line_start,
+    block_line_trial,
     block_loss_grad,
     block_weight_sum,
     clear_block,
@@ -175,6 +180,7 @@ class DaskObjective:
         client=None,
         blas_threads=None,
         fan_in=8,
+        cached_line=None,
     ):
         import distributed
         from distributed import futures_of
@@ -231,6 +237,11 @@ class DaskObjective:
         self.sample_weight_sum = float(sum(sums))  # in block order
         self._homes = self._locate_blocks()
         self._scratch = np.empty(loss.n_coefs, self.dtype)
+        if cached_line is None:
+            rows = max(self.rows_per_block)
+            cached_line = _line.line_pays(loss.layout.layer_units, rows, X.shape[1])
+        #: Whether :meth:`line` offers lines on cached first-layer products.
+        self.cached_line = bool(cached_line)
 
     def _locate_blocks(self):
         """Where each block is (waiting for blocks being rebuilt).
@@ -343,6 +354,64 @@ class DaskObjective:
     def curvature(self, theta):
         """Gauss-Newton-vector products at ``theta`` (one round each)."""
         return _DaskCurvature(self, theta)
+
+    def line(self, theta, p, continues=False):
+        """The objective along ``theta + a p`` on first-layer products cached
+        by the workers (:mod:`sklearn_cgmlp._line`): a trial round brings a
+        step and returns two numbers per block. None where the cache does
+        not pay (``cached_line``)."""
+        if not self.cached_line:
+            return None
+        return _DaskLine(self, theta, p, continues)
+
+
+class _DaskLine:
+    """A line of :class:`DaskObjective`: the workers keep ``X W1 + b1`` and
+    ``X P1 + q1`` of their blocks; the client adds the L2 term."""
+
+    def __init__(self, objective, theta, p, continues):
+        loss = objective.loss
+        self.objective = objective
+        self.theta = np.array(theta, copy=True)
+        self.p = np.array(p, copy=True)
+        self.strength = loss.penalty_strength(objective.sample_weight_sum)
+        self.penalty = _line.PenaltyLine(loss, self.theta, self.p, self.strength, NUMPY)
+        self._token = uuid.uuid4().hex
+        self._start(continues)
+
+    def _start(self, continues):
+        objective = self.objective
+        objective._round(
+            block_line_start, self.theta, self.p, self._token, continues,
+            objective._spec, 1.0 / objective.sample_weight_sum,
+        )  # fmt: skip
+
+    def _round(self, task, a):
+        objective = self.objective
+        try:
+            return objective._round(task, a, self._token, objective._spec)
+        except MissingLine:
+            # A block was rebuilt (its worker died): set the line up again,
+            # from the exact products.
+            self._start(False)
+            return objective._round(task, a, self._token, objective._spec)
+
+    def trial(self, a):
+        """``(loss, slope)`` at step ``a`` (one round)."""
+        value, slope = self._round(block_line_trial, a)
+        return value + self.penalty.value(a), slope + self.penalty.slope(a)
+
+    def gradient(self, a, out=None):
+        """``(loss, grad)`` at step ``a`` (one round)."""
+        loss = self.objective.loss
+        value, block_grad = self._round(block_line_gradient, a)
+        grad = out if out is not None else np.empty_like(self.theta)
+        grad[...] = block_grad
+        theta_a = self.theta + a * self.p
+        loss.add_penalty_gradient(
+            theta_a, grad, self.strength, scratch=self.objective._scratch
+        )
+        return value + self.penalty.value(a), grad
 
 
 class _DaskCurvature:

@@ -9,7 +9,9 @@ from contextlib import contextmanager, nullcontext
 
 import numpy as np
 
+from .._line import BlockLine, step_parameters
 from .._loss import Workspace
+from .._ops import NUMPY
 
 
 class Block:
@@ -25,6 +27,7 @@ class Block:
         self.X, self.Y, self.sample_weight = X, Y, sample_weight
         self.workspace = None
         self.curvature = None  # (token, CurvatureProduct)
+        self.line = None  # (token, BlockLine, theta, p, step buffer)
 
     def __getstate__(self):
         return {"X": self.X, "Y": self.Y, "sample_weight": self.sample_weight}
@@ -101,12 +104,8 @@ def task_context(spec):
 
 def block_loss_grad(block, theta, spec, scale):
     """``(scale * weighted data loss, its gradient)`` of one block."""
-    rows = block.X.shape[0]
-    if spec.chunk_size is not None and spec.chunk_size < rows:
-        rows = spec.chunk_size
-    units = spec.loss.layout.layer_units
-    if block.workspace is None or not block.workspace.fits(units, rows, theta.dtype):
-        block.workspace = Workspace(units, rows, theta.dtype)
+    workspace = _workspace(block, spec, theta.dtype)
+    theta = _aligned(theta)
     with task_context(spec):
         return spec.loss.data_loss_gradient(
             theta,
@@ -114,7 +113,7 @@ def block_loss_grad(block, theta, spec, scale):
             block.Y,
             sample_weight=block.sample_weight,
             scale=scale,
-            workspace=block.workspace,
+            workspace=workspace,
             chunk_size=spec.chunk_size,
         )
 
@@ -158,15 +157,76 @@ def block_curvature_dot(block, theta, token, v, spec, weight_sum):
         return total
 
 
+class MissingLine(LookupError):
+    """A block has not set up the line of a trial (it was rebuilt since)."""
+
+
+def _workspace(block, spec, dtype):
+    """The block's scratch space for evaluations of ``spec``."""
+    rows = block.X.shape[0]
+    if spec.chunk_size is not None and spec.chunk_size < rows:
+        rows = spec.chunk_size
+    units = spec.loss.layout.layer_units
+    if block.workspace is None or not block.workspace.fits(units, rows, dtype):
+        block.workspace = Workspace(units, rows, dtype)
+    return block.workspace
+
+
+def block_line_start(block, theta, p, token, continues, spec, scale):
+    """Set up the line ``theta + a p`` of ``token`` on the block
+    (:meth:`sklearn_cgmlp._line.BlockLine.start`); returns 0.0."""
+    theta, p = _aligned(theta), _aligned(p)
+    with task_context(spec):
+        line = None
+        if block.line is not None:
+            line = block.line[1]
+        if line is None:
+            line = BlockLine(
+                spec.loss, block.X, block.Y, block.sample_weight, scale=scale,
+                chunk_size=spec.chunk_size,
+                workspace=_workspace(block, spec, theta.dtype), ops=NUMPY,
+            )  # fmt: skip
+        line.workspace = _workspace(block, spec, theta.dtype)
+        line.start(theta, p, continues)
+        block.line = (token, line, theta, p, np.empty_like(theta))
+    return 0.0
+
+
+def _line_of(block, token):
+    if block.line is None or block.line[0] != token:
+        raise MissingLine(token)
+    return block.line
+
+
+def block_line_trial(block, a, token, spec):
+    """``(data loss, slope)`` of the block at step ``a`` of the line."""
+    _, line, theta, p, step = _line_of(block, token)
+    with task_context(spec):
+        upper, _ = step_parameters(spec.loss, theta, p, a, step, NUMPY)
+        direction = spec.loss.layout.unpack(p)
+        return line.trial(a, upper, direction)
+
+
+def block_line_gradient(block, a, token, spec):
+    """``(data loss, data gradient)`` of the block at step ``a``."""
+    _, line, theta, p, step = _line_of(block, token)
+    with task_context(spec):
+        params, _ = step_parameters(spec.loss, theta, p, a, step, NUMPY)
+        return line.gradient(a, params, np.empty_like(theta))
+
+
 def clear_block(block):
     block.workspace = None
     block.curvature = None
+    block.line = None
 
 
 def add(a, b):
-    """Sum of two block results: arrays, or ``(loss, gradient)`` pairs."""
+    """Sum of two block results: numbers, arrays, or pairs of them."""
     if isinstance(a, tuple):
-        return a[0] + b[0], add(a[1], b[1])
+        return add(a[0], b[0]), add(a[1], b[1])
+    if not isinstance(a, np.ndarray):
+        return a + b
     if not a.flags.writeable:  # as deserialized from a read-only buffer
         return a + b
     a += b  # a is the fresh result of one task, used by this sum alone
