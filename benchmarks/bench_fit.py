@@ -2,7 +2,9 @@
 
 ``MLPClassifier(solver="lbfgs")`` and ``CGMLPClassifier`` minimise the same
 objective (cross-entropy plus the same L2 term) from the same initial weights
-(same ``random_state``). For each task, data type and number of BLAS threads:
+(same ``random_state``); for the regression task ``MLPRegressor`` and
+``CGMLPRegressor`` (squared error), "MLPClassifier" below standing for it. For
+each task, data type and number of BLAS threads:
 
 * MLPClassifier(solver="lbfgs") is fitted with its defaults (max_iter=200,
   tol=1e-4); its final training loss is the *target*. The losses 25% and 50% of
@@ -28,9 +30,17 @@ objective (cross-entropy plus the same L2 term) from the same initial weights
   and converted to evaluations with their cost relative to one evaluation,
   measured at the initial weights in the same run, each the fastest of up to
   21 interleaved calls ("cost-weighted").
-* Times are medians over interleaved repeats (MLPClassifier, cg, newton-cg,
-  trust-ncg, lbfgs, MLPClassifier, ...); MLPClassifier's is its full default
-  fit, i.e. its time to its own final loss.
+* Times are medians over interleaved repeats (MLPClassifier, cg, cg-full,
+  newton-cg, trust-ncg, lbfgs, MLPClassifier, ...); MLPClassifier's is its full
+  default fit, i.e. its time to its own final loss.
+* "cg" is the default fit, whose line searches run on cached first-layer
+  products where the rule of ``sklearn_cgmlp._line.line_pays`` says they pay;
+  "cg-full" is the same fit with every trial a full evaluation (the rule
+  forced off), and "cg-cached" with the cache forced on; "cg c2=..." varies the
+  line search's curvature condition (``--c2``). For CG the tables also give
+  the cached trials per iteration and the cost of an iteration in evaluations
+  (time per iteration over the time of one evaluation at the initial
+  weights).
 
 Both sides run at equal BLAS threads: ``threadpool_limits(n)`` limits every
 BLAS library loaded, NumPy's and SciPy's bundled OpenBLAS alike (printed).
@@ -39,10 +49,10 @@ thread (``sklearn_cgmlp._threads.BlasThreads.scipy_single_thread``); that is par
 what is measured. Above 1 thread MLPClassifier is therefore timed twice per
 repeat: as it is, and with SciPy's OpenBLAS on one thread as ours runs it.
 
-Run ``python benchmarks/bench_fit.py`` (estimated 15-20 minutes on a quiet
-2-core machine: 2 thread counts x 2 dtypes x 5 tasks x 3 repeats; ``--repeats
-2`` or ``--tasks`` shorten it); ``--quick`` is a smoke test (smaller tasks,
-1 thread, one repeat, about one minute).
+Run ``python benchmarks/bench_fit.py`` (about an hour on a quiet 2-core
+machine: 2 thread counts x 2 dtypes x 8 tasks x 3 repeats; ``--repeats 2``,
+``--tasks`` or ``--solvers`` shorten it); ``--quick`` is a smoke test (smaller
+tasks, 1 thread, one repeat, a few minutes).
 """
 
 import argparse
@@ -56,14 +66,22 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.optimize
 from _common import blas_threads, machine_summary, print_table
-from sklearn.datasets import load_digits, make_classification
+from scipy import sparse
+from sklearn.datasets import load_digits, make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
-from sklearn.neural_network import MLPClassifier
+from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.preprocessing import LabelBinarizer, StandardScaler
 from threadpoolctl import threadpool_limits
 
-from sklearn_cgmlp import CGMLPClassifier, _adapters, _hessian, _solvers
+from sklearn_cgmlp import (
+    CGMLPClassifier,
+    CGMLPRegressor,
+    _adapters,
+    _hessian,
+    _line,
+    _solvers,
+)
 from sklearn_cgmlp._data import TrainingData
 from sklearn_cgmlp._layout import ParameterLayout
 from sklearn_cgmlp._layout import glorot_init as _glorot_init
@@ -71,7 +89,8 @@ from sklearn_cgmlp._loss import MLPLoss
 from sklearn_cgmlp._ops import NUMPY
 from sklearn_cgmlp._threads import BlasThreads
 
-SOLVERS = ["cg", "newton-cg", "trust-ncg", "lbfgs"]
+SOLVERS = ["cg", "cg-full", "newton-cg", "trust-ncg", "lbfgs"]
+CG_VARIANTS = ("cg", "cg-full", "cg-cached")  # and "cg c2=..." (--c2)
 NEWTON = ("newton-cg", "trust-ncg")
 REFERENCE = "MLPClassifier lbfgs"
 # Above 1 thread, MLPClassifier is also timed with SciPy's own OpenBLAS on one
@@ -91,6 +110,7 @@ class Task:
     alpha: float
     load: object  # load(quick) -> X, y, description
     note: str = ""
+    kind: str = "classifier"  # or "regressor"
 
 
 def _digits(quick):
@@ -130,6 +150,31 @@ def _cifar_shaped(quick):
     return X, y, f"make_classification {n} x 3072, 10 classes"
 
 
+def _sparse_wide(quick):
+    """Bag-of-words-like CSR counts, about 60 words per row out of 30,000
+    (density 0.002): each of 5 classes draws a third of its words from a
+    vocabulary of its own, the rest from all words."""
+    n, d, k, words = (2000 if quick else 10000), 30000, 5, 60
+    rng = np.random.default_rng(0)
+    y = rng.integers(k, size=n)
+    own = rng.random((n, words)) < 1 / 3
+    vocab = rng.permutation(d)[: k * 2000].reshape(k, 2000)
+    cols = np.where(
+        own, vocab[y[:, None], rng.integers(2000, size=(n, words))],
+        rng.integers(d, size=(n, words)),
+    )  # fmt: skip
+    rows = np.repeat(np.arange(n), words)
+    X = sparse.csr_matrix((np.ones(n * words), (rows, cols.ravel())), shape=(n, d))
+    X.sum_duplicates()
+    return X, y, f"sparse CSR {n} x {d}, density {X.nnz / n / d:.4f}, {k} classes"
+
+
+def _regression_wide(quick):
+    n = 1000 if quick else 4000
+    X, y = make_regression(n, 2000, n_informative=200, noise=20.0, random_state=0)
+    return X, y, f"make_regression {n} x 2000, 200 informative"
+
+
 TASKS = [
     Task("digits-relu", (64,), "relu", 1e-4, _digits),
     Task("digits-tanh", (64,), "tanh", 1e-4, _digits),
@@ -144,17 +189,25 @@ TASKS = [
     ),
     Task("synthetic-20k", (100,), "tanh", 1e-4, _synthetic),
     Task("cifar-shaped", (200,), "logistic", 1e-4, _cifar_shaped),
+    Task("sparse-wide", (100,), "relu", 1e-4, _sparse_wide),
+    Task("regression-wide", (100,), "tanh", 1e-2, _regression_wide, kind="regressor"),
 ]
 
 
-def split(X, y, dtype):
-    """Stratified 75/25 split; StandardScaler fitted on the training part."""
+def split(X, y, dtype, kind="classifier"):
+    """75/25 split (stratified for classes); StandardScaler fitted on the
+    training part (scaling only, for sparse data), standardised targets for
+    regression."""
     X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=0.25, stratify=y, random_state=0
-    )
-    scaler = StandardScaler().fit(X_train)
+        X, y, test_size=0.25, stratify=y if kind == "classifier" else None,
+        random_state=0,
+    )  # fmt: skip
+    scaler = StandardScaler(with_mean=not sparse.issparse(X)).fit(X_train)
     X_train = scaler.transform(X_train).astype(dtype)
     X_test = scaler.transform(X_test).astype(dtype)
+    if kind == "regressor":
+        mean, std = y_train.mean(), y_train.std()
+        y_train, y_test = (y_train - mean) / std, (y_test - mean) / std
     return X_train, X_test, y_train, y_test
 
 
@@ -164,7 +217,8 @@ class Trace:
     """What one fit did, one entry per accepted iterate."""
 
     initial_loss: float = np.nan
-    # (iteration, evaluations, curvature set-ups, curvature products, loss)
+    # (iteration, evaluations, curvature set-ups, curvature products, loss,
+    #  cached line trials)
     iterates: list = field(default_factory=list)
 
     def first_at_or_below(self, level):
@@ -222,6 +276,7 @@ def instrumented():
                     COUNTERS.setups,
                     COUNTERS.products,
                     float(loss),
+                    self.objective.n_trials,
                 )
             )
         if stop or COUNTERS.stop_at is None:
@@ -266,7 +321,7 @@ def mlp_traced(mlp, trace):
 
     def callback(intermediate_result):
         it = len(trace.iterates) + 1
-        trace.iterates.append((it, evals[0], 0, 0, float(intermediate_result.fun)))
+        trace.iterates.append((it, evals[0], 0, 0, float(intermediate_result.fun), 0))
 
     def minimize(*args, **kwargs):
         kwargs["callback"] = callback
@@ -314,14 +369,16 @@ def curvature_cost(task, X, y):
     """Time of one evaluation, and of a curvature set-up and product relative
     to it, at the initial weights, each as counted inside fit."""
     dtype = X.dtype
-    Y = LabelBinarizer().fit_transform(y).astype(dtype)
+    if task.kind == "regressor":
+        Y, output = y.reshape(-1, 1).astype(dtype), "identity"
+    else:
+        Y = LabelBinarizer().fit_transform(y).astype(dtype)
+        output = "softmax" if Y.shape[1] > 1 else "logistic"
     layout = ParameterLayout([X.shape[1], *task.hidden, Y.shape[1]])
     # The objective a fit builds for this data (TrainingData.objective).
     data_objective = TrainingData(
         X, y, Y, None, stratify=None, fitted={}, ops=NUMPY
-    ).objective(
-        MLPLoss(layout, task.activation, "softmax", task.alpha), chunk_size=None
-    )
+    ).objective(MLPLoss(layout, task.activation, output, task.alpha), chunk_size=None)
     objective = _adapters.SciPyObjective(data_objective)
     hessp = objective.hessp
     x0 = _glorot_init(layout, task.activation, 0)
@@ -367,7 +424,7 @@ class Result:
         entry = self.levels.get(level)
         if entry is None:
             return np.nan
-        _, evals, setups, products, _ = entry
+        _, evals, setups, products, _, _ = entry
         return evals + cost["setup"] * setups + cost["product"] * products
 
 
@@ -376,7 +433,24 @@ def level_losses(initial, target):
     return {f: target if f == 1.0 else initial - f * (initial - target) for f in LEVELS}
 
 
-def run_task(task, data, repeats, work_cap, log, scipy1_reference=False):
+@contextmanager
+def cg_variant(label):
+    """The line mode or curvature condition of a CG variant, for one fit."""
+    pays, c2 = _line.line_pays, _solvers.CG_LINE_SEARCH_C2
+    if label == "cg-full":
+        _line.line_pays = lambda *args, **kwargs: False
+    elif label == "cg-cached":
+        _line.line_pays = lambda *args, **kwargs: True
+    elif label.startswith("cg c2="):
+        _solvers.CG_LINE_SEARCH_C2 = float(label.removeprefix("cg c2="))
+    try:
+        yield
+    finally:
+        _line.line_pays, _solvers.CG_LINE_SEARCH_C2 = pays, c2
+
+
+def run_task(task, data, repeats, work_cap, log, scipy1_reference=False,
+             solvers=SOLVERS):  # fmt: skip
     X_train, X_test, y_train, y_test = data
     params = dict(
         hidden_layer_sizes=task.hidden,
@@ -388,12 +462,14 @@ def run_task(task, data, repeats, work_cap, log, scipy1_reference=False):
     results = {REFERENCE: Result(REFERENCE)}
     if scipy1_reference:
         results[REFERENCE_SCIPY1] = Result(REFERENCE_SCIPY1)
-    results.update({s: Result(s) for s in SOLVERS})
+    results.update({s: Result(s) for s in solvers})
     info = {"cost": cost}
+    Reference = MLPRegressor if task.kind == "regressor" else MLPClassifier
+    Ours = CGMLPRegressor if task.kind == "regressor" else CGMLPClassifier
 
     for repeat in range(repeats):
         # MLPClassifier's full default fit: its time to its own final loss.
-        mlp = MLPClassifier(solver="lbfgs", **params)
+        mlp = Reference(solver="lbfgs", **params)
         trace = Trace()
         with mlp_traced(mlp, trace) as evals:
             elapsed = timed_fit(mlp, X_train, y_train)
@@ -417,7 +493,7 @@ def run_task(task, data, repeats, work_cap, log, scipy1_reference=False):
         log(f"{task.name} repeat {repeat + 1}: MLPClassifier {elapsed:.2f} s")
 
         if scipy1_reference:
-            mlp = MLPClassifier(solver="lbfgs", **params)
+            mlp = Reference(solver="lbfgs", **params)
             trace = Trace()
             with mlp_traced(mlp, trace), BlasThreads().scipy_single_thread():
                 elapsed = timed_fit(mlp, X_train, y_train)
@@ -441,11 +517,12 @@ def run_task(task, data, repeats, work_cap, log, scipy1_reference=False):
                 f"thread {elapsed:.2f} s"
             )
 
-        for solver in SOLVERS:
-            res = results[solver]
+        for label in solvers:
+            res = results[label]
             if repeat > 0 and not res.reached:
                 continue  # a fit that ran out of budget is not repeated
-            est = CGMLPClassifier(solver=solver, max_iter=budget, tol=0.0, **params)
+            solver = "cg" if label.startswith("cg") else label
+            est = Ours(solver=solver, max_iter=budget, tol=0.0, **params)
             trace = Trace()
             COUNTERS.trace, COUNTERS.stop_at = trace, target
             COUNTERS.setups = COUNTERS.products = 0
@@ -454,7 +531,8 @@ def run_task(task, data, repeats, work_cap, log, scipy1_reference=False):
                 COUNTERS.max_work = work_cap * info["mlp_evals"]
                 COUNTERS.weights = (min(cost["setup"], 1.0), min(cost["product"], 1.0))
             try:
-                elapsed = timed_fit(est, X_train, y_train)
+                with cg_variant(label):
+                    elapsed = timed_fit(est, X_train, y_train)
             finally:
                 COUNTERS.trace = COUNTERS.stop_at = COUNTERS.max_work = None
             res.times.append(elapsed)
@@ -475,7 +553,7 @@ def run_task(task, data, repeats, work_cap, log, scipy1_reference=False):
                     else f"the solver's own stop after {est.n_iter_} iterations"
                 )
             log(
-                f"{task.name} repeat {repeat + 1}: {solver} {elapsed:.2f} s, "
+                f"{task.name} repeat {repeat + 1}: {label} {elapsed:.2f} s, "
                 f"{est.n_iter_} iterations"
             )
     return results, info
@@ -501,7 +579,7 @@ def detail_rows(task, results, info):
         ]
         if not res.reached:
             rows.append(
-                [task.name, label, *evals, "-", "-", "-", "-"]
+                [task.name, label, *evals, "-", "-", "-", "-", "-", "-"]
                 + [
                     f"not reached: stopped at {res.stopped_by} ({res.times[0]:.2f} "
                     f"s), best loss {res.best_loss:.5g} "
@@ -512,7 +590,7 @@ def detail_rows(task, results, info):
                 + ["-"]
             )
             continue
-        n_iter, n_evals, setups, products, _ = res.levels[1.0]
+        n_iter, n_evals, setups, products, _, trials = res.levels[1.0]
         t = float(np.median(res.times))
         iters = str(n_iter)
         if label.startswith(REFERENCE):
@@ -530,6 +608,8 @@ def detail_rows(task, results, info):
                 _fmt(res.weighted(1.0, cost)) if newton else str(n_evals),
                 iters,
                 f"{n_evals / n_iter:.2f}",
+                f"{trials / n_iter:.2f}" if label.startswith("cg") else "-",
+                iteration_cost(t, n_iter, cost),
                 f"{t:.2f}",
                 f"{t / t_ref:.2f}",
             ]
@@ -539,24 +619,33 @@ def detail_rows(task, results, info):
     return rows
 
 
+def iteration_cost(t, n_iter, cost):
+    """Time per iteration in evaluations (at the initial weights)."""
+    return f"{1e3 * t / n_iter / cost['eval_ms']:.2f}"
+
+
 def summary_cells(results, info, label):
-    """Evals / MLPClassifier's, evals per iteration, time / MLPClassifier (and
-    time / MLPClassifier with SciPy's BLAS at 1 thread, above 1 thread)."""
+    """Evals / MLPClassifier's, evals and trials per iteration, iteration cost
+    in evaluations, time / MLPClassifier (and time / MLPClassifier with SciPy's
+    BLAS at 1 thread, above 1 thread)."""
     res, ref = results[label], results[REFERENCE]
     refs = [REFERENCE] + ([REFERENCE_SCIPY1] if REFERENCE_SCIPY1 in results else [])
     t_refs = [float(np.median(results[r].times)) for r in refs]
     if not res.reached:
         best = res.best_loss / info["target"]
-        return [f"not reached (best loss {best:.4g}x the target)", "-"] + [
+        return [f"not reached (best loss {best:.4g}x the target)", "-", "-", "-"] + [
             f"> {res.times[0] / t:.2f}" for t in t_refs
         ]
     cost = info["cost"]
     n_iter, n_evals = res.levels[1.0][:2]
+    trials = res.levels[1.0][5]
     weighted = res.weighted(1.0, cost) if label in NEWTON else n_evals
     t = float(np.median(res.times))
     return [
         f"{weighted / ref.levels[1.0][1]:.2f}",
         f"{n_evals / n_iter:.2f}",
+        f"{trials / n_iter:.2f}" if label.startswith("cg") else "-",
+        iteration_cost(t, n_iter, cost),
     ] + [f"{t / t_ref:.2f}" for t_ref in t_refs]
 
 
@@ -583,6 +672,20 @@ def main():
         "--repeats", type=int, help="timed repeats (default 3; 1 with --quick)"
     )
     parser.add_argument(
+        "--solvers",
+        nargs="+",
+        choices=[*SOLVERS, "cg-cached"],
+        default=None,
+        help=f"solvers and CG variants (default {' '.join(SOLVERS)})",
+    )
+    parser.add_argument(
+        "--c2",
+        type=float,
+        nargs="+",
+        default=[],
+        help="also run CG with these curvature conditions of its line search",
+    )
+    parser.add_argument(
         "--work-cap",
         type=float,
         default=6.0,
@@ -595,6 +698,7 @@ def main():
     dtypes = args.dtypes or ["float64", "float32"]
     repeats = args.repeats or (1 if args.quick else 3)
     tasks = [t for t in TASKS if args.tasks is None or t.name in args.tasks]
+    solvers = (args.solvers or SOLVERS) + [f"cg c2={c2:g}" for c2 in args.c2]
     start = time.perf_counter()
 
     def log(message):
@@ -602,7 +706,8 @@ def main():
 
     print(machine_summary())
     print(
-        f"\nthreads {threads}, dtypes {dtypes}, {repeats} timed repeat(s), "
+        f"\nthreads {threads}, dtypes {dtypes}, solvers {solvers}, "
+        f"{repeats} timed repeat(s), "
         f"work cap {args.work_cap:g}x MLPClassifier's evaluations"
         + (", --quick (smaller tasks)" if args.quick else "")
     )
@@ -625,7 +730,7 @@ def main():
                     print(f"- {line}")
                 for dtype in dtypes:
                     for task in tasks:
-                        data = split(*datasets[task.name], dtype)
+                        data = split(*datasets[task.name], dtype, task.kind)
                         all_results[n_threads, dtype, task.name] = run_task(
                             task,
                             data,
@@ -633,10 +738,11 @@ def main():
                             args.work_cap,
                             log,
                             scipy1_reference=n_threads > 1,
+                            solvers=solvers,
                         )
                     print_section(n_threads, dtype, tasks, all_results)
 
-    print_summary(threads, dtypes, tasks, all_results)
+    print_summary(threads, dtypes, tasks, all_results, solvers)
     print(f"\nTotal wall time: {time.perf_counter() - start:.0f} s")
 
 
@@ -686,6 +792,8 @@ def print_section(n_threads, dtype, tasks, all_results):
             "cost-weighted evals to 100%",
             "iterations to 100%",
             "evals per iteration",
+            "cached trials per iteration",
+            "iteration cost (evaluations)",
             "time to target (s, median)",
             "time / MLPClassifier",
         ]
@@ -695,19 +803,21 @@ def print_section(n_threads, dtype, tasks, all_results):
     )
 
 
-def print_summary(threads, dtypes, tasks, all_results):
+def print_summary(threads, dtypes, tasks, all_results, solvers):
     header = ["task", "solver", "dtype"]
     for n in threads:
         header += [
             f"evals / MLPClassifier's ({n} thr.)",
             f"evals per iteration ({n} thr.)",
+            f"trials per iteration ({n} thr.)",
+            f"iteration cost, evaluations ({n} thr.)",
             f"time / MLPClassifier ({n} thr.)",
         ]
         if n > 1:
             header.append(f"time / MLPClassifier, SciPy's BLAS 1 thread ({n} thr.)")
     rows = []
     for task in tasks:
-        for label in SOLVERS:
+        for label in solvers:
             for dtype in dtypes:
                 row = [task.name, label, dtype]
                 for n in threads:

@@ -72,18 +72,25 @@ class _LineSearchFailed(Exception):
 class EvaluationLine:
     """``phi(a) = f(x + a p)`` and ``phi'(a)`` by full evaluations of ``fun``.
 
-    ``fun`` is asked again at the same point for the slope, and for the
-    gradient at the accepted step: :class:`~sklearn_cgmlp._adapters.SciPyObjective`
-    answers such repeats from its cache, as SciPy's memoized objective does.
+    The last trial is kept, as SciPy's line searches ask for the value and the
+    slope of one step separately and for the gradient at the accepted step
+    (the state of this line, as of any line; across lines,
+    :class:`~sklearn_cgmlp._adapters.SciPyObjective` keeps the one cache of
+    evaluated points).
     """
 
     def __init__(self, fun, ops, x, p):
         self.fun, self.ops, self.x, self.p = fun, ops, x, p
+        self._alpha = self._value = None
 
     def _at(self, alpha):
         # SciPy's scalar searches hand NumPy scalars; other namespaces take
         # Python floats only (the value is the same).
-        return self.fun(self.x + float(alpha) * self.p)
+        alpha = float(alpha)
+        if alpha != self._alpha:
+            self._value = self.fun(self.x + alpha * self.p)
+            self._alpha = alpha
+        return self._value
 
     def phi(self, alpha):
         return self._at(alpha)[0]

@@ -99,8 +99,9 @@ class InMemoryObjective:
         self._slices = _even_slices(loss.n_params, n_blocks)
         if cached_line is None:
             cached_line = _line.line_pays(
-                loss.layout.layer_units, rows, _nnz_per_row(X)
-            )
+                loss.layout.layer_units, rows, _nnz_per_row(X),
+                sparse_input=sparse.issparse(X),
+            )  # fmt: skip
         self.cached_line = bool(cached_line)
         self._lines = None
 

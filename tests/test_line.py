@@ -391,3 +391,16 @@ def test_cg_on_cached_lines_follows_scipys_iterates_to_rounding(cached):
     assert len(ours) == len(scipy_iterates) == 10
     for a, b in zip(ours, scipy_iterates):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+def test_the_rule_counts_sparse_products_at_their_cost():
+    X = sparse.random(3000, 30000, density=0.002, format="csr", random_state=0)
+    Y = np.eye(5)[np.arange(3000) % 5]
+    layout = ParameterLayout([30000, 100, 5])
+    loss = MLPLoss(layout, "relu", "softmax", 1e-4)
+    assert InMemoryObjective(X, Y, loss=loss).cached_line  # sparse, wide
+    assert not InMemoryObjective(
+        X[:, :64].tocsr(),
+        Y,
+        loss=MLPLoss(ParameterLayout([64, 100, 5]), "relu", "softmax", 1e-4),
+    ).cached_line
