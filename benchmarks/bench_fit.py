@@ -649,6 +649,42 @@ def summary_cells(results, info, label):
     ] + [f"{t / t_ref:.2f}" for t_ref in t_refs]
 
 
+def marginal_iteration_cost(task, data, labels, short, long, repeats, log):
+    """The cost of one CG iteration in evaluations, without a fit's fixed
+    costs: fits of ``short`` and ``long`` iterations (tol=0), timed in
+    turns, the difference of their median times over the difference of
+    their iterations, against the time of one evaluation at the initial
+    weights (the fastest of interleaved calls)."""
+    X_train, _, y_train, _ = data
+    cost = curvature_cost(task, X_train, y_train)
+    Ours = CGMLPRegressor if task.kind == "regressor" else CGMLPClassifier
+    params = dict(hidden_layer_sizes=task.hidden, activation=task.activation,
+                  alpha=task.alpha, random_state=0, tol=0.0)  # fmt: skip
+    times = {(label, n): [] for label in labels for n in (short, long)}
+    fits = {}
+    for _ in range(repeats):
+        for label in labels:
+            for n in (short, long):
+                est = Ours(max_iter=n, **params)
+                with cg_variant(label):
+                    times[label, n].append(timed_fit(est, X_train, y_train))
+                fits[label, n] = est
+    rows = []
+    for label in labels:
+        a, b = fits[label, short], fits[label, long]
+        iters = b.n_iter_ - a.n_iter_
+        t = float(np.median(times[label, long]) - np.median(times[label, short]))
+        rows.append([
+            task.name, label, f"{a.n_iter_} -> {b.n_iter_}",
+            f"{(b.n_fun_evals_ - a.n_fun_evals_) / iters:.2f}",
+            f"{(b.n_line_trials_ - a.n_line_trials_) / iters:.2f}",
+            f"{cost['eval_ms']:.1f}", f"{1e3 * t / iters:.1f}",
+            f"{1e3 * t / iters / cost['eval_ms']:.2f}",
+        ])  # fmt: skip
+        log(f"{task.name}: {label} {1e3 * t / iters:.1f} ms per iteration")
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -677,6 +713,12 @@ def main():
         choices=[*SOLVERS, "cg-cached"],
         default=None,
         help=f"solvers and CG variants (default {' '.join(SOLVERS)})",
+    )
+    parser.add_argument(
+        "--iteration-cost",
+        action="store_true",
+        help="instead of the fits to the target: the marginal cost of a CG "
+        "iteration in evaluations, cached lines against full evaluations",
     )
     parser.add_argument(
         "--c2",
@@ -719,6 +761,28 @@ def main():
             f"- {task.name}: {description}, hidden {task.hidden}, {task.activation}, "
             f"alpha={task.alpha:g}" + (f" ({task.note})" if task.note else "")
         )
+
+    if args.iteration_cost:
+        header = ["task", "CG", "iterations", "evaluations per iteration",
+                  "cached trials per iteration", "ms per evaluation",
+                  "ms per iteration", "iteration / evaluation"]  # fmt: skip
+        for n_threads in threads:
+            with threadpool_limits(limits=n_threads):
+                for dtype in dtypes:
+                    rows = []
+                    for task in tasks:
+                        X, y = datasets[task.name]
+                        data = split(X, y, dtype, task.kind)
+                        rows += marginal_iteration_cost(
+                            task, data, ["cg", "cg-full"], 10, 40, repeats, log
+                        )
+                    print_table(
+                        f"{dtype}, {n_threads} thread(s): the cost of one CG "
+                        "iteration (iterations 10 to 40 of fits with tol=0)",
+                        header, rows,
+                    )  # fmt: skip
+        print(f"\nTotal wall time: {time.perf_counter() - start:.0f} s")
+        return
 
     all_results = {}
     with instrumented():

@@ -224,8 +224,13 @@ def step_parameters(loss, theta, p, a, out, ops, *, first_layer=False):
     return loss.layout.unpack(theta_a, ops.xp), theta_a
 
 
-def line_pays(layer_units, n_rows, nnz_per_row, *, sparse_input=False):
+def line_pays(layer_units, n_rows, nnz_per_row, *, sparse_input=False,
+              chunked=False):  # fmt: skip
     """Whether trials on cached first-layer products pay off (the rule).
+
+    Never when the rows are evaluated in chunks (``chunked``): ``chunk_size``
+    asks for scratch memory bounded by the chunk, and the two caches hold
+    ``n_rows x h1`` values each.
 
     Without the cache an iteration of CG costs about two full evaluations
     (one per trial); with it, about one (the accepted step's gradient and
@@ -237,6 +242,8 @@ def line_pays(layer_units, n_rows, nnz_per_row, *, sparse_input=False):
     within 0.1 of the measured one, and every shape the rule takes had a
     measured ratio below 0.3.
     """
+    if chunked:
+        return False
     ratio = trial_cost_ratio(
         layer_units, n_rows, nnz_per_row, sparse_input=sparse_input
     )

@@ -100,7 +100,7 @@ class InMemoryObjective:
         if cached_line is None:
             cached_line = _line.line_pays(
                 loss.layout.layer_units, rows, _nnz_per_row(X),
-                sparse_input=sparse.issparse(X),
+                sparse_input=sparse.issparse(X), chunked=chunked,
             )  # fmt: skip
         self.cached_line = bool(cached_line)
         self._lines = None
@@ -363,7 +363,7 @@ class ArrayAPIObjective:
         self.dtype = X.dtype
         if cached_line is None:
             cached_line = _line.line_pays(
-                loss.layout.layer_units, X.shape[0], X.shape[1]
+                loss.layout.layer_units, X.shape[0], X.shape[1], chunked=chunked
             )
         self.cached_line = bool(cached_line)
         self._line = None

@@ -199,6 +199,8 @@ def test_the_rule_takes_wide_first_layers_and_leaves_small_or_deep_narrow_ones()
     assert not line_pays((64, 64, 10), 1797, 64)
     assert not line_pays((40, 100, 100, 10), 5000, 40)
     assert not line_pays((4, 10, 3), 150, 4)
+    # Chunks ask for bounded memory: no caches of all rows.
+    assert not line_pays((3072, 200, 10), 3000, 3072, chunked=True)
     # Sparse products cost more per multiply-add than dense ones.
     dense = trial_cost_ratio((3000, 50, 2), 10000, 20)
     assert trial_cost_ratio((3000, 50, 2), 10000, 20, sparse_input=True) < dense
@@ -211,6 +213,12 @@ def test_objectives_follow_the_rule_unless_told(monkeypatch):
     monkeypatch.setattr(line_module, "line_pays", lambda *a, **k: True)
     assert InMemoryObjective(X, Y, loss=loss).line(theta, p) is not None
     assert InMemoryObjective(X, Y, loss=loss, cached_line=False).line(theta, p) is None
+    monkeypatch.undo()
+    X, Y = np.tile(X, (3, 40)), np.tile(Y, (3, 1))  # wide: the rule takes it
+    layout = ParameterLayout([X.shape[1], 7, 3])
+    loss = MLPLoss(layout, "tanh", "softmax", 0.1)
+    assert InMemoryObjective(X, Y, loss=loss).cached_line
+    assert not InMemoryObjective(X, Y, loss=loss, chunk_size=1000).cached_line
 
 
 @pytest.fixture

@@ -239,7 +239,10 @@ class DaskObjective:
         self._scratch = np.empty(loss.n_coefs, self.dtype)
         if cached_line is None:
             rows = max(self.rows_per_block)
-            cached_line = _line.line_pays(loss.layout.layer_units, rows, X.shape[1])
+            cached_line = _line.line_pays(
+                loss.layout.layer_units, rows, X.shape[1],
+                chunked=chunk_size is not None and chunk_size < rows,
+            )  # fmt: skip
         #: Whether :meth:`line` offers lines on cached first-layer products.
         self.cached_line = bool(cached_line)
 
