@@ -412,3 +412,18 @@ def test_the_rule_counts_sparse_products_at_their_cost():
         Y,
         loss=MLPLoss(ParameterLayout([64, 100, 5]), "relu", "softmax", 1e-4),
     ).cached_line
+
+
+def test_a_dask_fit_on_cached_lines_is_the_in_memory_fit(cached, dask_client):
+    da = pytest.importorskip("dask.array")
+    X, y = digits()
+    params = dict(hidden_layer_sizes=(10,), activation="tanh", max_iter=12,
+                  tol=0.0, random_state=0)  # fmt: skip
+    in_memory = fit_quietly(CGMLPClassifier(**params), X, y)
+    on_dask = fit_quietly(
+        CGMLPClassifier(**params),
+        da.from_array(X, chunks=(150, X.shape[1])), da.from_array(y, chunks=150),
+    )  # fmt: skip
+    assert on_dask.n_line_trials_ > 0
+    assert on_dask.n_fun_evals_ == in_memory.n_fun_evals_
+    np.testing.assert_allclose(on_dask.loss_curve_, in_memory.loss_curve_, rtol=1e-9)
