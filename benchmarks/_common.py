@@ -69,8 +69,16 @@ def machine_summary():
         f"{os.cpu_count()} CPUs, Python {platform.python_version()}, "
         f"numpy {np.__version__}, scipy {scipy.__version__}, "
         f"scikit-learn {sklearn.__version__}, BLAS: {'; '.join(blas)}; "
-        f"sklearn_cgmlp from {package_location()}"
+        f"sklearn_cgmlp from {_where(package_location())}"
     )
+
+
+def _where(location):
+    """The package's folder, as "this working tree" when it is the one next to
+    the benchmarks (no machine path in the printed tables)."""
+    if location == os.path.join(REPO_ROOT, "sklearn_cgmlp"):
+        return "this working tree"
+    return location
 
 
 def print_table(title, header, rows):

@@ -26,11 +26,14 @@ extensions = [
     "sphinx.ext.mathjax",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
+    "offline_gallery",
 ]
 
 # The pages must read offline and build without a network (docs/sphinxext/):
 # MathJax is served from _static, fetched once with npm; the intersphinx
-# inventories of the projects we link to are made from the installed packages.
+# inventories of the projects we link to are made from the installed packages;
+# sphinx-gallery's computation-times pages lose their CDN scripts
+# (offline_gallery). tests/test_offline_docs.py checks the built pages.
 _offline = DOCS / "_build" / "offline"
 mathjax_path = MATHJAX_PATH
 intersphinx_mapping = build_intersphinx_mapping(_offline / "inventories")

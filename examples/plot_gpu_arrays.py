@@ -83,9 +83,13 @@ print(f"largest difference of the loss curves: {gap:.2g}")
 
 # %%
 # The two loss curves lie on top of each other: the device-resident CG is
-# SciPy's CG, step for step. (On this small problem a GPU is not faster than
-# the CPU; it pays off from tens of thousands of rows and wide layers, see the
-# user guide.)
+# SciPy's CG, step for step. The times printed above are this run's; whether,
+# and from what problem size, a GPU fit is faster than the CPU has not been
+# measured (no GPU has been available to the project; see
+# :ref:`the GPU guide <gpu>`). An expectation, not a measurement: a problem
+# this small leaves a GPU mostly idle, and more rows and wider layers are where
+# one could help. On the CPU, PyTorch tensors were slower than NumPy arrays in
+# the guide's measurements.
 fig, ax = plt.subplots(figsize=(6, 3.5))
 ax.semilogy(on_host.loss_curve_, lw=3, alpha=0.5, label="NumPy (SciPy's CG)")
 ax.semilogy(on_device.loss_curve_, "--", label=f"{where} (device CG)")

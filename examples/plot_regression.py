@@ -94,8 +94,9 @@ print(f"largest difference of the test predictions: {np.abs(ours - theirs).max()
 # squared error fits the same counts with an identity output, which can
 # predict negative counts. Counts are not standardised (they must stay
 # non-negative); the log link absorbs their scale in the output intercept.
-# These fits take about 400 CG iterations to reach ``tol``, more than the
-# default ``max_iter=200`` (which would end them with a ConvergenceWarning).
+# These fits take several hundred CG iterations to reach ``tol`` (printed
+# below), more than the default ``max_iter=200``, which would end them with a
+# ConvergenceWarning.
 rng = np.random.RandomState(0)
 X = rng.uniform(-2, 2, size=(1500, 3))
 mean = np.exp(0.8 * X[:, 0] - 0.5 * X[:, 1] ** 2 + 0.3 * X[:, 2])
@@ -111,5 +112,5 @@ for loss in ("poisson", "squared_error"):
     print(
         f"loss={loss!r:16s} output {model.out_activation_!r:10s} "
         f"test R² {model.score(X_test, c_test):.3f}, "
-        f"smallest prediction {pred.min():+.3f}"
+        f"smallest prediction {pred.min():+.3f}, {model.n_iter_} iterations"
     )

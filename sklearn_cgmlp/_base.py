@@ -14,7 +14,6 @@ threads while the same object is refitted see either the old or the new model,
 never a mix.
 """
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -35,6 +34,7 @@ from ._ops import NUMPY, numpy_dtype, to_host
 from ._repr import DocLinkMixin
 from ._solvers import SOLVERS, minimize
 from ._threads import torch_cpu_threads
+from ._warn import warn
 
 try:  # scikit-learn >= 1.9: callbacks (ProgressBar, ScoringMonitor, ...)
     from sklearn.callback import CallbackSupportMixin
@@ -267,7 +267,7 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
         )
         if message is not None:
             category, text = message
-            warnings.warn(text, category, stacklevel=6)
+            warn(text, category)
         return result
 
     def _install(self, fitted):

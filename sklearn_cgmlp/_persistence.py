@@ -31,7 +31,6 @@ import os
 import re
 import secrets
 import stat
-import warnings
 
 import numpy as np
 from sklearn.base import ClassifierMixin
@@ -54,6 +53,7 @@ from ._safe_read import (
     short,
 )
 from ._version import __version__
+from ._warn import warn
 
 FORMAT = "sklearn-cgmlp-npz"
 # 2: t_ and best_loss_ stored; regressors.
@@ -120,13 +120,12 @@ def check_state_version(estimator_name, state):
     """Pop the version stamp from a state; warn if it is not ours."""
     version = state.pop("_sklearn_cgmlp_version", "unknown")
     if version != __version__:
-        warnings.warn(
+        warn(
             InconsistentVersionWarning(
                 estimator_name=estimator_name,
                 current_version=__version__,
                 original_version=version,
-            ),
-            stacklevel=3,
+            )
         )
     return state
 
