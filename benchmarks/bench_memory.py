@@ -3,8 +3,11 @@
 Memory is traced with :mod:`tracemalloc` (NumPy reports its allocations to
 it); ``X`` is allocated before tracing starts, so the figures are the *extra*
 memory a fit needs: weights, gradients, SciPy's solver vectors, activations
-and, without chunks, the ``n_samples x hidden`` buffers. With ``chunk_size``
-the latter are bounded; with a ``np.memmap`` X the data itself stays on disk.
+and, without chunks, the ``n_samples x hidden`` buffers and, where CG's line
+searches run on cached first-layer products, their two ``n_samples x h1``
+caches (given apart, from ``n_line_trials_``). With ``chunk_size`` the buffers
+are bounded and lines are not cached; with a ``np.memmap`` X the data itself
+stays on disk.
 
 Run ``python benchmarks/bench_memory.py`` (under a minute on 2 cores).
 """
@@ -20,7 +23,7 @@ from _common import machine_summary, print_table
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
-from sklearn_cgmlp import CGMLPClassifier
+from sklearn_cgmlp import CGMLPClassifier, _line
 
 
 def traced_peak(func):
@@ -57,38 +60,52 @@ def main():
             X_mm = np.memmap(path, dtype=dtype, mode="r", shape=X.shape)
             cases = [
                 ("CGMLPClassifier", X, None),
+                ("CGMLPClassifier, full evaluations", X, "full"),
                 ("CGMLPClassifier, chunk_size=1000", X, 1000),
                 ("CGMLPClassifier, chunk_size=100", X, 100),
                 ("CGMLPClassifier, memmap X, chunk_size=1000", X_mm, 1000),
             ]
             for name, data, chunk in cases:
+                full = chunk == "full"
                 est = CGMLPClassifier(
                     hidden_layer_sizes=(h,),
                     max_iter=5,
-                    chunk_size=chunk,
+                    chunk_size=None if full else chunk,
                     random_state=0,
                 )
-                peak = traced_peak(lambda est=est, data=data: est.fit(data, y))
-                rows.append(_row(name, dtype, X, peak))
+                pays = _line.line_pays
+                if full:
+                    _line.line_pays = lambda *args, **kwargs: False
+                try:
+                    peak = traced_peak(lambda est=est, data=data: est.fit(data, y))
+                finally:
+                    _line.line_pays = pays
+                caches = 2 * n * h * X.itemsize if est.n_line_trials_ else 0
+                rows.append(_row(name, dtype, X, peak, caches))
             mlp = MLPClassifier(
                 hidden_layer_sizes=(h,), solver="lbfgs", max_iter=5, random_state=0
             )
             peak = traced_peak(lambda mlp=mlp, X=X: mlp.fit(X, y))
-            rows.append(_row("MLPClassifier(solver='lbfgs')", dtype, X, peak))
+            rows.append(_row("MLPClassifier(solver='lbfgs')", dtype, X, peak, 0))
     print_table(
         "Peak extra memory of fit",
-        ["estimator", "dtype", "X (MB)", "peak extra (MB)", "peak / size of X"],
+        [
+            "estimator", "dtype", "X (MB)", "peak extra (MB)", "peak / size of X",
+            "line caches (MB)", "(peak - caches) / size of X",
+        ],
         rows,
-    )
+    )  # fmt: skip
 
 
-def _row(name, dtype, X, peak):
+def _row(name, dtype, X, peak, caches):
     return [
         name,
         np.dtype(dtype).name,
         f"{X.nbytes / 1e6:.0f}",
         f"{peak / 1e6:.1f}",
         f"{peak / X.nbytes:.3f}",
+        f"{caches / 1e6:.0f}",
+        f"{(peak - caches) / X.nbytes:.3f}",
     ]
 
 
