@@ -8,6 +8,23 @@ def rng():
 
 
 @pytest.fixture(scope="session")
+def array_api_dispatch():
+    """Skip unless scikit-learn's array API dispatch can be switched on here.
+
+    It needs array-api-compat and SciPy's array API mode; without it fit never
+    runs on other namespaces (and array-api-strict may not even work, e.g. on
+    NumPy 1.x).
+    """
+    import sklearn
+
+    try:
+        with sklearn.config_context(array_api_dispatch=True):
+            pass
+    except (ImportError, RuntimeError) as exc:
+        pytest.skip(f"no dispatch: {exc}")
+
+
+@pytest.fixture(scope="session")
 def dask_client():
     """One two-worker LocalCluster (worker processes) for the whole run."""
     distributed = pytest.importorskip("distributed")

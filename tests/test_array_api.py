@@ -23,17 +23,7 @@ from sklearn_cgmlp._loss import MLPLoss
 from sklearn_cgmlp._nlcg import minimize_cg
 
 
-def _dispatch_available():
-    try:
-        with sklearn.config_context(array_api_dispatch=True):
-            pass
-    except (ImportError, RuntimeError) as exc:
-        return str(exc)
-    return None
-
-
-REASON = _dispatch_available()
-pytestmark = pytest.mark.skipif(REASON is not None, reason=f"no dispatch: {REASON}")
+pytestmark = pytest.mark.usefixtures("array_api_dispatch")
 
 
 def namespaces():

@@ -130,7 +130,7 @@ def test_slope_is_the_derivative_of_the_loss_along_the_line():
         assert line.trial(a)[1] == pytest.approx(fd, rel=1e-6)
 
 
-def test_array_api_line_equals_full_evaluations():
+def test_array_api_line_equals_full_evaluations(array_api_dispatch):
     xp = pytest.importorskip("array_api_strict")
     from sklearn_cgmlp._objective import ArrayAPIObjective
     from sklearn_cgmlp._ops import ArrayAPIOps
