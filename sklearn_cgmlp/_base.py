@@ -128,6 +128,8 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
 
     #: ``metric(y_true, y_pred, sample_weight=)``: the early-stopping score.
     _score_metric = None
+    #: What that score needs of the validation part (a ``_data.ScoreNeeds``).
+    _score_needs = None
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)
@@ -191,7 +193,9 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
         x0 = self._initial_parameters(layout, warm, rng)
         validation = None
         if self.early_stopping:
-            data, validation = data.split(self.validation_fraction, rng)
+            data, validation = data.split(
+                self.validation_fraction, rng, self._score_needs
+            )
         loss = MLPLoss(layout, self.activation, fitted["out_activation_"], self.alpha)
         objective = data.objective(loss, chunk_size=self.chunk_size)
         X, y, ops = data.X, data.y, objective.ops

@@ -537,7 +537,7 @@ def test_validation_split_sizes_and_coverage(client):
     other = _dask_data.split_validation([X], 0.1, 1, client=client)[1][0]
     assert_array_equal(again.compute(), X_val)
     assert not np.array_equal(other.compute(), X_val)
-    with pytest.raises(ValueError, match="leaves no samples"):
+    with pytest.raises(ValueError, match="only 1 sample: no validation_fraction"):
         _dask_data.split_validation([X[:1]], 0.5, 0, client=client)
 
 

@@ -27,7 +27,13 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_feature_names, _check_n_features
 
-from .._data import refuse_bad_weights
+from .._data import (
+    ACCURACY,
+    check_split_sizes,
+    refuse_bad_weights,
+    refuse_unusable_parts,
+    refuse_weight_total,
+)
 from .._targets import ClassificationTargets, RegressionTargets
 from . import is_dask_collection
 from .objective import DaskObjective, get_client
@@ -466,7 +472,9 @@ def _part(block, seed, counts, validation, block_id=None):
     return block[mask if validation else ~mask]
 
 
-def split_validation(arrays, validation_fraction, random_state, *, client=None):
+def split_validation(
+    arrays, validation_fraction, random_state, *, client=None, needs=ACCURACY
+):
     """Training and validation parts of aligned Dask arrays, persisted.
 
     Each block sets aside a random selection of its rows, as many as its
@@ -486,6 +494,10 @@ def split_validation(arrays, validation_fraction, random_state, *, client=None):
         Seeds the selection (one draw from it).
     client : distributed.Client, default=None
         Where to persist the parts.
+    needs : ScoreNeeds, default=ACCURACY
+        What the early-stopping score needs of the validation part
+        (:class:`sklearn_cgmlp._data.ScoreNeeds`): a split with too few
+        validation samples for it is refused, as in memory.
 
     Returns
     -------
@@ -496,13 +508,11 @@ def split_validation(arrays, validation_fraction, random_state, *, client=None):
     first = next(a for a in arrays if a is not None)
     rows = [int(r) for r in first.chunks[0]]
     n_samples = sum(rows)
+    check_split_sizes(
+        n_samples, validation_fraction, val_min=needs.samples,
+        why_val=f"that {needs.name} needs",
+    )  # fmt: skip
     n_val = math.ceil(validation_fraction * n_samples)
-    if n_val < 1 or n_samples - n_val < 1:
-        raise ValueError(
-            f"validation_fraction={validation_fraction} leaves no samples for "
-            f"training or validation out of {n_samples}. Change "
-            "validation_fraction, or set early_stopping=False."
-        )
     seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
     val_counts = tuple(_validation_counts(rows, n_val))
     train_counts = tuple(r - v for r, v in zip(rows, val_counts))
@@ -525,6 +535,56 @@ def split_validation(arrays, validation_fraction, random_state, *, client=None):
     persisted = iter(client.persist([a for a in flat if a is not None]))
     flat = [None if a is None else next(persisted) for a in flat]
     return flat[: len(arrays)], flat[len(arrays) :]
+
+
+def check_parts(train, val, needs):
+    """:func:`sklearn_cgmlp._data.refuse_unusable_parts` for the persisted
+    parts ``[X, y, Y, sample_weight]`` of :func:`split_validation`, from
+    one small reduction."""
+    import dask.array as da
+
+    _, _, _, sw_train = train
+    _, y_val, _, sw_val = val
+    n_train, n_val = train[0].shape[0], val[0].shape[0]
+    stats = {}
+    if sw_train is not None:
+        positive = sw_val > 0
+        stats.update(
+            train_positive=da.count_nonzero(sw_train),
+            val_positive=da.count_nonzero(positive),
+            train_total=sw_train.sum(dtype=np.float64),
+            train_largest=sw_train.max(),
+        )
+    else:
+        positive = da.ones(n_val, dtype=bool, chunks=(y_val.chunks[0],))
+    if needs.varying_targets:
+        y2d = (y_val[:, None] if y_val.ndim == 1 else y_val).astype(np.float64)
+        mask = positive[:, None]
+        stats.update(
+            low=da.where(mask, y2d, np.inf).min(axis=0),
+            high=da.where(mask, y2d, -np.inf).max(axis=0),
+        )
+    values = dict(zip(stats, _compute(*stats.values())))
+    val_positive = int(values.get("val_positive", n_val))
+    varying, constant = True, None
+    if needs.varying_targets and val_positive:
+        varying = bool(np.any(values["low"] != values["high"]))
+        low = values["low"]
+        constant = None if varying else (low[0] if low.size == 1 else low).tolist()
+    refuse_unusable_parts(
+        needs,
+        train_positive=int(values.get("train_positive", n_train)),
+        val_positive=val_positive,
+        val_varying=varying,
+        constant=constant,
+    )
+    if sw_train is not None:
+        refuse_weight_total(
+            "of the early-stopping training part",
+            sw_train.dtype,
+            float(values["train_total"]),
+            float(values["train_largest"]),
+        )
 
 
 # ------------------------------------------------------------ training data
@@ -573,13 +633,19 @@ class DaskData:
         Y, sample_weight = _persist(client, Y, sample_weight)
         return cls(X, y, Y, sample_weight, fitted=fitted, client=client)
 
-    def split(self, fraction, rng):
+    def split(self, fraction, rng, needs):
         """The training part, and ``(X, y, sample_weight)`` for validation,
-        both persisted on the cluster (random within blocks, not stratified)."""
+        both persisted on the cluster (random within blocks, not stratified).
+
+        ``needs`` (a :class:`~sklearn_cgmlp._data.ScoreNeeds`) is what the
+        early-stopping score needs of the validation part; parts that cannot
+        give it are refused as in memory, from one small reduction.
+        """
         train, val = split_validation(
             [self.X, self.y, self.Y, self.sample_weight], fraction, rng,
-            client=self.client,
+            client=self.client, needs=needs,
         )  # fmt: skip
+        check_parts(train, val, needs)
         X, y, Y, sample_weight = train
         part = DaskData(X, y, Y, sample_weight, fitted=self.fitted, client=self.client)
         return part, (val[0], val[1], val[3])
