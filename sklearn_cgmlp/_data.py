@@ -13,6 +13,7 @@ from scipy import sparse
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
+from ._diagnostics import feature_magnitude
 from ._objective import ArrayAPIObjective, InMemoryObjective
 from ._ops import array_ops, numpy_dtype, to_host
 from ._threads import BlasThreads
@@ -84,6 +85,20 @@ class TrainingData:
         return (
             TrainingData(*train, stratify=None, fitted=self.fitted, ops=self.ops),
             validation,
+        )
+
+    def magnitudes(self):
+        """``(features, targets, weights)``: the largest absolute values of
+        ``X`` and of the encoded targets, and the largest sample weight (None
+        without weights), for messages (a pass over the data)."""
+        ops = self.ops
+        weights = None
+        if self.sample_weight is not None:
+            weights = float(np.max(to_host(self.sample_weight)))
+        return (
+            feature_magnitude(self.X, ops),
+            feature_magnitude(self.Y, ops),
+            weights,
         )
 
     def objective(self, loss, *, chunk_size):

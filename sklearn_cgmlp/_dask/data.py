@@ -650,6 +650,16 @@ class DaskData:
         part = DaskData(X, y, Y, sample_weight, fitted=self.fitted, client=self.client)
         return part, (val[0], val[1], val[3])
 
+    def magnitudes(self):
+        """``(features, targets, weights)`` as
+        :meth:`sklearn_cgmlp._data.TrainingData.magnitudes` (one reduction)."""
+        stats = [abs(self.X).max(), abs(self.Y).max()]
+        if self.sample_weight is not None:
+            stats.append(self.sample_weight.max())
+        with np.errstate(over="ignore", invalid="ignore"):
+            values = [float(v) for v in _compute(*stats)]
+        return values[0], values[1], values[2] if len(values) > 2 else None
+
     def objective(self, loss, *, chunk_size):
         """A :class:`~sklearn_cgmlp._dask.objective.DaskObjective` of ``loss``
         over this data."""
