@@ -6,6 +6,7 @@ block-wise sums, never as row-sized arrays.
 """
 
 import numpy as np
+from sklearn.utils import assert_all_finite
 
 from .._loss import forward
 from . import is_dask_collection
@@ -14,11 +15,15 @@ from .data import _as_dask_array, _compute, check_X
 # ---------------------------------------------------------------- predict
 
 
-def _logits(X, params, activation):
+def _logits(X, params, activation, estimator_name):
+    if estimator_name is not None:
+        # In memory, validate_data refuses NaN and infinity in X; here each
+        # block does, in the same words, when it is computed.
+        assert_all_finite(X, input_name="X", estimator_name=estimator_name)
     return forward(params[0], params[1], X, activation)
 
 
-def predict_logits_lazy(X, coefs, intercepts, activation):
+def predict_logits_lazy(X, coefs, intercepts, activation, estimator_name=None):
     """Output logits for a Dask ``X``, lazily, block by block.
 
     Parameters
@@ -29,6 +34,12 @@ def predict_logits_lazy(X, coefs, intercepts, activation):
         Fitted weights.
     activation : str
         Hidden activation.
+    estimator_name : str, default=None
+        The estimator whose prediction this is. If given, every block checks
+        that its rows are finite when it is computed, and raises
+        scikit-learn's ``ValueError`` ("Input X contains NaN.") naming it, as
+        prediction in memory does at once; None checks nothing (data that
+        were checked already, as validation parts of a fit).
 
     Returns
     -------
@@ -38,7 +49,7 @@ def predict_logits_lazy(X, coefs, intercepts, activation):
     """
     import dask
 
-    X = check_X(X, known_rows=False)
+    X = check_X(X, known_rows=False, estimator_name=estimator_name)
     if X.shape[1] != coefs[0].shape[0]:
         raise ValueError(
             f"X has {X.shape[1]} features, but the model is expecting "
@@ -51,6 +62,7 @@ def predict_logits_lazy(X, coefs, intercepts, activation):
         _logits,
         params,
         activation,
+        estimator_name,
         chunks=(X.chunks[0], (n_outputs,)),
         dtype=dtype,
         meta=np.empty((0, n_outputs), dtype=dtype),
