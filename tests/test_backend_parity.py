@@ -369,6 +369,45 @@ def test_prediction_validates_as_in_memory(backend, request, kind, case):
         assert normalized(backend, got) == expected, method
 
 
+SCORE_CASES = {
+    "nan in y": lambda y, sw: (_with(y, 7, np.nan), sw),
+    "inf in y": lambda y, sw: (_with(y, 37, np.inf), sw),
+    "nan weight": lambda y, sw: (y, _with(sw, 7, np.nan)),
+    "inf weight": lambda y, sw: (y, _with(sw, 37, np.inf)),
+    "short y": lambda y, sw: (y[:-1], None),
+    "short weights": lambda y, sw: (y, sw[:-1]),
+}
+
+
+# scikit-learn's type_of_target casts NaN labels to integers (and NumPy warns)
+# before accuracy_score refuses them, in memory as on every backend.
+@pytest.mark.filterwarnings("ignore:invalid value encountered in cast:RuntimeWarning")
+@pytest.mark.parametrize("case", SCORE_CASES)
+@pytest.mark.parametrize("kind", ESTIMATORS)
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
+def test_score_validates_targets_and_weights_as_in_memory(backend, fitted, kind, case):
+    if getattr(backend, "frame", False):
+        pytest.skip("frames: see the array backends")
+    X, y = data(kind)
+    y_bad, sw = SCORE_CASES[case](y, np.ones(len(y)))
+    reference = fitted[kind]
+    model = _on(backend, reference)
+
+    def score(backend, model):
+        with backend.context():
+            return outcome(
+                lambda: model.score(
+                    backend.X(X), backend.rows(y_bad), sample_weight=backend.rows(sw)
+                )
+            )
+
+    expected_type, expected = score(NumPyBackend(), reference)
+    assert expected_type is ValueError, expected
+    got_type, got = score(backend, model)
+    assert got_type is expected_type, got
+    assert normalized(backend, got) == expected
+
+
 @pytest.mark.parametrize("method", ["predict", "predict_proba", "predict_log_proba"])
 def test_dask_predictions_check_finiteness_when_computed(dask_client, fitted, method):
     """Documented: a lazy prediction raises when computed, not when made
