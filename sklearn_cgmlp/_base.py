@@ -280,7 +280,9 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
         )
         if message is not None:
             category, text = message
-            warnings.warn(text, category, stacklevel=6)
+            # Attributed to the caller of fit: 1 is this method, then _fit,
+            # fit and scikit-learn's _fit_context wrapper.
+            warnings.warn(text, category, stacklevel=5)
         return result
 
     def _install(self, fitted):

@@ -181,3 +181,14 @@ def test_several_inputs_out_of_scale_are_all_named():
     assert CAUSES["weights"] in non_finite_hint(
         scales(weights=1e20, dtype=np.dtype(np.float32))
     )
+
+
+@pytest.mark.parametrize("kind", ESTIMATORS)
+def test_convergence_warnings_point_at_the_callers_fit(kind):
+    # The warning is attributed to the line that called fit, as scikit-learn's
+    # own ConvergenceWarnings are, not to a frame inside the package.
+    X, y = problem(kind)
+    est = ESTIMATORS[kind](hidden_layer_sizes=(5,), max_iter=2, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="max_iter=2") as record:
+        est.fit(X, y)
+    assert record[0].filename == __file__
