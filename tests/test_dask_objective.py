@@ -171,6 +171,33 @@ def test_evaluations_are_deterministic(client, fan_in):
             assert np.array_equal(objective.curvature(theta).dot(v), Hv)
 
 
+@pytest.mark.parametrize(
+    "fan_in, tree",
+    [
+        # Groups of fan_in neighbours, level by level, each left to right.
+        (2, lambda p: ((p[0] + p[1]) + (p[2] + p[3])) + p[4]),
+        (3, lambda p: ((p[0] + p[1]) + p[2]) + (p[3] + p[4])),
+        (8, lambda p: (((p[0] + p[1]) + p[2]) + p[3]) + p[4]),
+    ],
+)
+def test_block_results_are_summed_in_block_order(fan_in, tree):
+    """The documented tree, in block order. Floating-point sums of more than
+    two numbers depend on their order, and these do: summed right to left
+    within groups, the fan-in 3 and 8 trees give 3.0 and 1.0, not 2.0."""
+    from dask import delayed
+
+    from sklearn_cgmlp._dask.objective import _tree_sum
+
+    values = [1.0, 1e17, -1e17, 1.0, 1.0]
+    parts = [delayed(v) for v in values]
+    expected = tree(values)
+    assert _tree_sum(parts, delayed, fan_in).compute(scheduler="sync") == expected
+    # The same for the pairs of numbers and arrays that blocks return.
+    pairs = [delayed((v, np.array([v, -v]))) for v in values]
+    value, array = _tree_sum(pairs, delayed, fan_in).compute(scheduler="sync")
+    assert value == expected and np.array_equal(array, [expected, -expected])
+
+
 @pytest.mark.parametrize("solver", ["cg", "newton-cg"])
 def test_solver_runs_like_in_memory(client, solver):
     # Truncated Newton's inner stopping test amplifies rounding where the
