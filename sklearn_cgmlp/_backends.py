@@ -28,7 +28,7 @@ from sklearn.utils.validation import validate_data
 from ._dask import is_dask_collection
 from ._data import TrainingData, float_dtypes
 from ._loss import forward
-from ._ops import array_ops, ops_of
+from ._ops import array_ops, detached, ops_of
 
 
 def backend_of(X):
@@ -54,7 +54,9 @@ class LocalBackend:
         self.ops = ops
 
     def training_data(self, proxy, X, y, sample_weight, *, targets, warm):
-        """:meth:`TrainingData.prepare` in the data's namespace."""
+        """:meth:`TrainingData.prepare` in the data's namespace (inputs that
+        require grad are detached first)."""
+        X, y, sample_weight = detached(X), detached(y), detached(sample_weight)
         return TrainingData.prepare(
             proxy, X, y, sample_weight, targets=targets, warm=warm, ops=self.ops
         )
@@ -64,9 +66,15 @@ class LocalBackend:
         ``X``, validated as scikit-learn validates prediction inputs.
 
         ``X`` must live where the model does (NumPy, or under array API
-        dispatch the namespace and device the model was fitted on).
+        dispatch the namespace and device the model was fitted on). It is
+        cast as NumPy input is: to float64 unless it is float32 (as
+        ``validate_data`` does), then computed in the promoted dtype of ``X``
+        and the weights (as NumPy's products promote): a float32 model
+        predicts float64 for float64, float16 or integer ``X``, where the
+        device has float64.
         """
         ops = self.ops
+        X = detached(X)
         model_ops = array_ops(model.coefs_[0])
         if model_ops != ops:
             where = (
@@ -88,7 +96,10 @@ class LocalBackend:
                 dtype=float_dtypes(ops),
                 reset=False,
             )
-        return forward(model.coefs_, model.intercepts_, X, model.activation, ops=ops)
+        coefs, intercepts = model.coefs_, model.intercepts_
+        if not ops.is_numpy:
+            X, coefs, intercepts = _promoted(ops, X, coefs, intercepts)
+        return forward(coefs, intercepts, X, model.activation, ops=ops)
 
     def model_logits(self, attributes, activation, X):
         """Output logits for validated ``X`` of the model with fitted
@@ -108,9 +119,25 @@ class LocalBackend:
     @staticmethod
     def accuracy(pred, y, sample_weight=None):
         """Accuracy of predictions, as ``ClassifierMixin.score``."""
-        return accuracy_score(y, pred, sample_weight=sample_weight)
+        return accuracy_score(detached(y), pred, sample_weight=detached(sample_weight))
 
     @staticmethod
     def r2(pred, y, sample_weight=None):
         """R² of predictions, as ``RegressorMixin.score``."""
-        return r2_score(y, pred, sample_weight=sample_weight)
+        return r2_score(detached(y), pred, sample_weight=detached(sample_weight))
+
+
+def _promoted(ops, X, coefs, intercepts):
+    """``X`` and the weights in their promoted dtype, as NumPy's products
+    promote them (array API namespaces such as PyTorch's do not mix float32
+    and float64 in a product), capped at the device's widest float dtype."""
+    xp = ops.xp
+    dtype = xp.result_type(X.dtype, coefs[0].dtype)
+    if dtype == xp.float64 and ops.float_dtype != xp.float64:
+        dtype = ops.float_dtype
+    if X.dtype != dtype:
+        X = xp.astype(X, dtype)
+    if coefs[0].dtype != dtype:
+        coefs = [xp.astype(c, dtype) for c in coefs]
+        intercepts = [xp.astype(b, dtype) for b in intercepts]
+    return X, coefs, intercepts

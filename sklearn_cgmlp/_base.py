@@ -26,7 +26,7 @@ from . import _persistence
 from ._activations import ACTIVATIONS
 from ._adapters import NonFiniteInitialLoss, SciPyObjective, Transfer
 from ._backends import backend_of
-from ._diagnostics import exit_warning, feature_magnitude, non_finite_hint
+from ._diagnostics import Scales, exit_warning, non_finite_hint
 from ._layout import ParameterLayout, glorot_init
 from ._loss import MLPLoss
 from ._monitor import IterationMonitor
@@ -128,6 +128,8 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
 
     #: ``metric(y_true, y_pred, sample_weight=)``: the early-stopping score.
     _score_metric = None
+    #: What that score needs of the validation part (a ``_data.ScoreNeeds``).
+    _score_needs = None
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)
@@ -191,7 +193,9 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
         x0 = self._initial_parameters(layout, warm, rng)
         validation = None
         if self.early_stopping:
-            data, validation = data.split(self.validation_fraction, rng)
+            data, validation = data.split(
+                self.validation_fraction, rng, self._score_needs
+            )
         loss = MLPLoss(layout, self.activation, fitted["out_activation_"], self.alpha)
         objective = data.objective(loss, chunk_size=self.chunk_size)
         X, y, ops = data.X, data.y, objective.ops
@@ -211,7 +215,7 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
         )
         monitor.begin(x0)
         try:
-            result = self._run_solver(objective, search_ops, x0, monitor, X)
+            result = self._run_solver(objective, search_ops, x0, monitor, data)
         finally:
             objective.close()
         monitor.close()
@@ -235,9 +239,21 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
         monitor.end()
         return self
 
-    def _run_solver(self, objective, search_ops, x0, monitor, X):
+    def _run_solver(self, objective, search_ops, x0, monitor, data):
         """Run the solver, warn about its exit, and return its result."""
         solver_objective = SciPyObjective(objective, search_ops=search_ops)
+
+        def scales():
+            # Only for the messages: a pass over the data.
+            return Scales(
+                *data.magnitudes(),
+                alpha=float(self.alpha),
+                penalty=float(objective.loss.penalty_strength(
+                    objective.sample_weight_sum
+                )),
+                dtype=numpy_dtype(objective.dtype),
+            )  # fmt: skip
+
         try:
             result = minimize(
                 solver_objective,
@@ -251,9 +267,8 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
                 keep_on_interrupt=self.on_interrupt == "keep",
             )
         except NonFiniteInitialLoss as exc:
-            hint = non_finite_hint(self.alpha, feature_magnitude(X, objective.ops))
+            hint = non_finite_hint(scales(), initial=True)
             raise ValueError(f"{exc} {hint}") from None
-        magnitude = feature_magnitude(X, objective.ops)
         message = exit_warning(
             result,
             solver=self.solver,
@@ -261,9 +276,7 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
             max_iter=self.max_iter,
             max_fun=self.max_fun,
             activation=self.activation,
-            dtype=numpy_dtype(objective.dtype),
-            hint=non_finite_hint(self.alpha, magnitude),
-            features=magnitude,
+            scales=scales,
         )
         if message is not None:
             category, text = message

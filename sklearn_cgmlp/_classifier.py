@@ -7,6 +7,7 @@ from sklearn.utils._param_validation import StrOptions
 
 from ._backends import backend_of
 from ._base import BaseCGMLP
+from ._data import ACCURACY
 from ._docstrings import fill_docstring
 from ._ops import to_host
 from ._outputs import OUTPUTS
@@ -195,6 +196,7 @@ class CGMLPClassifier(ClassifierMixin, BaseCGMLP):
         return ClassificationTargets(self.class_weight, previous)
 
     _score_metric = staticmethod(accuracy_score)
+    _score_needs = ACCURACY
 
     @staticmethod
     def _predictions(Z, attributes, ops):

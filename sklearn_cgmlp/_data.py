@@ -6,11 +6,14 @@ Labels and weights are checked on the host, where they are small; the rows of
 ``X`` and the encoded targets stay where they are.
 """
 
+from typing import NamedTuple
+
 import numpy as np
 from scipy import sparse
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
+from ._diagnostics import feature_magnitude
 from ._objective import ArrayAPIObjective, InMemoryObjective
 from ._ops import array_ops, numpy_dtype, to_host
 from ._threads import BlasThreads
@@ -71,15 +74,31 @@ class TrainingData:
             fitted = _targets_on(fitted, ops)
         return cls(X, y, Y, sample_weight, stratify=stratify, fitted=fitted, ops=ops)
 
-    def split(self, fraction, rng):
-        """The training part, and ``(X, y, sample_weight)`` for validation."""
+    def split(self, fraction, rng, needs):
+        """The training part, and ``(X, y, sample_weight)`` for validation;
+        ``needs`` (a :class:`ScoreNeeds`) is what the early-stopping score
+        needs of the validation part."""
         train, validation = split_validation(
             self.X, self.y, self.Y, self.sample_weight,
-            stratify=self.stratify, fraction=fraction, rng=rng,
+            stratify=self.stratify, fraction=fraction, rng=rng, needs=needs,
         )  # fmt: skip
         return (
             TrainingData(*train, stratify=None, fitted=self.fitted, ops=self.ops),
             validation,
+        )
+
+    def magnitudes(self):
+        """``(features, targets, weights)``: the largest absolute values of
+        ``X`` and of the encoded targets, and the largest sample weight (None
+        without weights), for messages (a pass over the data)."""
+        ops = self.ops
+        weights = None
+        if self.sample_weight is not None:
+            weights = float(np.max(to_host(self.sample_weight)))
+        return (
+            feature_magnitude(self.X, ops),
+            feature_magnitude(self.Y, ops),
+            weights,
         )
 
     def objective(self, loss, *, chunk_size):
@@ -161,29 +180,174 @@ def check_weights(sample_weight, n_samples, extra, dtype):
     return in_dtype
 
 
-def split_validation(X, y, Y, sample_weight, *, stratify, fraction, rng):
+class ScoreNeeds(NamedTuple):
+    """What an early-stopping score needs of the validation part.
+
+    ``name`` names the score in messages, ``samples`` is the number of
+    validation samples of positive weight it needs, and ``varying_targets``
+    whether their targets must not all be equal (R² of constant targets is 0
+    or 1 whatever the model, so it cannot tell iterations apart).
+    """
+
+    name: str
+    samples: int
+    varying_targets: bool
+
+
+#: The classifier's early-stopping score: defined on one sample of positive
+#: weight, whichever classes the validation part holds.
+ACCURACY = ScoreNeeds("accuracy", 1, False)
+#: The regressor's: undefined (NaN) on one sample, constant on equal targets.
+R2 = ScoreNeeds("R²", 2, True)
+
+
+def _samples(n):
+    return f"{n} sample" + ("" if n == 1 else "s")
+
+
+def _fraction_hint(n_samples, val_min, train_min, bound):
+    """A short ``validation_fraction`` that gives parts of at least
+    ``val_min`` and ``train_min`` samples, printed as the ``bound`` ("at
+    least"/"at most") the advice needs; None if no short one does."""
+    target = val_min / n_samples if bound == "at least" else 1 - train_min / n_samples
+    for digits in range(2, 18):
+        text = f"{target:.{digits}g}"
+        fraction = float(text)
+        n_val = int(np.ceil(fraction * n_samples))
+        if 0 < fraction < 1 and val_min <= n_val <= n_samples - train_min:
+            return f"{bound} {text}"
+    return None  # pragma: no cover - a fraction in range always prints
+
+
+def check_split_sizes(
+    n_samples, fraction, *, val_min=1, train_min=1, why_val, why_train=None
+):
+    """Refuse an early-stopping split whose parts are too small, with advice
+    in the direction that helps.
+
+    The validation part has ``ceil(fraction * n_samples)`` samples (as in
+    :func:`~sklearn.model_selection.train_test_split`) and must have at least
+    ``val_min`` (``why_val`` says what for), the training part the rest and
+    at least ``train_min`` (``why_train``, if training needs more than
+    one). Shared by the splits in memory and on a cluster.
+    """
+    for_training = "" if why_train is None else f" ({why_train})"
+    why_train = why_train or "that training needs"
+    n_val = int(np.ceil(fraction * n_samples))
+    n_train = n_samples - n_val
+    if n_val >= val_min and n_train >= train_min:
+        return
+    if val_min + train_min > n_samples:
+        raise ValueError(
+            f"Early stopping needs at least {_samples(val_min)} for validation "
+            f"({why_val}) and {_samples(train_min)} for training{for_training}, "
+            f"but there are only {_samples(n_samples)}: no validation_fraction "
+            "gives both. Set early_stopping=False, or fit more samples."
+        )
+    if n_val < val_min:
+        hint = _fraction_hint(n_samples, val_min, train_min, "at least")
+        raise ValueError(
+            f"validation_fraction={fraction} sets aside {n_val} of {n_samples} "
+            f"samples for early stopping, fewer than the {val_min} {why_val}. "
+            f"Increase validation_fraction (to {hint}), or set "
+            "early_stopping=False."
+        )
+    hint = _fraction_hint(n_samples, val_min, train_min, "at most")
+    left = f"leaves {n_train} of {n_samples} samples for training"
+    raise ValueError(
+        f"validation_fraction={fraction} {left}, fewer than the {train_min} "
+        f"{why_train}. Decrease validation_fraction (to {hint}), or set "
+        "early_stopping=False."
+    )
+
+
+def refuse_unusable_parts(
+    needs, *, train_positive, val_positive, val_varying, constant=None
+):
+    """Refuse early-stopping parts whose weights or targets leave nothing to
+    train on or to score, from their statistics.
+
+    Shared by the checks in memory and on a cluster: ``train_positive`` and
+    ``val_positive`` count the samples of positive weight in each part,
+    ``val_varying`` says whether the targets of the positive-weight
+    validation samples differ (``constant`` is their value if not), for a
+    score that ``needs`` it (a :class:`ScoreNeeds`).
+    """
+    advice = (
+        "Give more samples a positive weight, change validation_fraction or "
+        "random_state, or set early_stopping=False."
+    )
+    for part, positive in (("training", train_positive), ("validation", val_positive)):
+        if not positive:
+            raise ValueError(
+                f"The early-stopping {part} part has only samples of weight "
+                f"zero. {advice}"
+            )
+    if needs.varying_targets and (val_positive < needs.samples or not val_varying):
+        what = (
+            f"only {_samples(val_positive)} of positive weight"
+            if val_positive < needs.samples
+            else f"{val_positive} samples of positive weight, all with the target "
+            f"{constant}"
+        )
+        raise ValueError(
+            f"{needs.name} needs at least {needs.samples} validation samples of "
+            f"positive weight whose targets differ (it is undefined on one "
+            "sample and constant on equal targets, so early stopping could not "
+            f"act), and the early-stopping validation part has {what}. "
+            "Increase validation_fraction, give more samples a positive weight, "
+            "change random_state, or set early_stopping=False."
+        )
+
+
+def _stratified_sizes(stratify, n_samples, fraction):
+    """Refuse a stratified split that cannot hold every class in both parts."""
+    labels, counts = np.unique(stratify, return_counts=True)
+    rare = labels[counts < 2]
+    if rare.size:
+        label = rare[0].item() if isinstance(rare[0], np.generic) else rare[0]
+        raise ValueError(
+            f"The class {label!r} has only 1 sample: a stratified early-stopping "
+            "split needs at least 2 samples of every class, one for training "
+            "and one for validation. Fit more samples of it, or set "
+            "early_stopping=False."
+        )
+    why = f"that a stratified split needs (one of each of the {len(labels)} classes)"
+    check_split_sizes(
+        n_samples, fraction, val_min=len(labels), train_min=len(labels),
+        why_val=why, why_train=why,
+    )  # fmt: skip
+
+
+def _varying(y, positive):
+    """Whether the targets of the rows ``positive`` differ (in some output),
+    and their value if they do not."""
+    values = np.asarray(y)[positive]
+    if values.shape[0] == 0:
+        return False, None
+    values = values.reshape(values.shape[0], -1)
+    varying = bool(np.any(values != values[:1]))
+    first = values[0]
+    constant = None if varying else (first[0] if first.size == 1 else first).tolist()
+    return varying, constant
+
+
+def split_validation(X, y, Y, sample_weight, *, stratify, fraction, rng, needs):
     """Training and validation parts for early stopping.
 
     ``y`` is on the host; ``X``, ``Y`` and ``sample_weight`` where the data
-    lives (rows are taken in their namespace).
+    lives (rows are taken in their namespace). ``needs`` (a
+    :class:`ScoreNeeds`) is what the early-stopping score needs of the
+    validation part: a split that cannot give it is refused (with advice
+    that helps), so that no validation score is undefined.
     """
     n_samples = X.shape[0]
-    n_val = int(np.ceil(fraction * n_samples))
     if stratify is not None:
-        n_classes = len(np.unique(stratify))
-        if n_val < n_classes or n_samples - n_val < n_classes:
-            raise ValueError(
-                f"validation_fraction={fraction} sets aside "
-                f"{n_val} of {n_samples} samples for early stopping, fewer "
-                f"than the {n_classes} classes a stratified split needs. "
-                "Increase validation_fraction, or set early_stopping=False."
-            )
-    elif n_val < 1 or n_samples - n_val < 1:
-        raise ValueError(
-            f"validation_fraction={fraction} leaves no samples "
-            f"for training or validation out of {n_samples}. Change "
-            "validation_fraction, or set early_stopping=False."
-        )
+        _stratified_sizes(stratify, n_samples, fraction)
+    check_split_sizes(
+        n_samples, fraction, val_min=needs.samples,
+        why_val=f"that {needs.name} needs",
+    )  # fmt: skip
     train, val = train_test_split(
         np.arange(n_samples),
         test_size=fraction,
@@ -194,15 +358,23 @@ def split_validation(X, y, Y, sample_weight, *, stratify, fraction, rng):
     if sample_weight is not None:
         sw_train = take_rows(sample_weight, train)
         sw_val = take_rows(sample_weight, val)
-        for part, sw in (("training", sw_train), ("validation", sw_val)):
-            if not to_host(sw).any():
-                raise ValueError(
-                    f"The early-stopping {part} part has only samples of "
-                    "weight zero. Give more samples a positive weight, change "
-                    "validation_fraction or random_state, or set "
-                    "early_stopping=False."
-                )
-        host_train = to_host(sw_train)
+        host_train, host_val = to_host(sw_train), to_host(sw_val)
+        positive = host_val > 0
+    else:
+        positive = np.ones(len(val), dtype=bool)
+    varying, constant = (
+        _varying(y[val], positive) if needs.varying_targets else (True, None)
+    )
+    refuse_unusable_parts(
+        needs,
+        train_positive=int(np.count_nonzero(host_train))
+        if sample_weight is not None
+        else len(train),
+        val_positive=int(np.count_nonzero(positive)),
+        val_varying=varying,
+        constant=constant,
+    )
+    if sample_weight is not None:
         _check_weight_total(
             host_train, "of the early-stopping training part", host_train.dtype
         )
@@ -240,17 +412,17 @@ def refuse_bad_weights(
             f"Sample weights must contain at least one non-zero number "
             f"({what} sums to zero)."
         )
-    _refuse_weight_total(what, dtype, total, largest_in_dtype)
+    refuse_weight_total(what, dtype, total, largest_in_dtype)
 
 
 def _check_weight_total(weights, what, dtype):
-    """:func:`_refuse_weight_total` for an array of weights."""
+    """:func:`refuse_weight_total` for an array of weights."""
     with np.errstate(over="ignore"):
         total = float(np.sum(weights, dtype=np.float64))
-    _refuse_weight_total(what, dtype, total, float(np.max(weights)))
+    refuse_weight_total(what, dtype, total, float(np.max(weights)))
 
 
-def _refuse_weight_total(what, dtype, total, largest):
+def refuse_weight_total(what, dtype, total, largest):
     """Refuse weights whose sum ``S`` the loss cannot be divided by in ``dtype``.
 
     The loss and its gradient are scaled by ``1 / S`` in ``dtype``; outside

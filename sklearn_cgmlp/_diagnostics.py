@@ -1,11 +1,38 @@
 """What a solver's exit means for the user: the warning that says so."""
 
+from typing import NamedTuple
+
 import numpy as np
 from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
 
 #: Features larger than this in absolute value are called unscaled in messages.
 LARGE_FEATURES = 1e6
+#: Regression targets too (``tol`` is absolute, and the gradient grows with
+#: the targets).
+LARGE_TARGETS = 1e6
+#: The penalty strength ``alpha / S`` (``S`` the sum of the sample weights)
+#: above which the penalty is said to dominate the loss.
+LARGE_PENALTY = 1e6
+
+
+class Scales(NamedTuple):
+    """The magnitudes of what enters the loss, for the messages that say
+    which of them is out of scale.
+
+    ``features`` and ``targets`` are the largest absolute values of ``X`` and
+    of the encoded targets (0/1 for classifiers), ``weights`` the largest
+    sample weight (class weights included; None without weights), ``alpha``
+    the penalty, ``penalty`` its strength ``alpha / S`` and ``dtype`` the
+    dtype of the loss.
+    """
+
+    features: float
+    targets: float
+    weights: float | None
+    alpha: float
+    penalty: float
+    dtype: np.dtype
 
 
 def feature_magnitude(X, ops):
@@ -27,6 +54,39 @@ def scale_hint(magnitude):
     return None
 
 
+def scale_hints(scales, *, overflow=False):
+    """What is out of scale among ``scales`` (a :class:`Scales`), and what
+    to scale, as one text; None if nothing is. ``overflow`` says that the
+    loss overflowed (not only that the solver stalled or ran out)."""
+    dtype = np.dtype(scales.dtype)
+    hints = [scale_hint(scales.features)]
+    if scales.targets > LARGE_TARGETS:
+        square = " (the squared error overflows)" if overflow else ""
+        hints.append(
+            f"The targets reach {scales.targets:.3g} in absolute value{square}: "
+            "scale them, e.g. with sklearn.compose.TransformedTargetRegressor "
+            "and a StandardScaler."
+        )
+    # The loss is a weighted mean, so large weights matter only where the
+    # product of a weight and a sample's loss overflows.
+    large = np.sqrt(np.finfo(dtype).max)
+    if overflow and scales.weights is not None and scales.weights > large:
+        hints.append(
+            f"The sample weights reach {scales.weights:.3g}, and each sample's "
+            f"loss is multiplied by its weight in {dtype.name}: divide them by a "
+            "common factor, and alpha by the same factor to keep the same "
+            "objective."
+        )
+    if scales.penalty > LARGE_PENALTY:
+        effect = "overflow" if overflow else "dominate the loss and its gradient"
+        hints.append(
+            f"alpha={scales.alpha:g} makes the penalty {effect} (alpha divided "
+            f"by the sum of the sample weights is {scales.penalty:.3g}): lower it."
+        )
+    hints = [h for h in hints if h is not None]
+    return " ".join(hints) if hints else None
+
+
 def _what_stopped(message):
     """What made SciPy give up, without its guesses about precision."""
     if "precision loss" in message or "ABNORMAL" in message:
@@ -40,15 +100,17 @@ def _what_stopped(message):
     return message.rstrip(".")
 
 
-def exit_warning(
-    result, *, solver, tol, max_iter, max_fun, activation, dtype, hint, features
-):
+def exit_warning(result, *, solver, tol, max_iter, max_fun, activation, scales):
     """``(category, message)`` for a solver exit the user should hear about.
 
     None for convergence and for a stop asked for by early stopping or a
-    callback. ``hint`` says what to change when the loss overflowed;
-    ``features`` is the largest absolute feature value.
+    callback. ``scales`` (a :class:`Scales`, or a function that returns one,
+    called only for the exits that are reported) says what is out of scale.
     """
+    if callable(scales) and result.status in (
+        "max_iter", "max_fun", "nonfinite", "stalled",
+    ):  # fmt: skip
+        scales = scales()
     name = f"Solver {solver!r}"
     gradient = f"the largest gradient entry is {result.grad_norm:.3g} > tol={tol:g}"
     if result.status == "interrupted":
@@ -57,40 +119,46 @@ def exit_warning(
             "the model carries the last accepted weights. Pass "
             "on_interrupt='raise' to stop the program instead."
         )
-    if result.status == "max_iter":
-        return ConvergenceWarning, (
-            f"{name} did not converge in max_iter={max_iter} iterations: "
-            f"{gradient}. Increase max_iter, scale the features (e.g. "
-            "StandardScaler) or increase tol."
+    if result.status in ("max_iter", "max_fun"):
+        limit = "max_iter" if result.status == "max_iter" else "max_fun"
+        reached = (
+            f"did not converge in max_iter={max_iter} iterations"
+            if limit == "max_iter"
+            else f"reached max_fun={max_fun} loss evaluations before converging"
         )
-    if result.status == "max_fun":
-        return ConvergenceWarning, (
-            f"{name} reached max_fun={max_fun} loss evaluations before "
-            f"converging: {gradient}. Increase max_fun, scale the features or "
+        unscaled = scale_hints(scales)
+        advice = (
+            f"Increase {limit}, scale the features (e.g. StandardScaler) or "
             "increase tol."
+            if unscaled is None
+            else f"{unscaled} Or increase {limit} or tol."
         )
+        return ConvergenceWarning, f"{name} {reached}: {gradient}. {advice}"
     if result.status == "nonfinite":
         return ConvergenceWarning, (
             f"{name} met a non-finite value ({result.message}) and kept the last "
-            f"iterate with a finite loss, where {gradient}. {hint}"
+            f"iterate with a finite loss, where {gradient}. "
+            f"{non_finite_hint(scales)}"
         )
     if result.status != "stalled":
         return None
-    unscaled = scale_hint(features)
+    unscaled = scale_hints(scales)
     if unscaled is not None:
-        # The curvature grows with the square of the features: nothing can be
-        # said about what the precision of the loss allows.
+        # The curvature grows with the square of the features (of the
+        # targets, of alpha): nothing can be said about what the precision of
+        # the loss allows.
         return ConvergenceWarning, (
             f"{name} stopped before converging: {_what_stopped(result.message)}, "
             f"while {gradient}. {unscaled} The fitted weights are the best point "
             "found."
         )
+    dtype = np.dtype(scales.dtype)
     if result.at_precision_limit:
-        float64_hint = ", or fit float64 data" if np.dtype(dtype) == np.float32 else ""
+        float64_hint = ", or fit float64 data" if dtype == np.float32 else ""
         return ConvergenceWarning, (
             f"{name} stopped before converging ({result.message}), while "
             f"{gradient}: a gradient this small is all the precision of the "
-            f"{np.dtype(dtype).name} loss can resolve (precision loss), so tol "
+            f"{dtype.name} loss can resolve (precision loss), so tol "
             f"is below what this precision allows. Increase tol{float64_hint}. "
             "The fitted weights are the best point found."
         )
@@ -109,14 +177,22 @@ def exit_warning(
     )
 
 
-def non_finite_hint(alpha, magnitude):
-    """What to change when the loss overflows."""
-    unscaled = scale_hint(magnitude)
+def non_finite_hint(scales, *, initial=False):
+    """What to change when the loss overflows: what is out of scale among
+    ``scales`` (a :class:`Scales`), or else that a step of the solver made
+    the network's weights grow without bound (``initial``: the loss at the
+    initial weights, where no step was taken)."""
+    unscaled = scale_hints(scales, overflow=True)
     if unscaled is not None:
         return unscaled
-    if alpha > 1e100:
-        return f"alpha={alpha:g} makes the penalty overflow: lower it."
+    if initial:
+        dtype = np.dtype(scales.dtype).name
+        return (
+            "The features, targets, sample weights and alpha are all moderate: "
+            f"look for values of X or y near the limits of {dtype}."
+        )
     return (
-        "The weights grew without bound: scale the features (e.g. "
-        "StandardScaler) or increase alpha."
+        "The features, targets, sample weights and alpha are all moderate: a "
+        "step of the solver made the network's weights grow without bound. "
+        "Increase alpha, or scale the features (e.g. StandardScaler)."
     )

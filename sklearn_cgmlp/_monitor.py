@@ -102,10 +102,12 @@ class IterationMonitor:
         score = self._score(x)
         if est.verbose:
             print(f"Validation score: {score:.6f}")
+        # A NaN score (which the checks of the split rule out) counts as no
+        # improvement: it never resets the count, so early stopping still acts.
         no_improvement = (
-            self._no_improvement + 1
-            if score < self.best_validation_score + est.tol
-            else 0
+            0
+            if score >= self.best_validation_score + est.tol
+            else self._no_improvement + 1
         )
         # Everything above may be interrupted; the records change together.
         self.validation_scores.append(score)

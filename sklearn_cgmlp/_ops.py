@@ -323,6 +323,19 @@ def ops_of(X):
     return NUMPY if _is_numpy_namespace(xp) else ArrayAPIOps(xp, device)
 
 
+def detached(a):
+    """``a`` without autograd history: PyTorch tensors that require grad are
+    detached (sharing their memory), anything else is returned as it is.
+
+    The estimators detach their inputs on entry, so that no evaluation of a
+    fit records an autograd graph (which would grow with every iteration and
+    end in the fitted attributes) and no result carries one.
+    """
+    if getattr(a, "requires_grad", False) and hasattr(a, "detach"):
+        return a.detach()
+    return a
+
+
 def to_host(a):
     """``a`` as a NumPy array (sparse matrices, lists and None unchanged)."""
     if a is None or isinstance(a, np.ndarray) or sparse.issparse(a):

@@ -6,6 +6,7 @@ from sklearn.utils._param_validation import StrOptions
 
 from ._backends import backend_of
 from ._base import BaseCGMLP
+from ._data import R2
 from ._docstrings import fill_docstring
 from ._outputs import OUTPUTS, REGRESSION_LOSSES
 from ._targets import RegressionTargets
@@ -189,6 +190,7 @@ class CGMLPRegressor(RegressorMixin, BaseCGMLP):
         return RegressionTargets(self.loss, previous)
 
     _score_metric = staticmethod(r2_score)
+    _score_needs = R2
 
     @staticmethod
     def _predictions(Z, attributes, ops):

@@ -22,7 +22,6 @@ from sklearn_cgmlp._layout import glorot_init as _glorot_init
 from sklearn_cgmlp._loss import MLPLoss
 from sklearn_cgmlp._nlcg import minimize_cg
 
-
 pytestmark = pytest.mark.usefixtures("array_api_dispatch")
 
 
@@ -381,3 +380,120 @@ def test_a_torch_cpu_fit_runs_on_one_intra_op_thread_and_restores_it(iris, monke
             assert set(seen) == {2}
     finally:
         torch.set_num_threads(before)
+
+
+# ------------------------------------ prediction inputs are cast like NumPy's
+def _other_dtypes(xp):
+    """Input dtypes other than the model's, for prediction (array-api-strict
+    has no float16)."""
+    names = ["float64", "float16", "int64", "bool"]
+    return [getattr(xp, name) for name in names if hasattr(xp, name)]
+
+
+@pytest.mark.parametrize("xp, device, dtype", namespaces())
+@pytest.mark.parametrize("Estimator", [CGMLPClassifier, CGMLPRegressor])
+def test_prediction_inputs_of_other_dtypes_are_cast_like_numpys(
+    iris, xp, device, dtype, Estimator, tmp_path
+):
+    # After a float32 fit, float64, float16 and int64 tensors raised PyTorch's
+    # "expected m1 and m2 to have the same dtype". NumPy input of another
+    # dtype is cast (validate_data), and the products promote.
+    X, y = iris
+    y_fit = y if Estimator is CGMLPClassifier else X[:, 0] * 2.0 - X[:, 1]
+    X_xp = to_namespace(xp, device, X, dtype)
+    y_xp = to_namespace(xp, device, y_fit, dtype if y_fit.dtype.kind == "f" else None)
+    with sklearn.config_context(array_api_dispatch=True):
+        est = fit_quietly(
+            Estimator(hidden_layer_sizes=(5,), max_iter=10, random_state=0), X_xp, y_xp
+        )
+    est.to_npz(tmp_path / "model.npz")
+    on_host = Estimator.from_npz(tmp_path / "model.npz")  # the same model, NumPy
+    methods = ["predict", "score"]
+    if Estimator is CGMLPClassifier:
+        methods += ["predict_proba", "predict_log_proba"]
+    X_small = np.round(X * 2)  # exact in every dtype below
+    for other in _other_dtypes(xp):
+        X_xp_small = to_namespace(xp, device, X_small)
+        X_other = (
+            X_xp_small.to(other)
+            if xp.__name__ == "torch"
+            else xp.astype(X_xp_small, other)
+        )
+        X_host = host(X_other)
+        for method in methods:
+            args = (y_xp,) if method == "score" else ()
+            host_args = (y_fit,) if method == "score" else ()
+            with sklearn.config_context(array_api_dispatch=True):
+                got = getattr(est, method)(X_other, *args)
+            expected = getattr(on_host, method)(X_host, *host_args)
+            if method == "score":
+                assert got == pytest.approx(expected, rel=1e-5, abs=1e-6)
+                continue
+            assert on(got, xp, device), (other, method)
+            got = host(got)
+            assert got.dtype == expected.dtype, (other, method)
+            # The device computes in the same dtype as NumPy, so they agree
+            # to rounding (measured: 0 for float64 outputs, 2e-7 for float32).
+            np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6)
+
+
+# --------------------------------------------- tensors that require grad
+def _torch():
+    return pytest.importorskip("torch")
+
+
+@pytest.mark.parametrize("solver", ["cg", "lbfgs", "newton-cg", "trust-ncg"])
+@pytest.mark.parametrize("Estimator", [CGMLPClassifier, CGMLPRegressor])
+def test_tensors_that_require_grad_are_detached_on_entry(
+    iris, solver, Estimator, tmp_path
+):
+    # They left autograd history in coefs_ (thousands of graph nodes, memory
+    # growing with the iterations); to_npz then failed, and lbfgs raised
+    # "Can't call numpy() on Tensor that requires grad".
+    torch = _torch()
+    X, y = iris
+    y_fit = y if Estimator is CGMLPClassifier else X[:, 0] * 2.0 - X[:, 1]
+    X_t = torch.asarray(X, dtype=torch.float64).requires_grad_(True)
+    y_t = torch.asarray(y_fit, dtype=torch.float64 if y_fit.dtype.kind == "f" else None)
+    if y_t.is_floating_point():
+        y_t.requires_grad_(True)
+    sw_t = torch.ones(len(y), dtype=torch.float64, requires_grad=True)
+    saved = []
+
+    def pack(tensor):  # autograd saves a tensor for a backward pass
+        saved.append(tensor.shape)
+        return tensor
+
+    est = Estimator(hidden_layer_sizes=(5,), solver=solver, max_iter=8, random_state=0)
+    with (
+        sklearn.config_context(array_api_dispatch=True),
+        torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t),
+    ):
+        fit_quietly(est, X_t, y_t, sample_weight=sw_t)
+        pred = est.predict(X_t)
+        score = est.score(X_t, y_t, sample_weight=sw_t)
+        proba = est.predict_proba(X_t) if hasattr(est, "predict_proba") else pred
+    # No evaluation recorded a graph: nothing can grow with the iterations.
+    assert saved == []
+    for array in est.coefs_ + est.intercepts_:
+        assert array.grad_fn is None and not array.requires_grad
+    for out in (pred, proba):
+        assert getattr(out, "grad_fn", None) is None
+    assert np.isfinite(score)
+    # The inputs are the user's, untouched: still requiring grad, no .grad.
+    assert X_t.requires_grad and X_t.grad is None and sw_t.grad is None
+    est.to_npz(tmp_path / "model.npz")
+    loaded = Estimator.from_npz(tmp_path / "model.npz")
+    with sklearn.config_context(array_api_dispatch=True):
+        expected = host(est.predict(torch.asarray(X)))
+    # The export is exact; the host sums in another order (measured 3e-15).
+    np.testing.assert_allclose(loaded.predict(X), expected, rtol=1e-13)
+    # The same model as from tensors that do not require grad.
+    with sklearn.config_context(array_api_dispatch=True):
+        plain = fit_quietly(
+            Estimator(hidden_layer_sizes=(5,), solver=solver, max_iter=8,
+                      random_state=0),
+            X_t.detach(), y_t.detach(), sample_weight=sw_t.detach(),
+        )  # fmt: skip
+    for a, b in zip(est.coefs_, plain.coefs_):
+        np.testing.assert_array_equal(host(a), host(b))

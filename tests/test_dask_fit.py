@@ -1,5 +1,6 @@
 """Fitting the estimators on Dask arrays: the same model as in memory."""
 
+import re
 import warnings
 
 import numpy as np
@@ -135,3 +136,71 @@ def test_column_chunks_are_merged_into_rows(dask_client, digits):
         CGMLPClassifier(hidden_layer_sizes=(4,), max_iter=3, random_state=0), X, y
     )
     assert clf.loss_ == pytest.approx(reference.loss_, rel=1e-6)
+
+
+def _regression(n):
+    rng = np.random.RandomState(0)
+    X = rng.randn(n, 3)
+    return X, X[:, 0] + 0.1 * rng.randn(n)
+
+
+@pytest.mark.parametrize(
+    "n, fraction, y, sample_weight",
+    [
+        (20, 0.05, None, None),  # one validation sample: R² undefined
+        (20, 0.99, None, None),  # no training sample
+        (2, 0.5, None, None),  # too few samples for any fraction
+        (20, 0.25, "constant", None),  # equal validation targets
+        (20, 0.25, None, "one positive"),  # weight in the training part only
+    ],
+    ids=["one validation sample", "no training sample", "two samples",
+         "constant targets", "zero validation weight"],
+)  # fmt: skip
+def test_degenerate_splits_are_refused_on_dask_as_in_memory(
+    dask_client, n, fraction, y, sample_weight
+):
+    """The split on a cluster differs from the one in memory (random within
+    blocks, not stratified), but what makes it unusable is refused in the
+    same words."""
+    X, y_fit = _regression(n)
+    if y == "constant":
+        y_fit = np.full(n, 1.5)
+    sw = None
+    if sample_weight == "one positive":
+        sw = np.zeros(n)
+        sw[3] = 1.0  # wherever it lands, one part has only zero weights
+    params = dict(hidden_layer_sizes=(3,), early_stopping=True, max_iter=5,
+                  validation_fraction=fraction, random_state=0)  # fmt: skip
+    with pytest.raises(ValueError) as in_memory:
+        CGMLPRegressor(**params).fit(X, y_fit, sample_weight=sw)
+    on_dask = CGMLPRegressor(**params)
+    with pytest.raises(ValueError) as error:
+        on_dask.fit(
+            chunked(X, 10), chunked(y_fit, 10),
+            sample_weight=None if sw is None else chunked(sw, 10),
+        )  # fmt: skip
+    assert not hasattr(on_dask, "coefs_")
+    if sample_weight == "one positive":  # which part depends on the split
+        pattern = (
+            r"^The early-stopping (training|validation) part has only samples "
+            "of weight zero"
+        )
+        assert re.match(pattern, str(error.value))
+        assert re.match(pattern, str(in_memory.value))
+    else:
+        assert str(error.value) == str(in_memory.value)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_a_dask_validation_part_missing_a_class_still_scores(dask_client):
+    """Not stratified on a cluster: a class may be missing from either part;
+    the accuracy on what the validation part holds is defined."""
+    rng = np.random.RandomState(0)
+    y = np.repeat([0, 1, 2], [100, 2, 2])
+    X = rng.randn(len(y), 3) + y[:, None]
+    clf = CGMLPClassifier(hidden_layer_sizes=(3,), early_stopping=True,
+                          validation_fraction=0.05, n_iter_no_change=2,
+                          max_iter=200, random_state=0)  # fmt: skip
+    clf.fit(chunked(X, 52), chunked(y, 52))
+    assert np.all(np.isfinite(clf.validation_scores_))
+    assert clf.n_iter_ < 200

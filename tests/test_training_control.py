@@ -171,6 +171,182 @@ def test_early_stopping_validation_set_too_small_is_a_clear_error():
     assert not hasattr(clf, "coefs_")
 
 
+# Degenerate splits: a validation part on which the score is undefined or
+# constant is refused at fit, with advice in the direction that helps (the
+# suggested validation_fraction is tried), never fitted with NaN scores.
+def _regression(n, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.randn(n, 3)
+    return X, X[:, 0] + 0.1 * rng.randn(n)
+
+
+def _early(Estimator, fraction, **params):
+    return Estimator(
+        hidden_layer_sizes=(3,), early_stopping=True, validation_fraction=fraction,
+        max_iter=15, random_state=0, **params,
+    )  # fmt: skip
+
+
+def _suggested(message):
+    import re
+
+    return float(re.search(r"to at (?:least|most) ([0-9.e-]+)\)", message).group(1))
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_one_validation_sample_for_r2_is_refused_and_the_advice_works():
+    # R² of one sample is NaN: every validation score was NaN, and early
+    # stopping never acted.
+    X, y = _regression(10)
+    reg = _early(CGMLPRegressor, 0.1)
+    with pytest.raises(ValueError) as error:
+        reg.fit(X, y)
+    message = str(error.value)
+    assert message.startswith(
+        "validation_fraction=0.1 sets aside 1 of 10 samples for early stopping, "
+        "fewer than the 2 that R² needs. Increase validation_fraction (to at "
+        "least 0.2)"
+    )
+    assert not hasattr(reg, "coefs_")
+    reg.set_params(validation_fraction=_suggested(message)).fit(X, y)
+    assert len(reg.validation_scores_) == reg.n_iter_
+    assert np.all(np.isfinite(reg.validation_scores_))
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_a_training_part_too_small_advises_decreasing_the_fraction():
+    # One training sample for three classes was told to "increase
+    # validation_fraction", the wrong direction.
+    rng = np.random.RandomState(0)
+    X, y = rng.randn(12, 3), np.repeat([0, 1, 2], 4)
+    clf = _early(CGMLPClassifier, 0.9)
+    with pytest.raises(ValueError) as error:
+        clf.fit(X, y)
+    message = str(error.value)
+    assert message.startswith(
+        "validation_fraction=0.9 leaves 1 of 12 samples for training, fewer than "
+        "the 3 that a stratified split needs (one of each of the 3 classes). "
+        "Decrease validation_fraction (to at most 0.75)"
+    )
+    assert "Increase" not in message
+    clf.set_params(validation_fraction=_suggested(message)).fit(X, y)
+    assert np.all(np.isfinite(clf.validation_scores_))
+    # The regressor's training part, too.
+    X, y = _regression(10)
+    expected = r"leaves 0 of 10 samples for training.*to at most 0\.9\)"
+    with pytest.raises(ValueError, match=expected):
+        _early(CGMLPRegressor, 0.95).fit(X, y)
+
+
+def test_too_few_samples_for_any_fraction_say_so():
+    X, y = _regression(2)
+    with pytest.raises(ValueError) as error:
+        _early(CGMLPRegressor, 0.5).fit(X, y)
+    assert str(error.value) == (
+        "Early stopping needs at least 2 samples for validation (that R² needs) "
+        "and 1 sample for training, but there are only 2 samples: no "
+        "validation_fraction gives both. Set early_stopping=False, or fit more "
+        "samples."
+    )
+
+
+def test_a_class_of_one_sample_cannot_be_stratified():
+    # It was scikit-learn's "The least populated classes in y have only 1
+    # member", which says nothing of early stopping.
+    rng = np.random.RandomState(0)
+    X, y = rng.randn(12, 3), np.array([0] * 5 + [1] * 6 + [2])
+    with pytest.raises(ValueError, match=r"^The class 2 has only 1 sample: a "
+                       "stratified early-stopping split needs at least 2"):  # fmt: skip
+        _early(CGMLPClassifier, 0.25).fit(X, y)
+
+
+def _validation_rows(est, X, y, monkeypatch):
+    """The rows of the early-stopping validation part of ``est``'s fit."""
+    rows = []
+    original = data_module.train_test_split
+
+    def spy(*args, **kwargs):
+        train, val = original(*args, **kwargs)
+        rows.append(val)
+        return train, val
+
+    monkeypatch.setattr(data_module, "train_test_split", spy)
+    fit_quietly(est, X, y)
+    monkeypatch.undo()
+    return rows[0]
+
+
+def test_r2_of_one_positive_weight_validation_sample_is_refused(monkeypatch):
+    X, y = _regression(20)
+    val = _validation_rows(_early(CGMLPRegressor, 0.25), X, y, monkeypatch)
+    assert len(val) == 5
+    sample_weight = np.ones(20)
+    sample_weight[val[1:]] = 0.0  # one validation sample keeps its weight
+    reg = _early(CGMLPRegressor, 0.25)
+    with pytest.raises(ValueError, match=r"^R² needs at least 2 validation samples "
+                       r"of positive weight whose targets differ .* the early-"
+                       r"stopping validation part has only 1 sample of positive "
+                       r"weight\."):  # fmt: skip
+        reg.fit(X, y, sample_weight=sample_weight)
+    assert not hasattr(reg, "coefs_")
+    sample_weight[val[2]] = 1.0  # two: R² is defined
+    fit_quietly(reg, X, y, sample_weight=sample_weight)
+    assert np.all(np.isfinite(reg.validation_scores_))
+
+
+def test_r2_of_equal_validation_targets_is_refused(monkeypatch):
+    # R² of equal targets is 0 whatever the model: early stopping would stop
+    # after n_iter_no_change iterations with the first iterate.
+    X, y = _regression(20)
+    val = _validation_rows(_early(CGMLPRegressor, 0.25), X, y, monkeypatch)
+    y = y.copy()
+    y[val] = 1.5
+    reg = _early(CGMLPRegressor, 0.25)
+    with pytest.raises(ValueError, match=r"validation part has 5 samples of "
+                       r"positive weight, all with the target 1\.5\. Increase "
+                       "validation_fraction"):  # fmt: skip
+        reg.fit(X, y)
+    # Equal targets of zero-weight samples do not count.
+    y[val[0]] = 2.5
+    fit_quietly(reg, X, y)
+    sample_weight = np.ones(20)
+    sample_weight[val[0]] = 0.0
+    with pytest.raises(ValueError, match="all with the target 1.5"):
+        reg.fit(X, y, sample_weight=sample_weight)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_a_class_missing_from_the_validation_part_still_scores():
+    """Defined behaviour: accuracy on the classes the validation part holds.
+
+    A stratified split of 3 validation samples over classes of 100, 2 and 2
+    samples sets aside three of the large class. The score is the accuracy
+    on them: finite, and early stopping acts on it.
+    """
+    rng = np.random.RandomState(0)
+    y = np.repeat([0, 1, 2], [100, 2, 2])
+    X = rng.randn(len(y), 3) + y[:, None]
+    clf = _early(CGMLPClassifier, 3 / 104, n_iter_no_change=2).set_params(max_iter=200)
+    clf.fit(X, y)
+    assert np.all(np.isfinite(clf.validation_scores_))
+    assert clf.n_iter_ < 200  # early stopping acted
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("Estimator", [CGMLPClassifier, CGMLPRegressor])
+def test_a_nan_validation_score_counts_as_no_improvement(Estimator, monkeypatch):
+    # A NaN score used to reset the count of iterations without improvement
+    # (NaN < best + tol is False), so early stopping never acted.
+    X, y = _regression(60)
+    if Estimator is CGMLPClassifier:
+        y = (y > 0).astype(int)
+    monkeypatch.setattr(Estimator, "_score_model", lambda *args: np.nan)
+    est = _early(Estimator, 0.2, n_iter_no_change=3).set_params(max_iter=50)
+    est.fit(X, y)
+    assert est.n_iter_ == 4  # n_iter_no_change + 1 iterations, not max_iter
+    assert len(est.validation_scores_) == 4
+
+
 def test_early_stopping_with_multilabel_targets():
     rng = np.random.RandomState(0)
     X = rng.randn(200, 5)

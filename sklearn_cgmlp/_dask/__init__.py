@@ -45,16 +45,24 @@ class DaskBackend:
         return DaskData.prepare(proxy, X, y, sample_weight, targets=targets, warm=warm)
 
     def logits(self, model, X, method):
-        """Lazy output logits of the fitted ``model`` for the Dask ``X``."""
-        from sklearn.utils.validation import _check_feature_names
+        """Lazy output logits of the fitted ``model`` for the Dask ``X``,
+        validated as scikit-learn validates prediction inputs: feature names
+        and their number at once, finiteness block by block when computed."""
+        from sklearn.utils.validation import _check_feature_names, _check_n_features
 
         from .._ops import to_host
+        from .data import check_X, feature_names_of
         from .predict import predict_logits_lazy
 
-        _check_feature_names(model, X, reset=False)
+        name = type(model).__name__
+        _check_feature_names(model, feature_names_of(X), reset=False)
+        X = check_X(X, known_rows=False, estimator_name=name)
+        _check_n_features(model, X, reset=False)
         coefs = [to_host(c) for c in model.coefs_]
         intercepts = [to_host(b) for b in model.intercepts_]
-        return predict_logits_lazy(X, coefs, intercepts, model.activation)
+        return predict_logits_lazy(
+            X, coefs, intercepts, model.activation, estimator_name=name
+        )
 
     def model_logits(self, attributes, activation, X):
         """Computed output logits for the Dask ``X`` (a validation set) of the

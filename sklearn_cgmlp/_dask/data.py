@@ -23,14 +23,40 @@ from functools import singledispatch
 from numbers import Real
 
 import numpy as np
-from sklearn.utils import check_random_state
+from sklearn.utils import assert_all_finite, check_random_state
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_feature_names, _check_n_features
+from sklearn.utils.validation import (
+    _check_feature_names,
+    _check_n_features,
+    _check_sample_weight,
+)
 
-from .._data import refuse_bad_weights
+from .._data import (
+    ACCURACY,
+    check_split_sizes,
+    refuse_bad_weights,
+    refuse_unusable_parts,
+    refuse_weight_total,
+)
 from .._targets import ClassificationTargets, RegressionTargets
 from . import is_dask_collection
 from .objective import DaskObjective, get_client
+
+
+def feature_names_of(X):
+    """What scikit-learn reads the feature names of ``X`` from.
+
+    scikit-learn reads none from a Dask DataFrame: for one, an empty pandas
+    DataFrame with its columns (so that names are recorded and checked by
+    scikit-learn's own rules, as for pandas); ``X`` itself otherwise.
+    """
+    if is_dask_collection(X) and getattr(X, "ndim", None) == 2:
+        columns = getattr(X, "columns", None)
+        if columns is not None:
+            import pandas as pd
+
+            return pd.DataFrame(columns=columns)
+    return X
 
 
 def _as_dask_array(obj, name):
@@ -59,7 +85,19 @@ def _check_known_rows(array, name):
         )
 
 
-def check_X(X, *, name="X", known_rows=True):
+def _sklearn_error(array, estimator_name):
+    """scikit-learn's own ``check_array`` error for a small stand-in
+    ``array`` that has the defect of the (lazy) input, so that messages are
+    the installed scikit-learn's word for word."""
+    from sklearn.utils import check_array
+
+    check_array(
+        array, dtype=(np.float64, np.float32), allow_nd=False,
+        estimator=estimator_name,
+    )  # fmt: skip
+
+
+def check_X(X, *, name="X", known_rows=True, estimator_name=None):
     """A 2-D floating Dask array with one chunk along the columns.
 
     Parameters
@@ -72,32 +110,44 @@ def check_X(X, *, name="X", known_rows=True):
     known_rows : bool, default=True
         Whether the row-chunk sizes must be known (fitting needs them,
         prediction does not).
+    estimator_name : str, default=None
+        The estimator named in scikit-learn's messages.
 
     Returns
     -------
     X : dask.array.Array
-        float32 stays float32, every other numeric dtype becomes float64
-        (lazily); chunks along the columns are merged into full rows.
+        float32 stays float32, every other dtype becomes float64 (lazily:
+        strings and objects are converted on the workers, and fail there as
+        NumPy's conversion fails in memory); chunks along the columns are
+        merged into full rows.
 
     Raises
     ------
     ValueError
         For unknown row-chunk sizes (with the ``compute_chunk_sizes`` hint),
-        a wrong number of dimensions, no rows or features, or non-numeric
-        data.
+        a wrong number of dimensions, no rows or features, or complex data,
+        in scikit-learn's words.
     """
     X = _as_dask_array(X, name)
-    if X.ndim != 2:
+    if X.ndim == 1:
+        # scikit-learn's message, less the data it prints.
         raise ValueError(
-            f"Expected a 2-D Dask array for {name}, got {X.ndim} dimension(s)."
+            "Expected 2D array, got 1D array instead. Reshape your data either "
+            "using array.reshape(-1, 1) if your data has a single feature or "
+            "array.reshape(1, -1) if it contains a single sample."
         )
+    if X.ndim != 2:
+        _sklearn_error(np.empty((1,) * X.ndim), estimator_name)
     if known_rows:
         _check_known_rows(X, name)
         if X.shape[0] < 1:
-            raise ValueError(f"{name} has 0 samples; at least 1 is required.")
+            _sklearn_error(np.empty((0, X.shape[1])), estimator_name)
     if X.shape[1] < 1:
-        raise ValueError(f"{name} has 0 features; at least 1 is required.")
-    if X.dtype.kind not in "biuf":
+        rows = X.shape[0] if not math.isnan(X.shape[0]) else 1
+        _sklearn_error(np.empty((rows, 0)), estimator_name)
+    if X.dtype.kind == "c":
+        raise ValueError(f"Complex data not supported: {name} has dtype {X.dtype}.")
+    if X.dtype.kind not in "biufOSU":
         raise ValueError(f"{name} must hold numbers, got dtype {X.dtype}.")
     if X.numblocks[1] > 1:
         # Each task needs whole rows: X_block @ W.
@@ -141,16 +191,20 @@ def check_rows(array, X, *, name, ndim=(1, 2)):
             f"{array.ndim}."
         )
     _check_known_rows(array, name)
-    if array.shape[0] != X.shape[0]:
+    if array.shape[0] != X.shape[0]:  # scikit-learn's messages
+        if name == "sample_weight":
+            raise ValueError(
+                f"sample_weight.shape == {array.shape}, expected {(X.shape[0],)}!"
+            )
         raise ValueError(
-            f"{name} has {array.shape[0]} rows but X has {X.shape[0]}: they must "
-            "describe the same samples."
+            "Found input variables with inconsistent numbers of samples: "
+            f"{[X.shape[0], array.shape[0]]}"
         )
     chunks = (X.chunks[0],) + tuple((n,) for n in array.shape[1:])
     return array if array.chunks == chunks else array.rechunk(chunks)
 
 
-def check_X_y(X, y, sample_weight=None, *, multi_output=True):
+def check_X_y(X, y, sample_weight=None, *, multi_output=True, estimator_name=None):
     """:func:`check_X`, then ``y`` and ``sample_weight`` aligned with it.
 
     A 2-D ``y`` is kept for multilabel and multi-output targets when
@@ -162,7 +216,7 @@ def check_X_y(X, y, sample_weight=None, *, multi_output=True):
     -------
     X, y, sample_weight : dask.array.Array (sample_weight may be None)
     """
-    X = check_X(X)
+    X = check_X(X, estimator_name=estimator_name)
     y = check_rows(y, X, name="y", ndim=(1, 2) if multi_output else (1,))
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
@@ -256,11 +310,14 @@ def encode_regression_targets(y, dtype, output):
     RegressionTargets.check_dtype(y.dtype)
     y2d = y[:, None] if y.ndim == 1 else y
     # The cast runs on the workers: silence its overflow there, the check
-    # below reports it.
-    Y = y2d.map_blocks(_cast_quietly, dtype, dtype=dtype)
+    # below reports it. Y is persisted before its reductions read it, so that
+    # its tasks enter the scheduler once: a graph computed twice is optimised
+    # twice, and task fusion may then give one key two different tasks
+    # (distributed warns "Detected different run_spec").
+    (Y,) = _persist(get_client(), y2d.map_blocks(_cast_quietly, dtype, dtype=dtype))
     finite, smallest = _compute(da.isfinite(Y).all(), Y.min())
     if not finite:
-        (largest,) = _compute(abs(y2d).max())
+        (largest,) = _compute(abs(y).max())
         RegressionTargets.refuse_overflow(largest, dtype)
     output.check_targets(smallest)
     return Y
@@ -375,6 +432,7 @@ def check_sample_weight(sample_weight, X, dtype, *, extra=None):
     """
     import dask.array as da
 
+    client = get_client()
     if isinstance(sample_weight, Real):
         sample_weight = da.full(X.shape[0], float(sample_weight), chunks=X.chunks[0])
     if sample_weight is not None:
@@ -383,12 +441,15 @@ def check_sample_weight(sample_weight, X, dtype, *, extra=None):
                 f"sample_weight must hold numbers, got dtype {sample_weight.dtype}."
             )
         sample_weight = sample_weight.astype(np.float64)
+    # Everything the reductions below read is persisted first, and once:
+    # see encode_regression_targets.
+    sample_weight, extra = _persist(client, sample_weight, extra)
     weights = sample_weight
     if extra is not None:
         weights = extra if weights is None else weights * extra
     if weights is None:
         return None
-    in_dtype = weights.astype(dtype)
+    weights, in_dtype = _persist(client, weights, weights.astype(dtype))
     user = sample_weight if sample_weight is not None else da.ones(1, chunks=1)
     given = (
         weights
@@ -399,28 +460,28 @@ def check_sample_weight(sample_weight, X, dtype, *, extra=None):
         stats = _compute(
             da.isnan(user).any(),
             da.isinf(user).any(),
-            (user == 0).all(),
             user.min(),
+            user.max(),
             da.isfinite(weights).all() & da.isfinite(in_dtype).all(),
             weights.max(),
             (given > 0).any(),
             in_dtype.sum(dtype=np.float64),
             in_dtype.max(),
         )
-    nan, inf, all_zero, user_min = stats[:4]
+    nan, inf, user_min, user_max = stats[:4]
     finite, largest, any_positive, total, largest_in_dtype = stats[4:]
-    # First the checks of scikit-learn's _check_sample_weight, in its order.
-    if nan:
-        raise ValueError("Input sample_weight contains NaN.")
-    if inf:
-        raise ValueError(
-            "Input sample_weight contains infinity or a value too large for "
-            "dtype('float64')."
+    if sample_weight is not None:
+        # First the checks of the installed scikit-learn's _check_sample_weight,
+        # in its order and words: it checks a stand-in with what the weights
+        # have (NaN, infinity, their smallest and largest values).
+        stand_in = [v for v, has in ((np.nan, nan), (np.inf, inf)) if has]
+        stand_in = np.array([*stand_in, user_min, user_max], dtype=np.float64)
+        _check_sample_weight(
+            stand_in,
+            np.empty((len(stand_in), 0)),
+            dtype=np.float64,
+            ensure_non_negative=True,
         )
-    if all_zero:
-        raise ValueError("Sample weights must contain at least one non-zero number.")
-    if user_min < 0:
-        raise ValueError("Negative values in data passed to `sample_weight`.")
     what = "sample_weight" + (" times class_weight" if extra is not None else "")
     refuse_bad_weights(
         what,
@@ -434,13 +495,35 @@ def check_sample_weight(sample_weight, X, dtype, *, extra=None):
     return in_dtype
 
 
-def check_finite(X, *, name="X"):
-    """Raise ValueError if ``X`` holds NaN or infinity (one reduction)."""
+def refuse_non_finite(nan, inf, dtype, *, input_name, estimator_name=None):
+    """Raise the installed scikit-learn's error for an input that holds NaN
+    (``nan``) or infinity (``inf``), word for word: its own check, run on a
+    one-entry array of ``dtype`` that holds what the input holds."""
+    if nan or inf:
+        assert_all_finite(
+            np.array([np.nan if nan else np.inf], dtype=dtype),
+            input_name=input_name,
+            estimator_name=estimator_name,
+        )
+
+
+def check_finite(X, y=None, *, estimator_name=None):
+    """Raise scikit-learn's ValueError if ``X`` (or a numeric ``y``) holds
+    NaN or infinity, as validate_data does in memory (one reduction)."""
     import dask.array as da
 
-    (finite,) = _compute(da.isfinite(X).all())
-    if not finite:
-        raise ValueError(f"Input {name} contains NaN or infinity.")
+    arrays = {"X": X}
+    if y is not None and y.dtype.kind in "fc":
+        arrays["y"] = y
+    checks = []
+    for array in arrays.values():
+        checks += [da.isnan(array).any(), da.isinf(array).any()]
+    found = iter(_compute(*checks))
+    for name, array in arrays.items():
+        refuse_non_finite(
+            next(found), next(found), array.dtype, input_name=name,
+            estimator_name=estimator_name,
+        )  # fmt: skip
 
 
 # ---------------------------------------------------------- early stopping
@@ -466,7 +549,9 @@ def _part(block, seed, counts, validation, block_id=None):
     return block[mask if validation else ~mask]
 
 
-def split_validation(arrays, validation_fraction, random_state, *, client=None):
+def split_validation(
+    arrays, validation_fraction, random_state, *, client=None, needs=ACCURACY
+):
     """Training and validation parts of aligned Dask arrays, persisted.
 
     Each block sets aside a random selection of its rows, as many as its
@@ -486,6 +571,10 @@ def split_validation(arrays, validation_fraction, random_state, *, client=None):
         Seeds the selection (one draw from it).
     client : distributed.Client, default=None
         Where to persist the parts.
+    needs : ScoreNeeds, default=ACCURACY
+        What the early-stopping score needs of the validation part
+        (:class:`sklearn_cgmlp._data.ScoreNeeds`): a split with too few
+        validation samples for it is refused, as in memory.
 
     Returns
     -------
@@ -496,13 +585,11 @@ def split_validation(arrays, validation_fraction, random_state, *, client=None):
     first = next(a for a in arrays if a is not None)
     rows = [int(r) for r in first.chunks[0]]
     n_samples = sum(rows)
+    check_split_sizes(
+        n_samples, validation_fraction, val_min=needs.samples,
+        why_val=f"that {needs.name} needs",
+    )  # fmt: skip
     n_val = math.ceil(validation_fraction * n_samples)
-    if n_val < 1 or n_samples - n_val < 1:
-        raise ValueError(
-            f"validation_fraction={validation_fraction} leaves no samples for "
-            f"training or validation out of {n_samples}. Change "
-            "validation_fraction, or set early_stopping=False."
-        )
     seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
     val_counts = tuple(_validation_counts(rows, n_val))
     train_counts = tuple(r - v for r, v in zip(rows, val_counts))
@@ -527,13 +614,63 @@ def split_validation(arrays, validation_fraction, random_state, *, client=None):
     return flat[: len(arrays)], flat[len(arrays) :]
 
 
+def check_parts(train, val, needs):
+    """:func:`sklearn_cgmlp._data.refuse_unusable_parts` for the persisted
+    parts ``[X, y, Y, sample_weight]`` of :func:`split_validation`, from
+    one small reduction."""
+    import dask.array as da
+
+    _, _, _, sw_train = train
+    _, y_val, _, sw_val = val
+    n_train, n_val = train[0].shape[0], val[0].shape[0]
+    stats = {}
+    if sw_train is not None:
+        positive = sw_val > 0
+        stats.update(
+            train_positive=da.count_nonzero(sw_train),
+            val_positive=da.count_nonzero(positive),
+            train_total=sw_train.sum(dtype=np.float64),
+            train_largest=sw_train.max(),
+        )
+    else:
+        positive = da.ones(n_val, dtype=bool, chunks=(y_val.chunks[0],))
+    if needs.varying_targets:
+        y2d = (y_val[:, None] if y_val.ndim == 1 else y_val).astype(np.float64)
+        mask = positive[:, None]
+        stats.update(
+            low=da.where(mask, y2d, np.inf).min(axis=0),
+            high=da.where(mask, y2d, -np.inf).max(axis=0),
+        )
+    values = dict(zip(stats, _compute(*stats.values())))
+    val_positive = int(values.get("val_positive", n_val))
+    varying, constant = True, None
+    if needs.varying_targets and val_positive:
+        varying = bool(np.any(values["low"] != values["high"]))
+        low = values["low"]
+        constant = None if varying else (low[0] if low.size == 1 else low).tolist()
+    refuse_unusable_parts(
+        needs,
+        train_positive=int(values.get("train_positive", n_train)),
+        val_positive=val_positive,
+        val_varying=varying,
+        constant=constant,
+    )
+    if sw_train is not None:
+        refuse_weight_total(
+            "of the early-stopping training part",
+            sw_train.dtype,
+            float(values["train_total"]),
+            float(values["train_largest"]),
+        )
+
+
 # ------------------------------------------------------------ training data
 
 
 def _persist(client, *arrays):
     """Persist the arrays that are not None, once, on the workers."""
     present = [a for a in arrays if a is not None]
-    persisted = iter(client.persist(present))
+    persisted = iter(client.persist(present) if present else ())
     return [None if a is None else next(persisted) for a in arrays]
 
 
@@ -561,28 +698,45 @@ class DaskData:
         estimator view that records the features seen, ``targets`` the face's
         targets (:mod:`sklearn_cgmlp._targets`)."""
         client = get_client()
+        name = type(proxy).__name__
         # Feature names and their number, as validate_data records them
         # (a Dask DataFrame has columns; conversion drops them).
-        _check_feature_names(proxy, X, reset=not warm)
-        X, y, sample_weight = check_X_y(X, y, sample_weight)
+        _check_feature_names(proxy, feature_names_of(X), reset=not warm)
+        X, y, sample_weight = check_X_y(X, y, sample_weight, estimator_name=name)
         _check_n_features(proxy, X, reset=not warm)
         X, y, sample_weight = _persist(client, X, y, sample_weight)
-        check_finite(X)
+        check_finite(X, y, estimator_name=name)
         Y, fitted, extra = encode_targets(targets, y, X.dtype)
         sample_weight = check_sample_weight(sample_weight, X, X.dtype, extra=extra)
         Y, sample_weight = _persist(client, Y, sample_weight)
         return cls(X, y, Y, sample_weight, fitted=fitted, client=client)
 
-    def split(self, fraction, rng):
+    def split(self, fraction, rng, needs):
         """The training part, and ``(X, y, sample_weight)`` for validation,
-        both persisted on the cluster (random within blocks, not stratified)."""
+        both persisted on the cluster (random within blocks, not stratified).
+
+        ``needs`` (a :class:`~sklearn_cgmlp._data.ScoreNeeds`) is what the
+        early-stopping score needs of the validation part; parts that cannot
+        give it are refused as in memory, from one small reduction.
+        """
         train, val = split_validation(
             [self.X, self.y, self.Y, self.sample_weight], fraction, rng,
-            client=self.client,
+            client=self.client, needs=needs,
         )  # fmt: skip
+        check_parts(train, val, needs)
         X, y, Y, sample_weight = train
         part = DaskData(X, y, Y, sample_weight, fitted=self.fitted, client=self.client)
         return part, (val[0], val[1], val[3])
+
+    def magnitudes(self):
+        """``(features, targets, weights)`` as
+        :meth:`sklearn_cgmlp._data.TrainingData.magnitudes` (one reduction)."""
+        stats = [abs(self.X).max(), abs(self.Y).max()]
+        if self.sample_weight is not None:
+            stats.append(self.sample_weight.max())
+        with np.errstate(over="ignore", invalid="ignore"):
+            values = [float(v) for v in _compute(*stats)]
+        return values[0], values[1], values[2] if len(values) > 2 else None
 
     def objective(self, loss, *, chunk_size):
         """A :class:`~sklearn_cgmlp._dask.objective.DaskObjective` of ``loss``
