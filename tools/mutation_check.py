@@ -61,7 +61,7 @@ MUTANTS = [
         "    return float(sample_weight.shape[0])\n",
         "the loss is divided by the number of rows, not the sum of the weights",
         [
-            "tests/test_estimator.py::test_zero_sample_weight_equals_dropping_samples",
+            "tests/test_classifier.py::test_zero_sample_weight_equals_dropping_samples",
             "tests/test_regressor.py",
             "-k",
             "zero_sample_weight",
