@@ -1,7 +1,7 @@
 """Behaviour of CGMLPClassifier (_classifier.py): one test per promise of the
 estimator. What it shares with CGMLPRegressor (sample weights, data types,
-sparse input, warm start, progress, failed fits, persistence) is tested on both
-in test_estimators.py."""
+sparse input, chunks, warm start, progress, interrupts, callbacks, failed fits,
+persistence) is tested on both in test_estimators.py."""
 
 import warnings
 

@@ -18,11 +18,14 @@ import pytest
 from scipy import sparse
 from sklearn.base import clone
 from sklearn.datasets import load_diabetes, load_iris
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils.validation import check_is_fitted
 
 from sklearn_cgmlp import CGMLPClassifier, CGMLPRegressor
 from sklearn_cgmlp._loss import MLPLoss
+
+SOLVERS = ["cg", "newton-cg", "trust-ncg", "lbfgs"]
 
 
 def fit_quietly(est, X, y, **kwargs):
@@ -266,6 +269,23 @@ def test_sparse_input_gives_the_dense_fit(case, fmt):
         assert np.mean(sp.predict(Xs) == dense.predict(X)) > 0.98
 
 
+@pytest.mark.parametrize("fmt", ["dense", "csr", "csc"])
+@over()
+def test_chunked_fit_follows_the_full_fit(case, fmt):
+    X, y = case.data()
+    if fmt != "dense":
+        X = getattr(sparse, f"{fmt}_matrix")(X)
+    params = dict(hidden_layer_sizes=(10,), random_state=0, max_iter=15)
+    full = fit_quietly(case(**params), X, y)
+    chunked = fit_quietly(case(chunk_size=37, **params), X, y)
+    np.testing.assert_allclose(
+        chunked.loss_curve_[:10], full.loss_curve_[:10], rtol=1e-9
+    )
+    np.testing.assert_allclose(chunked.loss_curve_, full.loss_curve_, rtol=1e-8)
+    for a, b in zip(chunked.coefs_, full.coefs_):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-9)
+
+
 # ------------------------------------------------------------- warm start
 @over()
 def test_warm_start_continues_from_previous_weights(case):
@@ -297,7 +317,7 @@ def test_warm_start_with_other_architecture_raises(case):
         est.fit(X, y)
 
 
-# --------------------------------------------------------------- progress
+# ------------------------------------------------- progress, interrupts
 @over()
 def test_verbose_prints_every_iteration(case, capsys):
     X, y = case.data()
@@ -307,6 +327,108 @@ def test_verbose_prints_every_iteration(case, capsys):
     pattern = re.compile(r"Iteration (\d+), loss = [0-9.]+, max \|gradient\| = \S+")
     numbers = [int(pattern.match(line).group(1)) for line in lines]
     assert numbers == list(range(est.n_iter_ + 1))
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+@over()
+def test_keyboard_interrupt_keeps_the_last_accepted_weights(case, solver, monkeypatch):
+    X, y = case.data()
+    calls = []
+    original = MLPLoss.data_loss_gradient
+
+    def interrupting(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 6:
+            raise KeyboardInterrupt
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(MLPLoss, "data_loss_gradient", interrupting)
+    est = case(hidden_layer_sizes=(10,), solver=solver, random_state=0)
+    with pytest.warns(UserWarning, match="interrupted by the user"):
+        est.fit(X, y)
+    assert 0 < est.n_iter_ < 6
+    assert est.loss_ == est.loss_curve_[-1]
+    assert all(np.all(np.isfinite(c)) for c in est.coefs_)
+    if case.classifier:
+        assert set(est.predict(X)) <= set(est.classes_)
+    elif case.loss == "poisson":
+        assert np.all(est.predict(X) > 0)
+
+    # With on_interrupt="raise", the interrupt propagates and a fresh
+    # estimator stays unfitted.
+    calls.clear()
+    fresh = case(
+        hidden_layer_sizes=(10,), solver=solver, on_interrupt="raise", random_state=0
+    )
+    with pytest.raises(KeyboardInterrupt):
+        fresh.fit(X, y)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(fresh)
+
+
+# ------------------------------------------------------------- callbacks
+class StopAfter:
+    """A callback that asks the estimator to stop after ``n`` iterations."""
+
+    def __init__(self, n):
+        self.n = n
+        self.ended = 0
+
+    def setup(self, estimator, context):
+        pass
+
+    def teardown(self, estimator, context):
+        pass
+
+    def on_fit_task_begin(self, estimator, context):
+        pass
+
+    def on_fit_task_end(self, estimator, context):
+        if context.task_name == "iteration":
+            self.ended += 1
+            return self.ended >= self.n
+        return False
+
+
+@over()
+def test_scoring_monitor_scores_every_iteration(case):
+    sklearn_callback = pytest.importorskip(
+        "sklearn.callback", reason="scikit-learn<1.9"
+    )
+    X, y = case.data()
+    scoring = "accuracy" if case.classifier else "r2"  # the estimator's score
+    monitor = sklearn_callback.ScoringMonitor(scoring=scoring)
+    est = case(hidden_layer_sizes=(10,), max_iter=15, random_state=0)
+    fit_quietly(est.set_callbacks(monitor), X, y)
+    rows = [r for r in monitor.get_logs().data if r["task_name"] == "iteration"]
+    assert len(rows) == est.n_iter_
+    # The last iteration's model is the fitted model.
+    assert rows[-1][scoring] == pytest.approx(est.score(X, y))
+    assert rows[-1][scoring] > rows[0][scoring]
+    assert not hasattr(est, "_callback_fit_ctx")  # torn down after fit
+
+
+@over()
+def test_a_callback_can_stop_the_fit_without_warning(case):
+    pytest.importorskip("sklearn.callback", reason="scikit-learn<1.9")
+    X, y = case.data()
+    est = case(hidden_layer_sizes=(10,), random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est.set_callbacks(StopAfter(4)).fit(X, y)
+    assert est.n_iter_ == 4
+
+
+@over()
+def test_progress_bar_runs_a_fit(case):
+    sklearn_callback = pytest.importorskip(
+        "sklearn.callback", reason="scikit-learn<1.9"
+    )
+    pytest.importorskip("rich")
+    X, y = case.data()
+    est = case(hidden_layer_sizes=(10,), max_iter=10, random_state=0)
+    fit_quietly(est.set_callbacks(sklearn_callback.ProgressBar()), X, y)
+    assert est.n_iter_ == 10
 
 
 # ------------------------------------------------------------ fitted state

@@ -1,8 +1,9 @@
 """Behaviour of CGMLPRegressor (_regressor.py): MLPRegressor's objective, start
 and attributes, its targets, and the training options whose outcome is the
 regressor's own (R² early stopping, several outputs). What it shares with
-CGMLPClassifier (sample weights, data types, sparse input, warm start,
-progress, failed fits, persistence) is tested on both in test_estimators.py."""
+CGMLPClassifier (sample weights, data types, sparse input, chunks, warm start,
+progress, interrupts, callbacks, failed fits, persistence) is tested on both in
+test_estimators.py."""
 
 import warnings
 
@@ -464,18 +465,6 @@ def test_score_is_r2_with_sample_weight(diabetes):
     )
 
 
-# --------------------------------------------------------------- data types
-@pytest.mark.parametrize("loss", LOSSES)
-def test_chunked_fit_gives_the_same_trajectory(loss, diabetes, counts):
-    X, y = data_for(loss, diabetes, counts)
-    params = dict(hidden_layer_sizes=(10,), loss=loss, random_state=0, max_iter=30)
-    full = fit_quietly(CGMLPRegressor(**params), X, y)
-    chunked = fit_quietly(CGMLPRegressor(chunk_size=37, **params), X, y)
-    np.testing.assert_allclose(
-        chunked.loss_curve_[:10], full.loss_curve_[:10], rtol=1e-9
-    )
-
-
 # ------------------------------------------------------------- early stopping
 def test_early_stopping_keeps_the_best_validation_r2(diabetes, monkeypatch):
     X, y = diabetes
@@ -532,95 +521,6 @@ def test_warm_start_with_other_outputs_raises(diabetes):
     reg.set_params(hidden_layer_sizes=(6,))
     with pytest.raises(ValueError, match="same architecture"):
         reg.fit(X, y)
-
-
-# ------------------------------------------------------- callbacks, Ctrl-C
-@pytest.mark.parametrize("solver", SOLVERS)
-def test_keyboard_interrupt_keeps_the_last_accepted_weights(
-    solver, counts, monkeypatch
-):
-    X, y = counts
-    calls = []
-    original = MLPLoss.data_loss_gradient
-
-    def interrupting(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 6:
-            raise KeyboardInterrupt
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(MLPLoss, "data_loss_gradient", interrupting)
-    reg = CGMLPRegressor(
-        hidden_layer_sizes=(10,), loss="poisson", solver=solver, random_state=0
-    )
-    with pytest.warns(UserWarning, match="interrupted by the user"):
-        reg.fit(X, y)
-    assert 0 < reg.n_iter_ < 6
-    assert reg.loss_ == reg.loss_curve_[-1]
-    assert np.all(reg.predict(X) > 0)
-
-    calls.clear()
-    fresh = CGMLPRegressor(
-        hidden_layer_sizes=(10,), solver=solver, on_interrupt="raise", random_state=0
-    )
-    with pytest.raises(KeyboardInterrupt):
-        fresh.fit(X, y)
-    with pytest.raises(NotFittedError):
-        check_is_fitted(fresh)
-
-
-class StopAfter:
-    """A callback that asks the estimator to stop after ``n`` iterations."""
-
-    def __init__(self, n):
-        self.n = n
-        self.ended = 0
-
-    def setup(self, estimator, context):
-        pass
-
-    def teardown(self, estimator, context):
-        pass
-
-    def on_fit_task_begin(self, estimator, context):
-        pass
-
-    def on_fit_task_end(self, estimator, context):
-        if context.task_name == "iteration":
-            self.ended += 1
-            return self.ended >= self.n
-        return False
-
-
-def test_scoring_monitor_scores_r2_at_every_iteration(diabetes):
-    sklearn_callback = pytest.importorskip(
-        "sklearn.callback", reason="scikit-learn<1.9"
-    )
-    X, y = diabetes
-    monitor = sklearn_callback.ScoringMonitor(scoring="r2")
-    reg = CGMLPRegressor(hidden_layer_sizes=(10,), max_iter=15, random_state=0)
-    fit_quietly(reg.set_callbacks(monitor), X, y)
-    rows = [r for r in monitor.get_logs().data if r["task_name"] == "iteration"]
-    assert len(rows) == reg.n_iter_
-    assert rows[-1]["r2"] == pytest.approx(reg.score(X, y))
-    assert rows[-1]["r2"] > rows[0]["r2"]
-    assert not hasattr(reg, "_callback_fit_ctx")
-
-
-def test_a_callback_can_stop_the_fit_and_a_progress_bar_runs(diabetes):
-    sklearn_callback = pytest.importorskip(
-        "sklearn.callback", reason="scikit-learn<1.9"
-    )
-    X, y = diabetes
-    reg = CGMLPRegressor(hidden_layer_sizes=(10,), loss="poisson", random_state=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        reg.set_callbacks(StopAfter(4)).fit(X, y - y.min())
-    assert reg.n_iter_ == 4
-    pytest.importorskip("rich")
-    reg = CGMLPRegressor(hidden_layer_sizes=(10,), max_iter=10, random_state=0)
-    fit_quietly(reg.set_callbacks(sklearn_callback.ProgressBar()), X, y)
-    assert reg.n_iter_ == 10
 
 
 # ----------------------------------------------------------------- persistence
