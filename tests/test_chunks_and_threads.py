@@ -27,19 +27,8 @@ def fit_quietly(est, X, y):
         return est.fit(X, y)
 
 
-@pytest.mark.parametrize("fmt", ["dense", "csr", "csc"])
-def test_chunked_fit_follows_the_full_fit(digits, fmt):
-    X, y = digits
-    if fmt != "dense":
-        X = getattr(sparse, f"{fmt}_matrix")(X)
-    params = dict(hidden_layer_sizes=(20,), max_iter=15, random_state=0)
-    full = fit_quietly(CGMLPClassifier(**params), X, y)
-    chunked = fit_quietly(CGMLPClassifier(chunk_size=64, **params), X, y)
-    np.testing.assert_allclose(chunked.loss_curve_, full.loss_curve_, rtol=1e-8)
-    for a, b in zip(chunked.coefs_, full.coefs_):
-        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-9)
-
-
+# That a chunked fit follows the full fit, on both estimators and dense and
+# sparse data, is tested in test_estimators.py.
 def test_chunk_size_bounds_the_workspace(digits, monkeypatch):
     X, y = digits
     sizes = []

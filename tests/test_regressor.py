@@ -1,17 +1,15 @@
-"""Behaviour of CGMLPRegressor: MLPRegressor's objective, start and attributes,
-and every training option the classifier has."""
+"""Behaviour of CGMLPRegressor (_regressor.py): MLPRegressor's objective, start
+and attributes, its targets, and the training options whose outcome is the
+regressor's own (R² early stopping, several outputs). What it shares with
+CGMLPClassifier (sample weights, data types, sparse input, chunks, warm start,
+progress, interrupts, callbacks, failed fits, persistence) is tested on both in
+test_estimators.py."""
 
-import io
-import pickle
-import re
 import warnings
 
-import joblib
 import numpy as np
 import pytest
 import sklearn
-from scipy import sparse
-from sklearn.base import clone
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.datasets import load_diabetes, make_friedman1
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
@@ -467,112 +465,6 @@ def test_score_is_r2_with_sample_weight(diabetes):
     )
 
 
-# ------------------------------------------------------------ sample weights
-SMOOTH = dict(
-    hidden_layer_sizes=(5,),
-    activation="tanh",
-    alpha=1.0,
-    random_state=0,
-    tol=1e-8,
-    max_iter=2000,
-)
-
-
-@pytest.mark.parametrize("loss", LOSSES)
-def test_zero_sample_weight_equals_dropping_samples(loss, diabetes, counts):
-    X, y = data_for(loss, diabetes, counts)
-    sw = (np.random.RandomState(0).rand(len(X)) > 0.3).astype(float)
-    kept = sw > 0
-    weighted = fit_quietly(CGMLPRegressor(loss=loss, **SMOOTH), X, y, sample_weight=sw)
-    dropped = fit_quietly(CGMLPRegressor(loss=loss, **SMOOTH), X[kept], y[kept])
-    # The same objective along the path, not only at the end (measured: 2e-15
-    # over the first 10 iterations, 2e-14 at the end, weights 1e-6).
-    assert weighted.loss_ == pytest.approx(dropped.loss_, rel=1e-10)
-    np.testing.assert_allclose(
-        weighted.loss_curve_[:10], dropped.loss_curve_[:10], rtol=1e-12
-    )
-    for a, b in zip(
-        weighted.coefs_ + weighted.intercepts_, dropped.coefs_ + dropped.intercepts_
-    ):
-        np.testing.assert_allclose(a, b, rtol=0, atol=1e-5)
-    np.testing.assert_allclose(weighted.predict(X), dropped.predict(X), atol=1e-4)
-
-
-@pytest.mark.parametrize("loss", LOSSES)
-def test_integer_sample_weight_equals_repetition(loss, diabetes, counts):
-    X, y = data_for(loss, diabetes, counts)
-    sw = np.random.RandomState(0).randint(1, 4, size=len(X))
-    weighted = fit_quietly(CGMLPRegressor(loss=loss, **SMOOTH), X, y, sample_weight=sw)
-    repeated = fit_quietly(
-        CGMLPRegressor(loss=loss, **SMOOTH), np.repeat(X, sw, 0), np.repeat(y, sw)
-    )
-    assert weighted.loss_ == pytest.approx(repeated.loss_, rel=1e-6)
-    np.testing.assert_allclose(weighted.predict(X), repeated.predict(X), atol=1e-4)
-
-
-def test_sample_weight_pulls_the_fit_towards_heavy_samples(diabetes):
-    X, y = diabetes
-    heavy = y > 1.0
-    sw = np.where(heavy, 20.0, 1.0)
-    params = dict(hidden_layer_sizes=(3,), alpha=5.0, random_state=0)
-    plain = fit_quietly(CGMLPRegressor(**params), X, y)
-    weighted = fit_quietly(CGMLPRegressor(**params), X, y, sample_weight=sw)
-    error = lambda reg: np.mean(np.abs(reg.predict(X[heavy]) - y[heavy]))  # noqa: E731
-    assert error(weighted) < 0.8 * error(plain)
-
-
-# --------------------------------------------------------------- data types
-@pytest.mark.parametrize("loss", LOSSES)
-@pytest.mark.parametrize("n_outputs", [1, 2])
-def test_float32_stays_float32(loss, n_outputs, diabetes, counts, monkeypatch):
-    X, y = data_for(loss, diabetes, counts)
-    Y = y if n_outputs == 1 else two_outputs(X, y, loss)
-    X32 = np.ascontiguousarray(X, dtype=np.float32)
-    seen = []
-    original = MLPLoss.data_loss_gradient
-
-    def spy(self, theta, X_arg, Y_arg, *args, **kwargs):
-        seen.append((theta.dtype, Y_arg.dtype, X_arg is X32))
-        return original(self, theta, X_arg, Y_arg, *args, **kwargs)
-
-    monkeypatch.setattr(MLPLoss, "data_loss_gradient", spy)
-    params = dict(hidden_layer_sizes=(10,), loss=loss, random_state=0, tol=1e-3)
-    reg32 = fit_quietly(CGMLPRegressor(**params), X32, Y)
-    f32 = np.dtype(np.float32)
-    assert seen and set(seen) == {(f32, f32, True)}
-    for a in reg32.coefs_ + reg32.intercepts_:
-        assert a.dtype == np.float32
-    assert reg32.predict(X32).dtype == np.float32
-    assert reg32.predict(X).dtype == np.float64  # predictions follow X
-    reg64 = fit_quietly(CGMLPRegressor(**params), X, Y)
-    assert reg32.score(X, Y) == pytest.approx(reg64.score(X, Y), abs=0.02)
-
-
-@pytest.mark.parametrize("fmt", ["csr", "csc"])
-@pytest.mark.parametrize("loss", LOSSES)
-def test_sparse_input_gives_the_dense_fit(fmt, loss, diabetes, counts):
-    X, y = data_for(loss, diabetes, counts)
-    X = X.copy()
-    X[np.abs(X) < 0.5] = 0.0
-    Xs = sparse.csr_matrix(X) if fmt == "csr" else sparse.csc_matrix(X)
-    params = dict(hidden_layer_sizes=(10,), loss=loss, random_state=0, max_iter=30)
-    dense = fit_quietly(CGMLPRegressor(**params), X, y)
-    sp = fit_quietly(CGMLPRegressor(**params), Xs, y)
-    np.testing.assert_allclose(sp.loss_curve_[:10], dense.loss_curve_[:10], rtol=1e-9)
-    np.testing.assert_allclose(sp.predict(Xs), sp.predict(X), rtol=1e-12)
-
-
-@pytest.mark.parametrize("loss", LOSSES)
-def test_chunked_fit_gives_the_same_trajectory(loss, diabetes, counts):
-    X, y = data_for(loss, diabetes, counts)
-    params = dict(hidden_layer_sizes=(10,), loss=loss, random_state=0, max_iter=30)
-    full = fit_quietly(CGMLPRegressor(**params), X, y)
-    chunked = fit_quietly(CGMLPRegressor(chunk_size=37, **params), X, y)
-    np.testing.assert_allclose(
-        chunked.loss_curve_[:10], full.loss_curve_[:10], rtol=1e-9
-    )
-
-
 # ------------------------------------------------------------- early stopping
 def test_early_stopping_keeps_the_best_validation_r2(diabetes, monkeypatch):
     X, y = diabetes
@@ -616,23 +508,6 @@ def test_early_stopping_with_multioutput_and_weights(diabetes):
 
 
 # ----------------------------------------------------------------- warm start
-def test_warm_start_continues_from_previous_weights(diabetes):
-    X, y = diabetes
-    reg = CGMLPRegressor(
-        hidden_layer_sizes=(10,), max_iter=10, warm_start=True, random_state=0
-    )
-    fit_quietly(reg, X, y)
-    first_loss, first_coef = reg.loss_, reg.coefs_[0]
-    fit_quietly(reg, X, y)
-    assert reg.loss_curve_[0] <= first_loss
-    assert reg.loss_ < first_loss
-    assert first_coef is not reg.coefs_[0]
-    cold = CGMLPRegressor(hidden_layer_sizes=(10,), max_iter=10, random_state=0)
-    fit_quietly(cold, X, y)
-    fit_quietly(cold, X, y)
-    assert cold.loss_ == pytest.approx(first_loss)
-
-
 def test_warm_start_with_other_outputs_raises(diabetes):
     X, y = diabetes
     reg = CGMLPRegressor(hidden_layer_sizes=(5,), warm_start=True, max_iter=5)
@@ -642,138 +517,13 @@ def test_warm_start_with_other_outputs_raises(diabetes):
         reg.fit(X, np.column_stack([y, y]))
     assert fitted_attributes(reg).keys() == before.keys()
     assert reg.coefs_ is before["coefs_"]
+    # The refused fit left the previous model to warm-start from.
     reg.set_params(hidden_layer_sizes=(6,))
     with pytest.raises(ValueError, match="same architecture"):
         reg.fit(X, y)
 
 
-# ------------------------------------------------- progress, callbacks, Ctrl-C
-def test_verbose_prints_every_iteration(diabetes, capsys):
-    X, y = diabetes
-    reg = CGMLPRegressor(hidden_layer_sizes=(5,), verbose=True, random_state=0)
-    fit_quietly(reg, X, y)
-    lines = capsys.readouterr().out.strip().splitlines()
-    pattern = re.compile(r"Iteration (\d+), loss = [0-9.]+, max \|gradient\| = \S+")
-    numbers = [int(pattern.match(line).group(1)) for line in lines]
-    assert numbers == list(range(reg.n_iter_ + 1))
-
-
-@pytest.mark.parametrize("solver", SOLVERS)
-def test_keyboard_interrupt_keeps_the_last_accepted_weights(
-    solver, counts, monkeypatch
-):
-    X, y = counts
-    calls = []
-    original = MLPLoss.data_loss_gradient
-
-    def interrupting(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 6:
-            raise KeyboardInterrupt
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(MLPLoss, "data_loss_gradient", interrupting)
-    reg = CGMLPRegressor(
-        hidden_layer_sizes=(10,), loss="poisson", solver=solver, random_state=0
-    )
-    with pytest.warns(UserWarning, match="interrupted by the user"):
-        reg.fit(X, y)
-    assert 0 < reg.n_iter_ < 6
-    assert reg.loss_ == reg.loss_curve_[-1]
-    assert np.all(reg.predict(X) > 0)
-
-    calls.clear()
-    fresh = CGMLPRegressor(
-        hidden_layer_sizes=(10,), solver=solver, on_interrupt="raise", random_state=0
-    )
-    with pytest.raises(KeyboardInterrupt):
-        fresh.fit(X, y)
-    with pytest.raises(NotFittedError):
-        check_is_fitted(fresh)
-
-
-class StopAfter:
-    """A callback that asks the estimator to stop after ``n`` iterations."""
-
-    def __init__(self, n):
-        self.n = n
-        self.ended = 0
-
-    def setup(self, estimator, context):
-        pass
-
-    def teardown(self, estimator, context):
-        pass
-
-    def on_fit_task_begin(self, estimator, context):
-        pass
-
-    def on_fit_task_end(self, estimator, context):
-        if context.task_name == "iteration":
-            self.ended += 1
-            return self.ended >= self.n
-        return False
-
-
-def test_scoring_monitor_scores_r2_at_every_iteration(diabetes):
-    sklearn_callback = pytest.importorskip(
-        "sklearn.callback", reason="scikit-learn<1.9"
-    )
-    X, y = diabetes
-    monitor = sklearn_callback.ScoringMonitor(scoring="r2")
-    reg = CGMLPRegressor(hidden_layer_sizes=(10,), max_iter=15, random_state=0)
-    fit_quietly(reg.set_callbacks(monitor), X, y)
-    rows = [r for r in monitor.get_logs().data if r["task_name"] == "iteration"]
-    assert len(rows) == reg.n_iter_
-    assert rows[-1]["r2"] == pytest.approx(reg.score(X, y))
-    assert rows[-1]["r2"] > rows[0]["r2"]
-    assert not hasattr(reg, "_callback_fit_ctx")
-
-
-def test_a_callback_can_stop_the_fit_and_a_progress_bar_runs(diabetes):
-    sklearn_callback = pytest.importorskip(
-        "sklearn.callback", reason="scikit-learn<1.9"
-    )
-    X, y = diabetes
-    reg = CGMLPRegressor(hidden_layer_sizes=(10,), loss="poisson", random_state=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        reg.set_callbacks(StopAfter(4)).fit(X, y - y.min())
-    assert reg.n_iter_ == 4
-    pytest.importorskip("rich")
-    reg = CGMLPRegressor(hidden_layer_sizes=(10,), max_iter=10, random_state=0)
-    fit_quietly(reg.set_callbacks(sklearn_callback.ProgressBar()), X, y)
-    assert reg.n_iter_ == 10
-
-
 # ----------------------------------------------------------------- persistence
-@pytest.mark.parametrize("loss", LOSSES)
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_pickle_and_npz_round_trips(loss, dtype, diabetes, counts, tmp_path):
-    X, y = data_for(loss, diabetes, counts)
-    X = X.astype(dtype)
-    Y = two_outputs(X, y, loss)
-    reg = fit_quietly(
-        CGMLPRegressor(hidden_layer_sizes=(6,), loss=loss, random_state=0), X, Y
-    )
-    expected = reg.predict(X)
-    buffer = io.BytesIO()
-    assert reg.to_npz(buffer) is reg
-    buffer.seek(0)
-    for loaded in (
-        pickle.loads(pickle.dumps(reg)),
-        joblib.load(joblib.dump(reg, tmp_path / "m.joblib")[0]),
-        CGMLPRegressor.from_npz(buffer),
-    ):
-        assert type(loaded) is CGMLPRegressor
-        np.testing.assert_array_equal(loaded.predict(X), expected)
-        assert loaded.predict(X).dtype == dtype
-        assert loaded.get_params() == reg.get_params()
-        for name in ("out_activation_", "n_outputs_", "n_layers_", "loss_", "t_"):
-            assert getattr(loaded, name) == getattr(reg, name)
-        assert loaded.loss_curve_ == reg.loss_curve_
-
-
 def test_npz_of_one_estimator_is_refused_by_the_other(diabetes, tmp_path):
     X, y = diabetes
     reg = fit_quietly(CGMLPRegressor(hidden_layer_sizes=(3,), max_iter=5), X, y)
@@ -816,15 +566,3 @@ def test_pipeline_with_transformed_target(diabetes):
     fit_quietly(reg, X, y_raw)
     assert reg.score(X, y_raw) > 0.5
     assert 50 < reg.predict(X).mean() < 250  # back on the original scale
-
-
-def test_clone_and_failed_fit_leave_the_model_intact(diabetes):
-    X, y = diabetes
-    reg = fit_quietly(CGMLPRegressor(hidden_layer_sizes=(4,), max_iter=5), X, y)
-    before = dict(vars(reg))
-    with pytest.raises(ValueError):
-        reg.set_params(loss="poisson").fit(X, y)  # negative targets
-    reg.set_params(loss="squared_error")
-    assert vars(reg).keys() == before.keys()
-    assert all(vars(reg)[k] is v for k, v in before.items() if k != "loss")
-    assert not hasattr(clone(reg), "coefs_")

@@ -16,7 +16,6 @@ import sklearn_cgmlp._data as data_module
 from sklearn_cgmlp import CGMLPClassifier, CGMLPRegressor
 from sklearn_cgmlp._adapters import SciPyObjective
 from sklearn_cgmlp._hessian import CurvatureProduct
-from sklearn_cgmlp._loss import MLPLoss
 
 SOLVERS = ["cg", "newton-cg", "trust-ncg", "lbfgs"]
 ACTIVATIONS = ["identity", "logistic", "tanh", "relu"]
@@ -461,60 +460,9 @@ def test_balanced_class_weight_raises_minority_recall():
 
 
 # ----------------------------------------------------- progress, callbacks
+# A scoring monitor, a callback that stops the fit and a progress bar, on
+# both estimators: test_estimators.py.
 sklearn_callback = pytest.importorskip("sklearn.callback", reason="scikit-learn<1.9")
-
-
-def test_scoring_monitor_sees_every_iteration():
-    X, y = DIGITS["multiclass"]
-    monitor = sklearn_callback.ScoringMonitor(scoring="accuracy")
-    clf = CGMLPClassifier(hidden_layer_sizes=(10,), max_iter=15, random_state=0)
-    fit_quietly(clf.set_callbacks(monitor), X, y)
-    data = monitor.get_logs().data
-    iterations = [row for row in data if row["task_name"] == "iteration"]
-    assert len(iterations) == clf.n_iter_
-    # The last iteration's model is the fitted model.
-    assert iterations[-1]["accuracy"] == pytest.approx(clf.score(X, y))
-    assert not hasattr(clf, "_callback_fit_ctx")  # torn down after fit
-
-
-class StopAfter:
-    """A FitCallback that asks the estimator to stop after a few iterations."""
-
-    def __init__(self, n):
-        self.n = n
-        self.ended = 0
-
-    def setup(self, estimator, context):
-        pass
-
-    def teardown(self, estimator, context):
-        pass
-
-    def on_fit_task_begin(self, estimator, context):
-        pass
-
-    def on_fit_task_end(self, estimator, context):
-        if context.task_name == "iteration":
-            self.ended += 1
-            return self.ended >= self.n
-        return False
-
-
-def test_a_callback_can_stop_the_fit_without_warning():
-    X, y = DIGITS["multiclass"]
-    clf = CGMLPClassifier(hidden_layer_sizes=(10,), random_state=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        clf.set_callbacks(StopAfter(4)).fit(X, y)
-    assert clf.n_iter_ == 4
-
-
-def test_progress_bar_runs_a_fit():
-    pytest.importorskip("rich")
-    X, y = DIGITS["multiclass"]
-    clf = CGMLPClassifier(hidden_layer_sizes=(10,), max_iter=10, random_state=0)
-    fit_quietly(clf.set_callbacks(sklearn_callback.ProgressBar()), X, y)
-    assert clf.n_iter_ == 10
 
 
 def test_failed_fit_still_tears_callbacks_down():
@@ -525,29 +473,6 @@ def test_failed_fit_still_tears_callbacks_down():
         clf.set_callbacks(monitor).fit(X, y)
     assert not hasattr(clf, "_callback_fit_ctx")
     assert not hasattr(clf, "_skl_callbacks_to_teardown")
-
-
-# ------------------------------------------------------------- interruption
-@pytest.mark.parametrize("solver", SOLVERS)
-def test_keyboard_interrupt_keeps_the_last_accepted_weights(solver, monkeypatch):
-    X, y = DIGITS["multiclass"]
-    calls = []
-    original = MLPLoss.data_loss_gradient
-
-    def interrupting(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 6:
-            raise KeyboardInterrupt
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(MLPLoss, "data_loss_gradient", interrupting)
-    clf = CGMLPClassifier(solver=solver, hidden_layer_sizes=(10,), random_state=0)
-    with pytest.warns(UserWarning, match="interrupted by the user"):
-        clf.fit(X, y)
-    assert 0 < clf.n_iter_ < 6
-    assert clf.loss_ == clf.loss_curve_[-1]
-    assert all(np.all(np.isfinite(c)) for c in clf.coefs_)
-    assert set(clf.predict(X)) <= set(clf.classes_)
 
 
 class RecordData:
@@ -619,6 +544,8 @@ def test_scoring_monitor_with_early_stopping_scores_the_training_part():
 
 
 # ------------------------------------------- interrupts that must propagate
+# (An interrupt after accepted iterations keeps them, or propagates with
+# on_interrupt="raise": test_estimators.py, on both estimators.)
 def _regression_case():
     X, y = load_diabetes(return_X_y=True)
     return StandardScaler().fit_transform(X[:200]), (y[:200] - 150) / 75

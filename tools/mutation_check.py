@@ -60,12 +60,7 @@ MUTANTS = [
         "    return ops.total(sample_weight)\n",
         "    return float(sample_weight.shape[0])\n",
         "the loss is divided by the number of rows, not the sum of the weights",
-        [
-            "tests/test_estimator.py::test_zero_sample_weight_equals_dropping_samples",
-            "tests/test_regressor.py",
-            "-k",
-            "zero_sample_weight",
-        ],  # fmt: skip
+        ["tests/test_estimators.py", "-k", "zero_sample_weight"],
     ),
     Mutant(
         "tanh-derivative-sign",

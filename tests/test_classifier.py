@@ -1,13 +1,13 @@
-"""Behaviour of CGMLPClassifier: one test per promise of the estimator."""
+"""Behaviour of CGMLPClassifier (_classifier.py): one test per promise of the
+estimator. What it shares with CGMLPRegressor (sample weights, data types,
+sparse input, chunks, warm start, progress, interrupts, callbacks, failed fits,
+persistence) is tested on both in test_estimators.py."""
 
-import pickle
-import re
 import warnings
 
 import joblib
 import numpy as np
 import pytest
-from scipy import sparse
 from sklearn.base import clone
 from sklearn.datasets import load_digits, load_iris, make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
@@ -19,7 +19,6 @@ from sklearn.utils.validation import check_is_fitted
 
 from sklearn_cgmlp import CGMLPClassifier
 from sklearn_cgmlp._layout import ParameterLayout, glorot_init
-from sklearn_cgmlp._loss import MLPLoss
 
 
 @pytest.fixture(scope="module")
@@ -230,144 +229,7 @@ def test_alpha_penalty_uses_mlpclassifier_scaling(iris):
     assert np.linalg.norm(clf.coefs_[0]) < np.linalg.norm(weak.coefs_[0])
 
 
-# --------------------------------------------------------- sample weights
-# A smooth, well-posed problem (tanh units, strong penalty) so that two fits of
-# equal objectives converge to the same minimum from the same initial weights.
-SMOOTH_PROBLEM = dict(
-    hidden_layer_sizes=(5,),
-    activation="tanh",
-    alpha=1.0,
-    random_state=0,
-    tol=1e-8,
-    max_iter=1000,
-)
-
-
-def test_zero_sample_weight_equals_dropping_samples(iris):
-    X, y = iris
-    rng = np.random.RandomState(0)
-    sw = (rng.rand(len(X)) > 0.3).astype(float)
-    kept = sw > 0
-    params = SMOOTH_PROBLEM
-    weighted = CGMLPClassifier(**params).fit(X, y, sample_weight=sw)
-    dropped = CGMLPClassifier(**params).fit(X[kept], y[kept])
-    # The same objective, not only the same minimiser: a loss divided by the
-    # row count instead of the weight sum is a multiple of it, with the same
-    # predictions. The paths agree until rounding sets them apart (measured:
-    # 2e-14 over the first 10 iterations, 4e-14 at the end, weights 1.5e-6).
-    assert weighted.loss_ == pytest.approx(dropped.loss_, rel=1e-10)
-    np.testing.assert_allclose(
-        weighted.loss_curve_[:10], dropped.loss_curve_[:10], rtol=1e-12
-    )
-    for a, b in zip(
-        weighted.coefs_ + weighted.intercepts_, dropped.coefs_ + dropped.intercepts_
-    ):
-        np.testing.assert_allclose(a, b, rtol=0, atol=1e-5)
-    np.testing.assert_allclose(
-        weighted.predict_proba(X), dropped.predict_proba(X), rtol=1e-4, atol=1e-6
-    )
-
-
-def test_integer_sample_weight_equals_repetition(iris):
-    X, y = iris
-    rng = np.random.RandomState(0)
-    sw = rng.randint(1, 4, size=len(X))
-    params = SMOOTH_PROBLEM
-    weighted = CGMLPClassifier(**params).fit(X, y, sample_weight=sw)
-    repeated = CGMLPClassifier(**params).fit(np.repeat(X, sw, 0), np.repeat(y, sw))
-    assert weighted.loss_ == pytest.approx(repeated.loss_, rel=1e-6)
-    np.testing.assert_allclose(
-        weighted.predict_proba(X), repeated.predict_proba(X), rtol=1e-4, atol=1e-6
-    )
-
-
-@not_about_convergence
-def test_sample_weight_changes_the_fit(iris):
-    X, y = iris
-    sw = np.where(y == 2, 10.0, 1.0)
-    plain = CGMLPClassifier(hidden_layer_sizes=(3,), alpha=5.0, random_state=0)
-    heavy = clone(plain).fit(X, y, sample_weight=sw)
-    plain.fit(X, y)
-    assert heavy.predict_proba(X)[:, 2].mean() > plain.predict_proba(X)[:, 2].mean()
-
-
-# ------------------------------------------------------------ data types
-@not_about_convergence
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_dtype_is_preserved_end_to_end(digits, dtype, monkeypatch):
-    X, y = digits
-    X = np.ascontiguousarray(X, dtype=dtype)
-    seen = []
-    original = MLPLoss.data_loss_gradient
-
-    def spy(self, theta, X_arg, *args, **kwargs):
-        seen.append((theta.dtype, X_arg))
-        return original(self, theta, X_arg, *args, **kwargs)
-
-    monkeypatch.setattr(MLPLoss, "data_loss_gradient", spy)
-    clf = CGMLPClassifier(hidden_layer_sizes=(10,), random_state=0).fit(X, y)
-    assert seen
-    for theta_dtype, X_arg in seen:
-        assert theta_dtype == dtype
-        assert X_arg.base is X or X_arg is X  # a view: no copy, no upcast of X
-    for a in clf.coefs_ + clf.intercepts_:
-        assert a.dtype == dtype
-    assert clf.predict_proba(X).dtype == dtype
-    assert clf.score(X, y) > 0.95
-
-
-@not_about_convergence
-def test_float32_and_float64_fits_agree(digits):
-    X, y = digits
-    params = dict(hidden_layer_sizes=(10,), random_state=0)
-    c64 = CGMLPClassifier(**params).fit(X, y)
-    c32 = CGMLPClassifier(**params).fit(X.astype(np.float32), y)
-    assert np.mean(c64.predict(X) == c32.predict(X)) > 0.97
-
-
-@pytest.mark.parametrize("fmt", ["csr", "csc"])
-def test_sparse_input_gives_the_dense_fit(digits, fmt):
-    X, y = digits
-    X = X[:300]
-    y = y[:300]
-    Xs = sparse.csr_matrix(X) if fmt == "csr" else sparse.csc_matrix(X)
-    params = dict(hidden_layer_sizes=(10,), random_state=0, max_iter=50)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        dense = CGMLPClassifier(**params).fit(X, y)
-        sp = CGMLPClassifier(**params).fit(Xs, y)
-    np.testing.assert_allclose(sp.loss_curve_[:10], dense.loss_curve_[:10], rtol=1e-9)
-    np.testing.assert_allclose(sp.predict_proba(Xs), sp.predict_proba(X), rtol=1e-12)
-    assert np.mean(sp.predict(Xs) == dense.predict(X)) > 0.98
-
-
 # ------------------------------------------------------------- warm start
-def test_warm_start_continues_from_previous_weights(digits):
-    X, y = digits
-    clf = CGMLPClassifier(
-        hidden_layer_sizes=(10,), max_iter=10, warm_start=True, random_state=0
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        clf.fit(X, y)
-        first_loss = clf.loss_
-        first_coef = clf.coefs_[0]
-        clf.fit(X, y)
-    # The second fit starts at the first fit's end point, so its first
-    # iterate is already at or below the first fit's final loss.
-    assert clf.loss_curve_[0] <= first_loss
-    assert clf.loss_ < first_loss
-    # The previous fitted arrays were not modified in place.
-    assert first_coef is not clf.coefs_[0]
-
-    cold = CGMLPClassifier(hidden_layer_sizes=(10,), max_iter=10, random_state=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        cold.fit(X, y)
-        cold.fit(X, y)
-    assert cold.loss_ == pytest.approx(first_loss)
-
-
 def test_warm_start_with_other_classes_raises(iris):
     X, y = iris
     clf = CGMLPClassifier(hidden_layer_sizes=(5,), warm_start=True, random_state=0)
@@ -379,15 +241,6 @@ def test_warm_start_with_other_classes_raises(iris):
     assert fitted_attributes(clf).keys() == before.keys()
     np.testing.assert_array_equal(clf.classes_, before["classes_"])
     assert clf.coefs_ is before["coefs_"]
-
-
-def test_warm_start_with_other_architecture_raises(iris):
-    X, y = iris
-    clf = CGMLPClassifier(hidden_layer_sizes=(5,), warm_start=True, random_state=0)
-    clf.fit(X, y)
-    clf.set_params(hidden_layer_sizes=(6,))
-    with pytest.raises(ValueError, match="same architecture"):
-        clf.fit(X, y)
 
 
 def test_warm_start_from_read_only_memmapped_model(iris, tmp_path):
@@ -473,28 +326,6 @@ def test_non_finite_initial_loss_is_a_clear_error():
         check_is_fitted(clf)
 
 
-def test_verbose_prints_progress(iris, capsys):
-    X, y = iris
-    clf = CGMLPClassifier(hidden_layer_sizes=(5,), verbose=True, random_state=0)
-    clf.fit(X, y)
-    lines = capsys.readouterr().out.strip().splitlines()
-    pattern = re.compile(r"Iteration (\d+), loss = [0-9.]+, max \|gradient\| = \S+")
-    numbers = [int(pattern.match(line).group(1)) for line in lines]
-    assert numbers == list(range(clf.n_iter_ + 1))
-
-
-def test_failed_fit_leaves_previous_state_untouched(iris):
-    X, y = iris
-    clf = CGMLPClassifier(hidden_layer_sizes=(5,), random_state=0).fit(X, y)
-    before = dict(vars(clf))
-    with pytest.raises(ValueError):
-        clf.fit(X[:, :2], np.ones(len(X)))  # one class, other n_features
-    assert vars(clf).keys() == before.keys()
-    for key, value in before.items():
-        assert vars(clf)[key] is value
-    assert clf.n_features_in_ == 4
-
-
 # ------------------------------------------------------------- ecosystem
 @not_about_convergence
 def test_pipeline_and_grid_search(digits):
@@ -510,18 +341,6 @@ def test_pipeline_and_grid_search(digits):
     )
     search.fit(X_train, y_train)
     assert search.score(X_test, y_test) > 0.93
-
-
-@not_about_convergence
-def test_pickle_and_joblib_round_trip(digits, tmp_path):
-    X, y = digits
-    clf = CGMLPClassifier(hidden_layer_sizes=(10,), random_state=0).fit(X, y)
-    for loaded in (
-        pickle.loads(pickle.dumps(clf)),
-        joblib.load(joblib.dump(clf, tmp_path / "m.joblib")[0]),
-    ):
-        np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
-        np.testing.assert_array_equal(loaded.predict(X), clf.predict(X))
 
 
 def test_digits_accuracy_within_a_point_of_mlpclassifier_lbfgs(digits):
