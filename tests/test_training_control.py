@@ -462,9 +462,18 @@ def test_balanced_class_weight_raises_minority_recall():
 # ----------------------------------------------------- progress, callbacks
 # A scoring monitor, a callback that stops the fit and a progress bar, on
 # both estimators: test_estimators.py.
-sklearn_callback = pytest.importorskip("sklearn.callback", reason="scikit-learn<1.9")
+# Only these tests need scikit-learn >= 1.9; a module-level importorskip would
+# skip the whole file (early stopping, class weights) at the dependency floors.
+try:
+    import sklearn.callback as sklearn_callback
+except ImportError:
+    sklearn_callback = None
+needs_callbacks = pytest.mark.skipif(
+    sklearn_callback is None, reason="scikit-learn<1.9: no sklearn.callback"
+)
 
 
+@needs_callbacks
 def test_failed_fit_still_tears_callbacks_down():
     X, y = DIGITS["multiclass"]
     monitor = sklearn_callback.ScoringMonitor(scoring="accuracy")
@@ -495,6 +504,7 @@ class RecordData:
         return False
 
 
+@needs_callbacks
 def test_callbacks_are_handed_the_training_part_of_an_early_stopping_split(
     noisy, monkeypatch
 ):
@@ -531,6 +541,7 @@ def test_callbacks_are_handed_the_training_part_of_an_early_stopping_split(
         assert training_rows == rows - validation_rows
 
 
+@needs_callbacks
 def test_scoring_monitor_with_early_stopping_scores_the_training_part():
     X, y = DIGITS["multiclass"]
     monitor = sklearn_callback.ScoringMonitor(scoring="accuracy")
