@@ -57,7 +57,13 @@ def floor_products(X, coefs, n_samples, dtype):
 
 
 def mlpclassifier_evaluation(X, y, theta64, layout):
-    """The loss/gradient function MLPClassifier's L-BFGS path calls."""
+    """The loss/gradient function MLPClassifier's L-BFGS path calls.
+
+    It is called with the parameters in ``X``'s dtype: MLPClassifier's
+    initial weights take ``X``'s dtype, and SciPy's L-BFGS-B hands the
+    function vectors of its ``x0``'s floating dtype, so a float32 fit
+    computes in float32.
+    """
     mlp = MLPClassifier(
         hidden_layer_sizes=(N_HIDDEN,), activation="logistic", solver="lbfgs"
     )
@@ -77,9 +83,11 @@ def mlpclassifier_evaluation(X, y, theta64, layout):
     coef_grads = [np.empty(s, dtype=X.dtype) for s in layout.coef_shapes]
     intercept_grads = [np.empty(s[1], dtype=X.dtype) for s in layout.coef_shapes]
 
+    theta = theta64.astype(X.dtype)
+
     def run():
         return mlp._loss_grad_lbfgs(
-            theta64, X, Y, None, activations, deltas, coef_grads, intercept_grads
+            theta, X, Y, None, activations, deltas, coef_grads, intercept_grads
         )
 
     return run

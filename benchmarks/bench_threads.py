@@ -8,13 +8,15 @@ thread count, measured in the same run with interleaved repeats (medians):
   BLAS threads (``threadpool_limits``);
 - *objective*: our in-memory objective alone (row blocks in threads, each with
   single-threaded products, reduced in block order), timed right after the
-  other functions: above one thread, their OpenBLAS threads still spin (for
-  about 0.1 s after a call) and take cores from the row-block threads, so
+  other functions: above one thread, their OpenBLAS threads still spin for a
+  while after a call and take cores from the row-block threads, so
   this column is an upper bound. A fit keeps NumPy's BLAS on one thread for
   its whole solve, which *inside fit* measures;
 - *inside fit*: one evaluation inside ``CGMLPClassifier.fit`` (fit time of a
   short ``solver="cg"`` fit divided by its evaluations: the objective plus
-  SciPy's vector arithmetic and our casts);
+  SciPy's vector arithmetic and our casts), with line searches on full
+  evaluations (cached lines off, so that every iteration's work is counted
+  in evaluations; ``bench_fit.py`` measures the cached lines);
 - *MLPClassifier*: the loss/gradient function its L-BFGS calls, same threads.
 
 Run ``python benchmarks/bench_threads.py`` (about 2 minutes on 2 cores, more
@@ -39,7 +41,7 @@ from bench_evaluation import (
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
-from sklearn_cgmlp import CGMLPClassifier
+from sklearn_cgmlp import CGMLPClassifier, _line
 from sklearn_cgmlp._layout import ParameterLayout
 from sklearn_cgmlp._layout import glorot_init as _glorot_init
 from sklearn_cgmlp._loss import MLPLoss
@@ -74,9 +76,13 @@ def measure(X, y, Y, theta, layout, threads, args):
                 hidden_layer_sizes=(N_HIDDEN,), activation="logistic",
                 max_iter=iterations, tol=0.0, random_state=0,
             )  # fmt: skip
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                clf.fit(X, y)
+            pays, _line.line_pays = _line.line_pays, lambda *a, **k: False
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    clf.fit(X, y)
+            finally:
+                _line.line_pays = pays
             evaluations[iterations] = clf.n_fun_evals_
 
         return run
