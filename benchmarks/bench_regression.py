@@ -59,12 +59,18 @@ def interleaved_medians(funcs, repeat, warmup=1):
 
 # ------------------------------------------------------------ (a) evaluation
 def mlpregressor_evaluation(X, Y, theta64, layout):
-    """The loss/gradient function MLPRegressor's L-BFGS path calls."""
+    """The loss/gradient function MLPRegressor's L-BFGS path calls.
+
+    Called with the parameters in ``X``'s dtype, as SciPy's L-BFGS-B calls it
+    inside ``MLPRegressor.fit`` (its ``x0``, the initial weights, has ``X``'s
+    dtype): a float32 fit computes in float32.
+    """
+    theta = theta64.astype(X.dtype)
     mlp = MLPRegressor(hidden_layer_sizes=layout.layer_units[1:-1], solver="lbfgs")
     mlp.n_layers_ = layout.n_layers
     mlp.n_outputs_ = Y.shape[1]
     mlp.out_activation_ = "identity"
-    coefs, intercepts = layout.unpack(theta64)
+    coefs, intercepts = layout.unpack(theta)
     mlp.coefs_, mlp.intercepts_ = list(coefs), list(intercepts)
     # The same bookkeeping as MLPRegressor._fit and _fit_lbfgs.
     mlp._coef_indptr = [
@@ -79,7 +85,7 @@ def mlpregressor_evaluation(X, Y, theta64, layout):
 
     def run():
         return mlp._loss_grad_lbfgs(
-            theta64, X, Y, None, activations, deltas, coef_grads, intercept_grads
+            theta, X, Y, None, activations, deltas, coef_grads, intercept_grads
         )
 
     return run
