@@ -211,7 +211,7 @@ class DaskObjective:
         homes = _balanced_homes(
             self.rows_per_block,
             [holders.get(f.key, ()) for f in block_futures[0]],
-            sorted(self.client.scheduler_info()["workers"]),
+            _live_workers(self.client),
         )
         # Packing moves the blocks of an unbalanced placement (all of X on one
         # worker, as when one worker loaded it) once, here. Loosely: a block lost
@@ -260,7 +260,7 @@ class DaskObjective:
                 distributed.wait(self._blocks, timeout=_LIVENESS_CHECK_S)
                 break
             except (TimeoutError, asyncio.TimeoutError):
-                if not self.client.scheduler_info()["workers"]:
+                if not _live_workers(self.client):
                     raise RuntimeError(
                         "The Dask cluster has no workers left, so the blocks of "
                         "the training data lost with its workers cannot be "
@@ -337,7 +337,7 @@ class DaskObjective:
             try:
                 return root.result(timeout=_LIVENESS_CHECK_S)
             except (TimeoutError, asyncio.TimeoutError):
-                alive = self.client.scheduler_info()["workers"]
+                alive = _live_workers(self.client)
                 if not set(self._homes) <= set(alive):
                     root.cancel()
                     return None
@@ -456,6 +456,16 @@ class _DaskCurvature:
             objective._spec,
             objective.sample_weight_sum,
         )
+
+
+def _live_workers(client):
+    """The addresses of the cluster's workers, asked of the scheduler now.
+
+    Not ``client.scheduler_info()["workers"]``: the client refreshes that cache
+    in the background, and since distributed 2025 the refresh carries no
+    per-worker entries, so a read racing it sees no workers at all.
+    """
+    return sorted(client.nthreads())
 
 
 def _balanced_homes(rows, holders, workers):
