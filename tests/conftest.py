@@ -24,6 +24,28 @@ def array_api_dispatch():
         pytest.skip(f"no dispatch: {exc}")
 
 
+@pytest.fixture
+def interrupt_gradient(monkeypatch):
+    """``interrupt_gradient(n)``: the n-th data-loss gradient computed from then
+    on raises KeyboardInterrupt, as Ctrl-C in the middle of a fit does."""
+    from sklearn_cgmlp._loss import MLPLoss
+
+    original = MLPLoss.data_loss_gradient
+
+    def arm(n):
+        calls = []
+
+        def interrupting(*args, **kwargs):
+            calls.append(1)
+            if len(calls) == n:
+                raise KeyboardInterrupt
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(MLPLoss, "data_loss_gradient", interrupting)
+
+    return arm
+
+
 @pytest.fixture(scope="session")
 def dask_client():
     """One two-worker LocalCluster (worker processes) for the whole run."""

@@ -331,18 +331,11 @@ def test_verbose_prints_every_iteration(case, capsys):
 
 @pytest.mark.parametrize("solver", SOLVERS)
 @over()
-def test_keyboard_interrupt_keeps_the_last_accepted_weights(case, solver, monkeypatch):
+def test_keyboard_interrupt_keeps_the_last_accepted_weights(
+    case, solver, interrupt_gradient
+):
     X, y = case.data()
-    calls = []
-    original = MLPLoss.data_loss_gradient
-
-    def interrupting(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 6:
-            raise KeyboardInterrupt
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(MLPLoss, "data_loss_gradient", interrupting)
+    interrupt_gradient(6)
     est = case(hidden_layer_sizes=(10,), solver=solver, random_state=0)
     with pytest.warns(UserWarning, match="interrupted by the user"):
         est.fit(X, y)
@@ -356,7 +349,7 @@ def test_keyboard_interrupt_keeps_the_last_accepted_weights(case, solver, monkey
 
     # With on_interrupt="raise", the interrupt propagates and a fresh
     # estimator stays unfitted.
-    calls.clear()
+    interrupt_gradient(6)
     fresh = case(
         hidden_layer_sizes=(10,), solver=solver, on_interrupt="raise", random_state=0
     )

@@ -20,7 +20,6 @@ from sklearn.preprocessing import StandardScaler
 
 import sklearn_cgmlp._persistence
 from sklearn_cgmlp import CGMLPClassifier, CGMLPRegressor, InconsistentVersionWarning
-from sklearn_cgmlp._loss import MLPLoss
 from sklearn_cgmlp._warn import user_stacklevel
 
 
@@ -110,18 +109,9 @@ def test_regressor_warning_names_the_fit(data):
     rec.assert_named(ConvergenceWarning)
 
 
-def test_interrupt_warning_names_the_fit(data, monkeypatch):
+def test_interrupt_warning_names_the_fit(data, interrupt_gradient):
     X, y = data
-    calls = []
-    original = MLPLoss.data_loss_gradient
-
-    def interrupting(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 6:
-            raise KeyboardInterrupt
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(MLPLoss, "data_loss_gradient", interrupting)
+    interrupt_gradient(6)
     with Recorder() as rec:
         rec.next_line()
         CGMLPClassifier(hidden_layer_sizes=(5,), random_state=0).fit(X, y)
