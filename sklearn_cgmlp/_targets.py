@@ -5,9 +5,10 @@ or :class:`RegressionTargets`). It encodes targets in memory
 (:meth:`~ClassificationTargets.encode`), describes them as fitted attributes
 (``fitted``, which also checks that a warm start keeps them), and says which
 extra sample weights (class weights) they bring. The Dask backend encodes the
-same objects lazily on a cluster (:func:`sklearn_cgmlp._dask.data.encode_targets`),
-with the same checks and messages; nothing outside this module and that one
-asks whether an estimator is a classifier or a regressor.
+same objects lazily on a cluster
+(:func:`sklearn_cgmlp._dask.targets.encode_targets`), with the same checks and
+messages; nothing outside this module and that one asks whether an estimator
+is a classifier or a regressor.
 """
 
 from collections import namedtuple

@@ -545,7 +545,7 @@ def test_dask_weight_errors_are_the_installed_scikit_learns(dask_client, weights
     words all-zero weights differently from 1.7)."""
     from sklearn.utils.validation import _check_sample_weight
 
-    from sklearn_cgmlp._dask import data as dask_data
+    from sklearn_cgmlp._dask import targets as dask_targets
 
     weights = np.array(weights)
     try:
@@ -555,7 +555,7 @@ def test_dask_weight_errors_are_the_installed_scikit_learns(dask_client, weights
         own = str(exc)
     X = DaskBackend().rows(np.zeros((4, 1)))
     with pytest.raises(ValueError) as error:
-        dask_data.check_sample_weight(DaskBackend().rows(weights), X, np.float64)
+        dask_targets.check_sample_weight(DaskBackend().rows(weights), X, np.float64)
     if own is not None:  # scikit-learn refuses them: in its words
         assert str(error.value) == own
 

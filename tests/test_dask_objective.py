@@ -29,6 +29,8 @@ da = pytest.importorskip("dask.array")
 from sklearn_cgmlp import _dask  # noqa: E402
 from sklearn_cgmlp._dask import data as _dask_data  # noqa: E402
 from sklearn_cgmlp._dask import predict as _dask_predict  # noqa: E402
+from sklearn_cgmlp._dask import targets as _dask_targets  # noqa: E402
+from sklearn_cgmlp._dask import validation as _dask_validation  # noqa: E402
 from sklearn_cgmlp._dask.objective import DaskObjective, get_client  # noqa: E402
 
 
@@ -345,10 +347,10 @@ def test_unknown_row_chunks_get_a_hint(client):
     X = da.from_array(np.arange(20.0).reshape(10, 2), chunks=(5, 2))
     X = X[X[:, 0] > 3]
     with pytest.raises(ValueError, match=r"X = X.compute_chunk_sizes\(\)"):
-        _dask_data.check_X(X)
+        _dask_validation.check_X(X)
     y = da.arange(10, chunks=5)
     with pytest.raises(ValueError, match=r"y = y.compute_chunk_sizes\(\)"):
-        _dask_data.check_X_y(da.ones((10, 2), chunks=5), y[y > 3])
+        _dask_validation.check_X_y(da.ones((10, 2), chunks=5), y[y > 3])
     # Prediction does not need the row counts.
     coefs, intercepts = [np.ones((2, 1))], [np.zeros(1)]
     Z = _dask_predict.predict_logits_lazy(X, coefs, intercepts, "relu")
@@ -361,41 +363,44 @@ def test_inputs_are_rechunked_to_whole_rows_and_aligned(client):
     X_d = da.from_array(X, chunks=(30, 4))
     y = da.from_array(rng.integers(2, size=(100, 1)), chunks=(25, 1))
     sw = da.from_array(rng.random(100), chunks=40)
-    Xc, yc, swc = _dask_data.check_X_y(X_d, y, sw)
+    Xc, yc, swc = _dask_validation.check_X_y(X_d, y, sw)
     assert Xc.chunks == ((30, 30, 30, 10), (6,))
     assert yc.ndim == 1 and yc.chunks == Xc.chunks[:1]
     assert swc.chunks == Xc.chunks[:1]
     assert_array_equal(Xc.compute(), X)
     assert Xc.dtype == np.float64
-    X32 = _dask_data.check_X(X_d.astype(np.float32))
+    X32 = _dask_validation.check_X(X_d.astype(np.float32))
     assert X32.dtype == np.float32
-    assert _dask_data.check_X(da.ones((4, 2), dtype=int, chunks=2)).dtype == np.float64
+    assert (
+        _dask_validation.check_X(da.ones((4, 2), dtype=int, chunks=2)).dtype
+        == np.float64
+    )
     with pytest.raises(
         ValueError,
         match=re.escape(
             "Found input variables with inconsistent numbers of samples: [100, 99]"
         ),
     ):
-        _dask_data.check_X_y(X_d, y[:99])
+        _dask_validation.check_X_y(X_d, y[:99])
     # In-memory targets and weights are split into X's row chunks.
-    _, y_np, sw_np = _dask_data.check_X_y(X_d, np.arange(100), np.ones(100))
+    _, y_np, sw_np = _dask_validation.check_X_y(X_d, np.arange(100), np.ones(100))
     assert y_np.chunks == sw_np.chunks == Xc.chunks[:1]
     assert_array_equal(y_np.compute(), np.arange(100))
     with pytest.raises(
         ValueError, match=re.escape("sample_weight.shape == (3,), expected (100,)!")
     ):
-        _dask_data.check_X_y(X_d, y, [1.0, 2.0, 3.0])
+        _dask_validation.check_X_y(X_d, y, [1.0, 2.0, 3.0])
     with pytest.raises(ValueError, match="Expected 2D array, got 1D array instead"):
-        _dask_data.check_X(da.ones(5, chunks=2))
+        _dask_validation.check_X(da.ones(5, chunks=2))
     with pytest.raises(TypeError, match="Dask array or DataFrame"):
-        _dask_data.check_X(X)
+        _dask_validation.check_X(X)
 
 
 def test_dataframes_are_converted(client):
     dd = pytest.importorskip("dask.dataframe")
     pd = pytest.importorskip("pandas")
     frame = pd.DataFrame({"a": np.arange(10.0), "b": np.ones(10)})
-    X = _dask_data.check_X(dd.from_pandas(frame, npartitions=3))
+    X = _dask_validation.check_X(dd.from_pandas(frame, npartitions=3))
     assert X.chunks[1] == (2,) and not np.isnan(X.chunks[0][0])
     assert_array_equal(X.compute(), frame.to_numpy())
 
@@ -403,10 +408,10 @@ def test_dataframes_are_converted(client):
 def test_non_finite_data_is_refused(client):
     X = da.from_array(np.array([[1.0, np.nan], [0.0, 1.0]]), chunks=1)
     with pytest.raises(ValueError, match=r"^Input X contains NaN\.$"):
-        _dask_data.check_finite(X)
+        _dask_validation.check_finite(X)
     with pytest.raises(ValueError, match=r"^Input y contains infinity or a value "):
-        _dask_data.check_finite(X[1:], da.from_array(np.array([np.inf])))
-    _dask_data.check_finite(X[1:], da.from_array(np.array([1.0])))
+        _dask_validation.check_finite(X[1:], da.from_array(np.array([np.inf])))
+    _dask_validation.check_finite(X[1:], da.from_array(np.array([1.0])))
 
 
 # -------------------------------------------------------------- targets
@@ -423,8 +428,10 @@ def test_non_finite_data_is_refused(client):
 )
 def test_target_encoding_matches_label_binarizer(client, y):
     X = da.ones((90, 2), chunks=(25, 2))
-    _, y_d, _ = _dask_data.check_X_y(X, da.from_array(y, chunks=40))
-    Y, classes, target_type = _dask_data.encode_classification_targets(y_d, np.float32)
+    _, y_d, _ = _dask_validation.check_X_y(X, da.from_array(y, chunks=40))
+    Y, classes, target_type = _dask_targets.encode_classification_targets(
+        y_d, np.float32
+    )
     binarizer = LabelBinarizer().fit(y)
     assert target_type == binarizer.y_type_
     assert_array_equal(classes, binarizer.classes_)
@@ -434,7 +441,7 @@ def test_target_encoding_matches_label_binarizer(client, y):
 
 def test_target_errors_mirror_the_in_memory_ones(client):
     def encode(y):
-        return _dask_data.encode_classification_targets(
+        return _dask_targets.encode_classification_targets(
             da.from_array(np.asarray(y), chunks=2), np.float64
         )
 
@@ -446,7 +453,7 @@ def test_target_errors_mirror_the_in_memory_ones(client):
             encode(y)
         assert str(on_dask.value) == str(in_memory.value)
     with pytest.raises(ValueError, match="Multioutput target data"):
-        _dask_data.encode_classification_targets(
+        _dask_targets.encode_classification_targets(
             da.from_array(np.array([[0, 2], [1, 0]]), chunks=1), np.float64
         )
 
@@ -454,12 +461,12 @@ def test_target_errors_mirror_the_in_memory_ones(client):
 def test_regression_targets(client):
     y = np.array([0.0, 1.5, 3.0, -1.0])
     identity = OUTPUTS["identity"]
-    Y = _dask_data.encode_regression_targets(
+    Y = _dask_targets.encode_regression_targets(
         da.from_array(y, chunks=2), np.float32, identity
     )
     assert Y.shape == (4, 1) and Y.dtype == np.float32
     assert_array_equal(Y.compute()[:, 0], y.astype(np.float32))
-    Y2 = _dask_data.encode_regression_targets(
+    Y2 = _dask_targets.encode_regression_targets(
         da.from_array(np.ones((4, 2), dtype=int), chunks=2), np.float64, identity
     )
     assert Y2.shape == (4, 2) and Y2.dtype == np.float64
@@ -472,7 +479,7 @@ def test_regression_targets(client):
         with pytest.raises(ValueError) as in_memory, np.errstate(over="ignore"):
             CGMLPRegressor(loss=loss).fit(X.astype(dtype), y_bad)
         with pytest.raises(ValueError) as on_dask:
-            _dask_data.encode_regression_targets(
+            _dask_targets.encode_regression_targets(
                 da.from_array(y_bad, chunks=2),
                 dtype,
                 OUTPUTS["exp" if loss == "poisson" else "identity"],
@@ -494,8 +501,10 @@ def test_regression_targets(client):
 )
 def test_class_weights_match_compute_sample_weight(client, y, class_weight):
     y_d = da.from_array(y, chunks=(25,) + y.shape[1:])
-    _, classes, target_type = _dask_data.encode_classification_targets(y_d, np.float64)
-    weights = _dask_data.class_sample_weight(class_weight, y_d, classes, target_type)
+    _, classes, target_type = _dask_targets.encode_classification_targets(
+        y_d, np.float64
+    )
+    weights = _dask_targets.class_sample_weight(class_weight, y_d, classes, target_type)
     assert weights.chunks[0] == y_d.chunks[0]
     assert_allclose(weights.compute(), compute_sample_weight(class_weight, y))
 
@@ -527,7 +536,7 @@ def test_weight_errors_mirror_the_in_memory_ones(client, sample_weight, dtype):
     with pytest.raises(ValueError) as in_memory:
         check_weights(sample_weight, X.shape[0], None, dtype)
     with pytest.raises(ValueError) as on_dask:
-        _dask_data.check_sample_weight(
+        _dask_targets.check_sample_weight(
             da.from_array(sample_weight, chunks=2), da.from_array(X, chunks=2), dtype
         )
     assert str(on_dask.value) == str(in_memory.value)
@@ -539,16 +548,17 @@ def test_weights_times_class_weights(client):
     y_d = da.from_array(y, chunks=4)
     X_d = da.zeros((6, 2), chunks=(4, 2))
     classes = np.arange(3)
-    extra = _dask_data.class_sample_weight("balanced", y_d, classes, "multiclass")
-    weights = _dask_data.check_sample_weight(
+    extra = _dask_targets.class_sample_weight("balanced", y_d, classes, "multiclass")
+    weights = _dask_targets.check_sample_weight(
         da.from_array(sw, chunks=4), X_d, np.float32, extra=extra
     )
     expected = (sw * compute_sample_weight("balanced", y)).astype(np.float32)
     assert weights.dtype == np.float32
     assert_array_equal(weights.compute(), expected)
-    assert _dask_data.check_sample_weight(None, X_d, np.float64) is None
+    assert _dask_targets.check_sample_weight(None, X_d, np.float64) is None
     assert_array_equal(
-        _dask_data.check_sample_weight(2.0, X_d, np.float64).compute(), np.full(6, 2.0)
+        _dask_targets.check_sample_weight(2.0, X_d, np.float64).compute(),
+        np.full(6, 2.0),
     )
 
 

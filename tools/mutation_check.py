@@ -96,7 +96,7 @@ MUTANTS = [
     ),
     Mutant(
         "dask-skips-nan-check",
-        "_dask/data.py",
+        "_dask/validation.py",
         "    found = iter(_compute(*checks))\n",
         "    return\n    found = iter(_compute(*checks))\n",
         "Dask fits skip the NaN and infinity check of X and y",
@@ -158,7 +158,7 @@ MUTANTS = [
     ),
     Mutant(
         "dask-frame-names-dropped",
-        "_dask/data.py",
+        "_dask/validation.py",
         "            return pd.DataFrame(columns=columns)",
         "            return X",
         "Dask DataFrames record and check no feature names",
@@ -166,7 +166,7 @@ MUTANTS = [
     ),
     Mutant(
         "dask-targets-sent-twice",
-        "_dask/data.py",
+        "_dask/targets.py",
         "(Y,) = _persist(get_client(), y2d.map_blocks(_cast_quietly, dtype, "
         "dtype=dtype))",
         "Y = y2d.map_blocks(_cast_quietly, dtype, dtype=dtype)",

@@ -4,9 +4,12 @@
   by the workers that hold the data
   (:class:`~sklearn_cgmlp._dask.objective.DaskObjective`), and the client;
 - :mod:`~sklearn_cgmlp._dask.tasks`: what runs on the workers;
-- :mod:`~sklearn_cgmlp._dask.data`: validation, target encoding, weights and
-  early-stopping splits of Dask inputs
-  (:class:`~sklearn_cgmlp._dask.data.DaskData`);
+- :mod:`~sklearn_cgmlp._dask.validation`: Dask inputs checked as scikit-learn
+  checks them in memory;
+- :mod:`~sklearn_cgmlp._dask.targets`: encoded targets and sample weights,
+  built on the workers;
+- :mod:`~sklearn_cgmlp._dask.data`: the training data of a fit and its
+  early-stopping split (:class:`~sklearn_cgmlp._dask.data.DaskData`);
 - :mod:`~sklearn_cgmlp._dask.predict`: lazy predictions and scores.
 
 :class:`DaskBackend` is what :func:`sklearn_cgmlp._backends.backend_of` returns
@@ -51,8 +54,8 @@ class DaskBackend:
         from sklearn.utils.validation import _check_feature_names, _check_n_features
 
         from .._ops import to_host
-        from .data import check_X, feature_names_of
         from .predict import predict_logits_lazy
+        from .validation import check_X, feature_names_of
 
         name = type(model).__name__
         _check_feature_names(model, feature_names_of(X), reset=False)

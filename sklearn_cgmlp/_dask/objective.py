@@ -33,7 +33,7 @@ stay on the workers:
   forward pass chunk by chunk.
 
 The helpers that validate and encode Dask inputs are in
-:mod:`sklearn_cgmlp._dask.data`.
+:mod:`sklearn_cgmlp._dask.validation` and :mod:`sklearn_cgmlp._dask.targets`.
 """
 
 import asyncio
@@ -134,7 +134,7 @@ class DaskObjective:
     X : dask.array.Array of shape (n_samples, n_features)
         Training data of the dtype the objective is computed in, with known
         row chunks and one chunk along the columns
-        (:func:`sklearn_cgmlp._dask.data.check_X` makes it so).
+        (:func:`sklearn_cgmlp._dask.validation.check_X` makes it so).
     Y : dask.array.Array of shape (n_samples, n_outputs)
         Encoded targets (see
         :meth:`sklearn_cgmlp._loss.MLPLoss.data_loss_gradient`) in ``X``'s
@@ -489,7 +489,7 @@ def _check_aligned(X, Y, sample_weight):
     if X.ndim != 2 or Y.ndim != 2 or X.numblocks[1] != 1 or Y.numblocks[1] != 1:
         raise ValueError(
             "X and Y must be 2-D Dask arrays with one chunk along the columns; "
-            "prepare them with sklearn_cgmlp._dask.data."
+            "prepare them with sklearn_cgmlp._dask.data.DaskData."
         )
     others = {"Y": Y, "sample_weight": sample_weight}
     for name, array in others.items():

@@ -10,7 +10,7 @@ from sklearn.utils import assert_all_finite
 
 from .._loss import forward
 from . import is_dask_collection
-from .data import _as_dask_array, _compute, check_X
+from .validation import _as_dask_array, _compute, check_X
 
 # ---------------------------------------------------------------- predict
 
