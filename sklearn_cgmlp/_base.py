@@ -22,7 +22,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from . import _persistence
+from . import _npz, _persistence
 from ._activations import ACTIVATIONS
 from ._adapters import NonFiniteInitialLoss, SciPyObjective, Transfer
 from ._backends import backend_of
@@ -408,7 +408,7 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
         model.intercepts_ = [to_host(b) for b in model.intercepts_]
         if hasattr(model, "classes_"):
             model.classes_ = to_host(model.classes_)
-        _persistence.export_npz(model, file)
+        _npz.export_npz(model, file)
         return self
 
     @classmethod
@@ -430,7 +430,7 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
         estimator : object
             The fitted estimator.
         """
-        return _persistence.import_npz(cls, file)
+        return _npz.import_npz(cls, file)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -18,7 +18,9 @@ import zipfile
 import numpy as np
 import pytest
 
-from sklearn_cgmlp import CGMLPClassifier, CGMLPRegressor, _persistence
+from sklearn_cgmlp import CGMLPClassifier, CGMLPRegressor
+from sklearn_cgmlp._npz import read as npz_read
+from sklearn_cgmlp._npz import write as npz_write
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -330,7 +332,7 @@ def test_what_cannot_be_represented_is_refused_before_writing(case, tmp_path):
 def test_metadata_over_the_cap_is_refused_by_the_writer(tmp_path, monkeypatch):
     cls, X, y = problem("binary", np.float64)
     model = cls(hidden_layer_sizes=(3,), max_iter=2, random_state=0).fit(X, y)
-    monkeypatch.setattr(_persistence, "_MAX_METADATA_CHARS", 100)
+    monkeypatch.setattr(npz_read, "_MAX_METADATA_CHARS", 100)
     with pytest.raises(ValueError, match="from_npz would refuse the file .metadata "
                        "longer than 100 characters"):  # fmt: skip
         model.to_npz(tmp_path / "model.npz")
@@ -356,7 +358,7 @@ def test_a_failed_write_leaves_the_previous_export(two_models, tmp_path, monkeyp
         fp.write(data[: len(data) // 2])
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(_persistence, "_write_all", disk_full)
+    monkeypatch.setattr(npz_write, "_write_all", disk_full)
     with pytest.raises(OSError, match="No space left"):
         second.to_npz(path)
     assert path.read_bytes() == before
@@ -366,7 +368,7 @@ def test_a_failed_write_leaves_the_previous_export(two_models, tmp_path, monkeyp
         raise KeyboardInterrupt
 
     monkeypatch.undo()
-    monkeypatch.setattr(_persistence.os, "replace", interrupted)
+    monkeypatch.setattr(npz_write.os, "replace", interrupted)
     with pytest.raises(KeyboardInterrupt):
         second.to_npz(path)
     assert path.read_bytes() == before
@@ -456,7 +458,7 @@ def test_version_2_files_still_load(name, write_npz_version_2):
     model.hidden_layer_sizes = tuple(np.atleast_1d(model.hidden_layer_sizes))
     assert_same_model(loaded, model, X)
     # And they re-export to the current version.
-    assert metadata(_persistence.export_bytes(loaded))["format_version"] == 3
+    assert metadata(npz_write.export_bytes(loaded))["format_version"] == 3
 
 
 def test_version_2_rules_for_changed_parameters(write_npz_version_2):

@@ -19,7 +19,8 @@ from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_cgmlp import CGMLPClassifier, _persistence
+from sklearn_cgmlp import CGMLPClassifier
+from sklearn_cgmlp._npz import read as npz_read
 
 PREFIX = "Invalid sklearn-cgmlp model file: "
 
@@ -701,7 +702,7 @@ def test_a_compression_bomb_is_not_inflated(fitted):
 
 def test_metadata_longer_than_the_cap_is_not_read(fitted, monkeypatch):
     blob = _blob(fitted)  # before the cap drops: the writer checks it too
-    monkeypatch.setattr(_persistence, "_MAX_METADATA_CHARS", 100)
+    monkeypatch.setattr(npz_read, "_MAX_METADATA_CHARS", 100)
     with pytest.raises(ValueError, match=PREFIX + "metadata longer than 100 char"):
         CGMLPClassifier.from_npz(io.BytesIO(blob))
 
