@@ -20,8 +20,9 @@ from sklearn.neural_network import MLPClassifier
 from sklearn_cgmlp._adapters import SciPyObjective
 from sklearn_cgmlp._layout import ParameterLayout
 from sklearn_cgmlp._layout import glorot_init as _glorot_init
-from sklearn_cgmlp._loss import MLPLoss, Workspace
+from sklearn_cgmlp._loss import MLPLoss
 from sklearn_cgmlp._objective import InMemoryObjective
+from sklearn_cgmlp._workspace import Workspace
 
 N_FEATURES, N_HIDDEN, N_CLASSES = 3072, 200, 10
 

@@ -38,7 +38,8 @@ from threadpoolctl import threadpool_limits
 from sklearn_cgmlp import CGMLPRegressor, _hessian
 from sklearn_cgmlp._layout import ParameterLayout
 from sklearn_cgmlp._layout import glorot_init as _glorot_init
-from sklearn_cgmlp._loss import MLPLoss, Workspace
+from sklearn_cgmlp._loss import MLPLoss
+from sklearn_cgmlp._workspace import Workspace
 
 SOLVERS = ["cg", "newton-cg", "trust-ncg", "lbfgs"]
 

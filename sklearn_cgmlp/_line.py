@@ -33,7 +33,7 @@ one per block, sum the blocks' values and add the L2 term
 
 from scipy import sparse
 
-from ._loss import accumulate
+from ._workspace import accumulate
 
 #: Lines that continue from the previous one before ``Z1(0)`` is computed
 #: exactly again (see the module docstring and benchmarks/README.md).

@@ -14,9 +14,10 @@ from scipy import sparse
 
 from . import _line
 from ._line import BlockLine, PenaltyLine, step_parameters
-from ._loss import Workspace, weight_sum
+from ._loss import weight_sum
 from ._ops import NUMPY
 from ._threads import BlasThreads, RowPool
+from ._workspace import Workspace
 
 # A thread of its own pays off from about this many rows on (smaller blocks
 # make matrix products too thin to run at full speed).

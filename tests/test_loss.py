@@ -8,9 +8,10 @@ from scipy import sparse
 
 from sklearn_cgmlp._activations import ACTIVATIONS
 from sklearn_cgmlp._layout import ParameterLayout
-from sklearn_cgmlp._loss import MLPLoss, Workspace, forward
+from sklearn_cgmlp._loss import MLPLoss, forward
 from sklearn_cgmlp._outputs import OUTPUTS as OUTPUT_LAYERS
 from sklearn_cgmlp._outputs import logistic_logit_bound
+from sklearn_cgmlp._workspace import Workspace
 
 HIDDEN_ACTIVATIONS = list(ACTIVATIONS)
 

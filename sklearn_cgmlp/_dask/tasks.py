@@ -10,8 +10,8 @@ from contextlib import contextmanager, nullcontext
 import numpy as np
 
 from .._line import BlockLine, step_parameters
-from .._loss import Workspace
 from .._ops import NUMPY
+from .._workspace import Workspace
 
 
 class Block:
