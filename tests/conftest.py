@@ -7,6 +7,16 @@ def rng():
     return np.random.RandomState(0)
 
 
+@pytest.fixture(scope="module")
+def iris():
+    """Iris, standardized: a small, well-conditioned multiclass problem."""
+    from sklearn.datasets import load_iris
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
 @pytest.fixture(scope="session")
 def array_api_dispatch():
     """Skip unless scikit-learn's array API dispatch can be switched on here.

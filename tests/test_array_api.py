@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import scipy.optimize
 import sklearn
-from sklearn.datasets import load_diabetes, load_iris
+from sklearn.datasets import load_diabetes
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
@@ -71,12 +71,6 @@ def on(array, xp, device):
 
 def host(array):
     return np.asarray(_ops.array_ops(array).to_numpy(array))
-
-
-@pytest.fixture(scope="module")
-def iris():
-    X, y = load_iris(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
 
 
 @pytest.fixture(scope="module")

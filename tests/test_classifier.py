@@ -22,12 +22,6 @@ from sklearn_cgmlp._layout import ParameterLayout, glorot_init
 
 
 @pytest.fixture(scope="module")
-def iris():
-    X, y = load_iris(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
-
-
-@pytest.fixture(scope="module")
 def digits():
     X, y = load_digits(return_X_y=True)
     return X / 16.0, y

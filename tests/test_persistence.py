@@ -15,20 +15,12 @@ import zipfile
 import numpy as np
 import pytest
 from numpy.lib import format as npy_format
-from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
-from sklearn.preprocessing import StandardScaler
 
 from sklearn_cgmlp import CGMLPClassifier
 from sklearn_cgmlp._npz import read as npz_read
 
 PREFIX = "Invalid sklearn-cgmlp model file: "
-
-
-@pytest.fixture(scope="module")
-def iris():
-    X, y = load_iris(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
 
 
 def quiet(func, *args, **kwargs):

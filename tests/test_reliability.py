@@ -22,12 +22,6 @@ from sklearn_cgmlp import CGMLPClassifier, CGMLPRegressor, InconsistentVersionWa
 
 
 @pytest.fixture(scope="module")
-def iris():
-    X, y = load_iris(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
-
-
-@pytest.fixture(scope="module")
 def fitted(iris):
     X, y = iris
     return CGMLPClassifier(
