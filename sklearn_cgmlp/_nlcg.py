@@ -143,7 +143,7 @@ def _line_search_wolfe12(line, ops, xk, pk, gfk, old_fval, old_old_fval, *, c1, 
 
 
 def minimize_cg(fun, x0, *, ops, gtol, maxiter, c1=1e-4, c2=0.4, callback=None,
-                line=None):  # fmt: skip
+                line=None, memory=0):  # fmt: skip
     """Minimise ``fun`` from ``x0`` by SciPy's Polak-Ribière+ CG.
 
     Parameters
@@ -172,6 +172,9 @@ def minimize_cg(fun, x0, *, ops, gtol, maxiter, c1=1e-4, c2=0.4, callback=None,
         or None; then, and without ``line``, each trial is an evaluation of
         ``fun`` (:class:`EvaluationLine`). Either way the iterates are
         SciPy's, up to the rounding of the line's values.
+    memory : int, default=0
+        Number of curvature pairs that precondition the iteration
+        (:class:`CurvaturePairs`); 0 runs SciPy's CG unchanged.
 
     Returns
     -------
@@ -186,13 +189,16 @@ def minimize_cg(fun, x0, *, ops, gtol, maxiter, c1=1e-4, c2=0.4, callback=None,
     k = 0
     # Sets the initial step guess to dx ~ 1, as SciPy does.
     old_old_fval = old_fval + ops.norm2(gfk) / 2
-    pk = -gfk
+    pairs = CurvaturePairs(ops, memory) if memory > 0 else None
+    # The preconditioned gradient (the gradient itself without pairs).
+    zk = gfk
+    pk = -zk
     gnorm = ops.inf_norm(gfk)
     sigma_3 = 0.01
     warnflag = 0
 
     while gnorm > gtol and k < maxiter:
-        deltak = ops.dot(gfk, gfk)
+        deltak = ops.dot(gfk, zk)
         cached_step = [None]
 
         search = line(xk, pk) if line is not None else None
@@ -200,26 +206,44 @@ def minimize_cg(fun, x0, *, ops, gtol, maxiter, c1=1e-4, c2=0.4, callback=None,
             search = EvaluationLine(fun, ops, xk, pk)
 
         def polak_ribiere_powell_step(alpha, gfkp1, xk=xk, pk=pk, gfk=gfk,
-                                      deltak=deltak, search=search):  # fmt: skip
+                                      deltak=deltak, search=search,
+                                      pairs=pairs):  # fmt: skip
             xkp1 = xk + alpha * pk
             if gfkp1 is None:
                 gfkp1 = search.gradient(alpha)
             yk = gfkp1 - gfk
-            # NumPy's division, as SciPy's: a zero deltak gives inf or NaN
-            # (then beta_k is 0), not an error.
-            beta_k = float(max(0, np.float64(ops.dot(yk, gfkp1)) / deltak))
-            pkp1 = -gfkp1 + beta_k * pk
-            return alpha, xkp1, pkp1, gfkp1, ops.inf_norm(gfkp1)
+            if pairs is None:
+                zkp1 = gfkp1
+                # NumPy's division, as SciPy's: a zero deltak gives inf or
+                # NaN (then beta_k is 0), not an error.
+                beta_k = float(max(0, np.float64(ops.dot(yk, gfkp1)) / deltak))
+            else:
+                # Polak-Ribiere+ in the metric of the preconditioner H, which
+                # the new pair (s, y) updates: its secant equation H y = s
+                # turns z.y into g.s (Notay's flexible form).
+                sk = alpha * pk
+                new_pairs = pairs.with_pair(sk, yk)
+                zkp1 = new_pairs.apply(gfkp1)
+                beta_k = float(max(0, np.float64(ops.dot(gfkp1, sk)) / deltak))
+            pkp1 = -zkp1 + beta_k * pk
+            if pairs is not None:
+                if not ops.dot(pkp1, gfkp1) <= -sigma_3 * ops.dot(gfkp1, zkp1):
+                    # Not a descent direction by the margin CG asks: the
+                    # preconditioned gradient alone is one.
+                    pkp1 = -zkp1
+                step = (alpha, xkp1, pkp1, gfkp1, ops.inf_norm(gfkp1), zkp1)
+                return step + (new_pairs,)
+            return alpha, xkp1, pkp1, gfkp1, ops.inf_norm(gfkp1), zkp1, None
 
         def descent_condition(alpha, xkp1, fp1, gfkp1, cached_step=cached_step,
                               step=polak_ribiere_powell_step):  # fmt: skip
             # Polak-Ribiere+ needs an explicit sufficient descent test, which
             # strong Wolfe does not guarantee (Gilbert & Nocedal, 1992).
             cached_step[:] = step(alpha, gfkp1)
-            _, _, pk_new, gfk_new, gnorm_new = cached_step
+            _, _, pk_new, gfk_new, gnorm_new, zk_new, _ = cached_step
             if gnorm_new <= gtol:
                 return True
-            return ops.dot(pk_new, gfk_new) <= -sigma_3 * ops.dot(gfk_new, gfk_new)
+            return ops.dot(pk_new, gfk_new) <= -sigma_3 * ops.dot(gfk_new, zk_new)
 
         try:
             alpha_k, fval, old_old_fval, gfkp1 = _line_search_wolfe12(
@@ -231,9 +255,15 @@ def minimize_cg(fun, x0, *, ops, gtol, maxiter, c1=1e-4, c2=0.4, callback=None,
             break
         old_fval = fval
         if alpha_k == cached_step[0]:
-            alpha_k, xk, pk, gfk, gnorm = cached_step
+            step = cached_step
         else:
-            alpha_k, xk, pk, gfk, gnorm = polak_ribiere_powell_step(alpha_k, gfkp1)
+            step = polak_ribiere_powell_step(alpha_k, gfkp1)
+        alpha_k, xk, pk, gfk, gnorm, zk, new_pairs = step
+        if pairs is not None:
+            pairs = new_pairs
+            # A quasi-Newton direction is scaled: its natural first trial
+            # step is 1 (SciPy's guess interpolates the last decrease).
+            old_old_fval = None
         k += 1
         if callback is not None:
             try:
@@ -250,3 +280,47 @@ def minimize_cg(fun, x0, *, ops, gtol, maxiter, c1=1e-4, c2=0.4, callback=None,
         x=xk, fun=old_fval, jac=gfk, status=warnflag, message=_MESSAGES[warnflag],
         nit=k,
     )  # fmt: skip
+
+
+class CurvaturePairs:
+    """The limited-memory BFGS inverse-Hessian approximation of the last
+    ``memory`` pairs ``s = x_new - x``, ``y = g_new - g`` (Nocedal & Wright,
+    algorithm 7.4), as a preconditioner of the CG iteration.
+
+    Immutable: :meth:`with_pair` returns the pairs with one more, so that a
+    line search may try steps without changing the memory of the iteration.
+    A pair whose curvature ``s.y`` is not positive (which strong Wolfe steps
+    exclude, but rounding on a flat line may not) is not kept.
+    """
+
+    def __init__(self, ops, memory, pairs=()):
+        self.ops, self.memory, self.pairs = ops, memory, tuple(pairs)
+
+    def with_pair(self, s, y):
+        ops = self.ops
+        sy = float(ops.dot(s, y))
+        yy = float(ops.dot(y, y))
+        if not (sy > 0 and np.isfinite(sy) and np.isfinite(yy) and yy > 0):
+            return self
+        keep = self.pairs[max(0, len(self.pairs) + 1 - self.memory) :]
+        pairs = keep + ((s, y, sy, yy),)
+        return CurvaturePairs(ops, self.memory, pairs)
+
+    def apply(self, g):
+        """``H g``: the two-loop recursion, from ``H0 = (s.y / y.y) I`` of the
+        newest pair (the identity without pairs)."""
+        if not self.pairs:
+            return g
+        ops = self.ops
+        q = g
+        alphas = []
+        for s, y, sy, _ in reversed(self.pairs):
+            a = float(ops.dot(s, q)) / sy
+            alphas.append(a)
+            q = q - a * y
+        _, _, sy, yy = self.pairs[-1]
+        r = (sy / yy) * q
+        for (s, y, sy, _), a in zip(self.pairs, reversed(alphas)):
+            b = float(ops.dot(y, r)) / sy
+            r = r + (a - b) * s
+        return r
