@@ -139,10 +139,11 @@ def test_classifier_fits_and_predicts_where_the_data_is(
     # The same fit as on the host: in float64 to rounding (SciPy's CG and
     # our device CG take identical steps); truncated Newton's inner loop and
     # float32 rounding amplify differences over the iterations. Measured: in
-    # float64 7e-10 over the whole curve (torch, cg), in float32 6e-7 over the
-    # first 5 iterations (torch; 2e-11 on array-api-strict).
+    # float64 7e-10 over the whole curve (torch, cg), in float32 1.3e-5 over
+    # the first 5 iterations (torch, preconditioned cg; 2e-11 on
+    # array-api-strict).
     first = 5 if dtype == "float32" or solver == "newton-cg" else clf.n_iter_
-    rtol = 1e-9 if dtype == "float64" else 6e-6
+    rtol = 1e-9 if dtype == "float64" else 5e-5
     np.testing.assert_allclose(clf.loss_curve_[:first], reference.loss_curve_[:first],
                                rtol=rtol)  # fmt: skip
     if first == clf.n_iter_:
@@ -244,7 +245,7 @@ def test_every_option_works_on_device(iris, xp, device, dtype, capsys, tmp_path)
     assert weighted.loss_ == pytest.approx(host_weighted.loss_, rel=rtol)
     # Class weights act as on the host (measured: losses 1.4e-14 and 1.1e-5
     # apart, weights 2.5e-14 and 8e-6), and they do act: the unweighted loss
-    # is 14% away from theirs.
+    # curve is up to 33% away from theirs (6% at the first iterate).
     short = {**options, "max_iter": 10}
     host_balanced = fit_quietly(
         CGMLPClassifier(class_weight="balanced", **short),
@@ -264,7 +265,8 @@ def test_every_option_works_on_device(iris, xp, device, dtype, capsys, tmp_path)
         np.testing.assert_allclose(
             host(a), b, rtol=0, atol=3e-13 if dtype == "float64" else 1e-4
         )
-    assert unweighted.loss_curve_[0] != pytest.approx(balanced.loss_curve_[0], rel=0.1)
+    apart = np.abs(np.subtract(unweighted.loss_curve_, balanced.loss_curve_))
+    assert np.max(apart / np.asarray(balanced.loss_curve_)) > 0.2
     # Early stopping stops where the host's does and keeps the best weights.
     host_early = fit_quietly(
         CGMLPClassifier(early_stopping=True, validation_fraction=0.2, **options),

@@ -331,7 +331,9 @@ def test_after_300_iterations_the_cached_loss_is_a_fresh_evaluation(cached):
     """Z1(0) is carried from line to line; rounding must not drift it far."""
     rng = np.random.default_rng(0)
     X = rng.standard_normal((400, 30))
-    y = (X[:, :3].sum(axis=1) > 0).astype(int) + (X[:, 3] > 1)
+    # Random labels: a float32 fit of a learnable rule reaches the precision
+    # of its loss in fewer than 300 lines.
+    y = rng.integers(3, size=400)
     for dtype, rtol in ((np.float64, 1e-10), (np.float32, 1e-4)):
         clf = fit_quietly(
             CGMLPClassifier((20,), activation="tanh", alpha=1e-3, max_iter=300,
