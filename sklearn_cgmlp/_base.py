@@ -26,7 +26,7 @@ from . import _npz, _persistence
 from ._activations import ACTIVATIONS
 from ._adapters import NonFiniteInitialLoss, SciPyObjective, Transfer
 from ._backends import backend_of
-from ._diagnostics import Scales, exit_warning, non_finite_hint
+from ._diagnostics import Scales, exit_warning, known_rows, non_finite_hint
 from ._layout import ParameterLayout, glorot_init
 from ._loss import MLPLoss
 from ._monitor import IterationMonitor
@@ -252,6 +252,7 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
                     objective.sample_weight_sum
                 )),
                 dtype=numpy_dtype(objective.dtype),
+                n_samples=known_rows(data.X),
             )  # fmt: skip
 
         try:

@@ -23,8 +23,8 @@ class Scales(NamedTuple):
     ``features`` and ``targets`` are the largest absolute values of ``X`` and
     of the encoded targets (0/1 for classifiers), ``weights`` the largest
     sample weight (class weights included; None without weights), ``alpha``
-    the penalty, ``penalty`` its strength ``alpha / S`` and ``dtype`` the
-    dtype of the loss.
+    the penalty, ``penalty`` its strength ``alpha / S``, ``dtype`` the
+    dtype of the loss and ``n_samples`` the number of training samples.
     """
 
     features: float
@@ -33,6 +33,17 @@ class Scales(NamedTuple):
     alpha: float
     penalty: float
     dtype: np.dtype
+    #: The number of training samples, where known.
+    n_samples: int | None = None
+
+
+def known_rows(X):
+    """The number of rows of ``X``, or None where it is unknown (Dask arrays
+    of unknown chunk sizes)."""
+    try:
+        return int(X.shape[0])
+    except (TypeError, ValueError):  # None, or NaN
+        return None
 
 
 def feature_magnitude(X, ops):
@@ -87,6 +98,74 @@ def scale_hints(scales, *, overflow=False):
     return " ".join(hints) if hints else None
 
 
+#: The iterations over which a fit stopped at its limit is said to be still
+#: making progress, and the relative decrease of the loss that says so.
+PROGRESS_WINDOW = 10
+PROGRESS_DECREASE = 1e-3
+
+
+def _limit_advice(limit, loss_curve, scales):
+    """What to do about a fit that hit ``limit`` with nothing far out of
+    scale: say whether the loss was still falling, and what is larger than
+    standardized data can be."""
+    hints = []
+    decrease = _recent_decrease(loss_curve)
+    if decrease is not None and decrease > PROGRESS_DECREASE:
+        hints.append(
+            f"The loss was still falling ({decrease:.2%} over the last "
+            f"{PROGRESS_WINDOW} iterations): increase {limit}, or stop at the "
+            "best validation score with early_stopping=True."
+        )
+    unstandardized = _unstandardized(scales)
+    if unstandardized is not None:
+        hints.append(unstandardized)
+    if not hints:
+        return f"Increase {limit} or tol."
+    if unstandardized is not None:
+        hints.append(f"Or increase {limit} or tol.")
+    return " ".join(hints)
+
+
+def _recent_decrease(loss_curve):
+    """The relative decrease of the loss over its last PROGRESS_WINDOW
+    iterations, or None for shorter or non-positive curves."""
+    if len(loss_curve) <= PROGRESS_WINDOW:
+        return None
+    before, last = loss_curve[-1 - PROGRESS_WINDOW], loss_curve[-1]
+    if not (np.isfinite(before) and before > 0):
+        return None
+    return (before - last) / before
+
+
+def _unstandardized(scales):
+    """What is larger than standardized data can be, or None.
+
+    A column of ``n`` values with mean 0 and standard deviation 1 has no
+    entry beyond ``sqrt(n - 1)`` (Samuelson's inequality): features or
+    regression targets beyond that are not standardized. ``tol`` bounds the
+    gradient in the targets' units, so large targets need a small relative
+    fit error before it is met.
+    """
+    if scales.n_samples is None or scales.n_samples < 2:
+        return None
+    bound = np.sqrt(scales.n_samples - 1)
+    hints = []
+    if scales.features > bound:
+        hints.append(
+            f"The features reach {scales.features:.3g} in absolute value, more "
+            f"than standardized features can ({bound:.3g}): scaling them (e.g. "
+            "StandardScaler) usually speeds convergence."
+        )
+    if scales.targets > bound:
+        hints.append(
+            f"The targets reach {scales.targets:.3g} in absolute value, and tol "
+            "bounds the gradient, which grows with them: standardizing them (e.g. "
+            "TransformedTargetRegressor with a StandardScaler) sets tol on their "
+            "scale."
+        )
+    return " ".join(hints) if hints else None
+
+
 def _what_stopped(message):
     """What made SciPy give up, without its guesses about precision."""
     if "precision loss" in message or "ABNORMAL" in message:
@@ -127,12 +206,10 @@ def exit_warning(result, *, solver, tol, max_iter, max_fun, activation, scales):
             else f"reached max_fun={max_fun} loss evaluations before converging"
         )
         unscaled = scale_hints(scales)
-        advice = (
-            f"Increase {limit}, scale the features (e.g. StandardScaler) or "
-            "increase tol."
-            if unscaled is None
-            else f"{unscaled} Or increase {limit} or tol."
-        )
+        if unscaled is not None:
+            advice = f"{unscaled} Or increase {limit} or tol."
+        else:
+            advice = _limit_advice(limit, result.loss_curve, scales)
         return ConvergenceWarning, f"{name} {reached}: {gradient}. {advice}"
     if result.status == "nonfinite":
         return ConvergenceWarning, (

@@ -192,3 +192,81 @@ def test_convergence_warnings_point_at_the_callers_fit(kind):
     with pytest.warns(ConvergenceWarning, match="max_iter=2") as record:
         est.fit(X, y)
     assert record[0].filename == __file__
+
+
+# ------------------------------------------- a fit that runs out of iterations
+def limit_message(scales, loss_curve):
+    from sklearn_cgmlp._diagnostics import exit_warning
+    from sklearn_cgmlp._solvers import SolverResult
+
+    result = SolverResult(
+        x=None, loss=loss_curve[-1], n_iter=len(loss_curve), n_evals=len(loss_curve),
+        n_trials=0, status="max_iter", message="", grad_norm=0.5,
+        loss_curve=list(loss_curve),
+    )  # fmt: skip
+    _, message = exit_warning(
+        result, solver="cg", tol=1e-4, max_iter=len(loss_curve), max_fun=15000,
+        activation="relu", scales=scales,
+    )  # fmt: skip
+    return message
+
+
+def moderate(features=3.0, targets=1.0, n_samples=400):
+    return Scales(features, targets, None, 1e-4, 1e-6, np.dtype("float64"),
+                  n_samples=n_samples)  # fmt: skip
+
+
+FALLING = np.geomspace(10.0, 1.0, 30)
+FLAT = np.r_[np.geomspace(10.0, 1.0, 20), np.full(11, 1.0)]
+
+
+def test_a_fit_stopped_while_its_loss_falls_says_so_and_blames_no_scale():
+    message = limit_message(moderate(), FALLING)
+    assert "The loss was still falling (54.80% over the last 10 iterations)" in message
+    assert "early_stopping=True" in message
+    for cause in CAUSES.values():
+        assert cause not in message
+    assert "scale" not in message
+
+
+def test_a_fit_stopped_on_a_flat_loss_only_says_what_to_raise():
+    message = limit_message(moderate(), FLAT)
+    assert message.endswith(": the largest gradient entry is 0.5 > tol=0.0001. "
+                            "Increase max_iter or tol.")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "cause, scales",
+    [
+        # sqrt(399) ~ 20: no standardized column reaches it.
+        ("features", moderate(features=21.0)),
+        ("targets", moderate(targets=21.0)),
+    ],
+)
+def test_only_values_beyond_what_standardized_data_reach_are_named(cause, scales):
+    message = limit_message(scales, FLAT)
+    assert CAUSES[cause] in message
+    assert "more than standardized features can" in message or cause == "targets"
+    other = {"features": "targets", "targets": "features"}[cause]
+    assert CAUSES[other] not in message
+    assert message.endswith("Or increase max_iter or tol.")
+    # Within the bound, nothing is named.
+    assert "reach" not in limit_message(moderate(features=19.0, targets=19.0), FLAT)
+
+
+def test_unknown_row_counts_name_no_moderate_scale():
+    message = limit_message(moderate(features=1e3, n_samples=None), FLAT)
+    assert "reach" not in message
+
+
+def test_diabetes_with_raw_targets_blames_the_targets_not_the_scaled_features():
+    from sklearn.datasets import load_diabetes
+
+    X, y = load_diabetes(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    kind, message = outcome(CGMLPRegressor(max_iter=50, random_state=0), X, y)
+    assert kind == "warning"
+    assert "The targets reach 346 in absolute value" in message
+    assert "TransformedTargetRegressor" in message
+    assert "The loss was still falling" in message
+    assert "The features reach" not in message and "scale the features" not in message
