@@ -94,8 +94,10 @@ class InMemoryObjective:
             for _ in self.blocks
         ]
         self._pool = RowPool(n_blocks)
-        blas = blas if blas is not None else BlasThreads()
-        self._single_thread = blas.numpy_single_thread
+        # The BLAS libraries as the fit found them; the solver's glue reuses
+        # this scan (each costs milliseconds, a tenth of a small fit).
+        self.blas = blas if blas is not None else BlasThreads()
+        self._single_thread = self.blas.numpy_single_thread
         self._block_grads = None
         self._slices = _even_slices(loss.n_params, n_blocks)
         if cached_line is None:

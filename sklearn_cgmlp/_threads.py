@@ -39,7 +39,8 @@ def _blas_libraries(controller, module):
 class BlasThreads:
     """What the BLAS libraries are set to now, and ways to change it for a while.
 
-    Created once per fit (scanning the loaded libraries takes a millisecond).
+    Created once per fit and shared by the objective and the solver glue
+    (scanning the loaded libraries takes milliseconds).
     """
 
     def __init__(self):
