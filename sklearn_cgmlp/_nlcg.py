@@ -261,9 +261,6 @@ def minimize_cg(fun, x0, *, ops, gtol, maxiter, c1=1e-4, c2=0.4, callback=None,
         alpha_k, xk, pk, gfk, gnorm, zk, new_pairs = step
         if pairs is not None:
             pairs = new_pairs
-            # A quasi-Newton direction is scaled: its natural first trial
-            # step is 1 (SciPy's guess interpolates the last decrease).
-            old_old_fval = None
         k += 1
         if callback is not None:
             try:

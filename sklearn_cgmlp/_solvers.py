@@ -77,8 +77,9 @@ _RESTART_C2 = 0.4
 # CG is preconditioned by the limited-memory BFGS approximation of its last
 # CG_MEMORY curvature pairs (sklearn_cgmlp._nlcg.CurvaturePairs), and its
 # Wolfe line search asks for the curvature condition CG_LINE_SEARCH_C2. A
-# preconditioned direction is scaled, so its first trial step (1) is usually
-# accepted with the loose curvature condition that quasi-Newton methods use.
+# preconditioned direction is scaled, so the first trial step (SciPy's guess,
+# at most 1) is usually accepted under the loose curvature condition that
+# quasi-Newton methods use.
 # Measured on the tasks of benchmarks/bench_cg.py against SciPy's CG (memory 0,
 # its default c2=0.4 or Nocedal & Wright's 0.1 for CG): see benchmarks/README.md.
 CG_MEMORY = 10

@@ -79,19 +79,26 @@ def rosenbrock(x):
     return float(scipy.optimize.rosen(x)), scipy.optimize.rosen_der(x)
 
 
-def test_each_direction_is_the_preconditioned_polak_ribiere_one():
+@pytest.mark.parametrize(
+    "x0, fallback",
+    [
+        (np.array([-1.2, 1.0, -0.5, 0.8, 0.3, -0.7]), False),
+        # The sixth direction is no descent direction: -H g replaces it.
+        (np.array([0.427, 0.918, 0.174, 1.74, 1.263, -1.989]), True),
+    ],
+)
+def test_each_direction_is_the_preconditioned_polak_ribiere_one(x0, fallback):
     """``p_k = -H_k g_k + beta_k p_{k-1}``, with ``H_k`` the dense BFGS
     inverse of the last 3 pairs, ``beta_k = max(0, g_k.s_{k-1} /
     g_{k-1}.H_{k-1} g_{k-1})`` (``H_0 = I``), and ``-H_k g_k`` alone where
     that is no descent direction; each step is along ``p_k``."""
-    x0 = np.array([-1.2, 1.0, -0.5, 0.8, 0.3, -0.7])
     iterates = [x0]
     minimize_cg(
         rosenbrock, x0, ops=NUMPY, gtol=0.0, maxiter=12, c2=0.9, memory=3,
         callback=lambda r: iterates.append(np.array(r.x)),
     )  # fmt: skip
     grads = [rosenbrock(x)[1] for x in iterates]
-    pairs, p, z, betas = [], -grads[0], grads[0], []
+    pairs, p, z, betas, fallbacks = [], -grads[0], grads[0], [], 0
     for k in range(1, len(iterates) - 1):
         s, y = iterates[k] - iterates[k - 1], grads[k] - grads[k - 1]
         pairs = (pairs + [(s, y)])[-3:]
@@ -99,7 +106,7 @@ def test_each_direction_is_the_preconditioned_polak_ribiere_one():
         z = dense_inverse(pairs) @ grads[k]
         p = -z + beta * p
         if not p @ grads[k] <= -0.01 * (grads[k] @ z):
-            p = -z
+            p, fallbacks = -z, fallbacks + 1
         betas.append(beta)
         step = iterates[k + 1] - iterates[k]
         np.testing.assert_allclose(
@@ -107,6 +114,7 @@ def test_each_direction_is_the_preconditioned_polak_ribiere_one():
         )
     # The conjugacy term is there, and large enough to matter.
     assert max(betas) > 0.1, betas
+    assert (fallbacks > 0) == fallback
 
 
 @pytest.mark.parametrize("n", [6, 20])

@@ -173,6 +173,64 @@ MUTANTS = [
         "the regressor's cast targets reach the scheduler in two graphs",
         ["tests/test_backend_parity.py", "-k", "log_no_warnings"],
     ),
+    # -- Preconditioned CG (issue 25) and the advice of max_iter warnings.
+    Mutant(
+        "cg-pairs-unscaled",
+        "_nlcg.py",
+        "r = (sy / yy) * q",
+        "r = q",
+        "the two-loop recursion starts from the identity, not s.y / y.y",
+        ["tests/test_nlcg.py"],
+    ),
+    Mutant(
+        "cg-beta-plain-polak-ribiere",
+        "_nlcg.py",
+        "beta_k = float(max(0, np.float64(ops.dot(gfkp1, sk)) / deltak))",
+        "beta_k = float(max(0, np.float64(ops.dot(gfkp1, yk)) / deltak))",
+        "beta ignores the preconditioner's metric (plain Polak-Ribiere numerator)",
+        ["tests/test_nlcg.py"],
+    ),
+    Mutant(
+        "cg-no-descent-fallback",
+        "_nlcg.py",
+        "                    pkp1 = -zkp1\n",
+        "                    pass\n",
+        "a direction that is no descent direction is kept",
+        ["tests/test_nlcg.py"],
+    ),
+    Mutant(
+        "cg-pairs-forgotten",
+        "_nlcg.py",
+        "            pairs = new_pairs\n",
+        "            pairs = pairs.with_pair(0 * xk, 0 * xk)\n",
+        "the accepted step's pair is not kept",
+        ["tests/test_nlcg.py"],
+    ),
+    Mutant(
+        "cg-default-unpreconditioned",
+        "_solvers.py",
+        "CG_MEMORY = 10\n",
+        "CG_MEMORY = 0\n",
+        "the estimators' CG runs without curvature pairs",
+        ["tests/test_solvers.py", "-k", "reaches_lbfgs"],
+    ),
+    Mutant(
+        "hint-progress-window",
+        "_diagnostics.py",
+        "before, last = loss_curve[-1 - PROGRESS_WINDOW], loss_curve[-1]",
+        "before, last = loss_curve[-PROGRESS_WINDOW], loss_curve[-1]",
+        "the loss decrease is measured over one iteration fewer than it says",
+        ["tests/test_messages.py", "-k", "falls or flat"],
+    ),
+    Mutant(
+        "hint-standardized-bound",
+        "_diagnostics.py",
+        "bound = np.sqrt(scales.n_samples - 1)",
+        "bound = 1.0",
+        "any feature or target above 1 is called unstandardized",
+        ["tests/test_messages.py", "-k", "standardized or diabetes"],
+    ),
+
 ]
 
 
