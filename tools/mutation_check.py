@@ -230,7 +230,6 @@ MUTANTS = [
         "any feature or target above 1 is called unstandardized",
         ["tests/test_messages.py", "-k", "standardized or diabetes"],
     ),
-
 ]
 
 
