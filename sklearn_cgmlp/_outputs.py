@@ -110,6 +110,10 @@ class Softmax(_Output):
     def inverse_link(self, Z, ops=NUMPY):
         xp = ops.xp
         P = Z - xp.max(Z, axis=1, keepdims=True)
+        # exp underflows to 0 below log(tiny): clipped there, no probability
+        # is 0, so log(predict_proba) stays finite where predict_log_proba is
+        # (as logistic outputs keep theirs inside [eps, 1 - eps]).
+        P = ops.clip(P, -float(np.log(np.finfo(numpy_dtype(P.dtype)).tiny)))
         P = ops.exp_(P)
         P /= xp.sum(P, axis=1, keepdims=True)
         return P

@@ -388,3 +388,22 @@ def test_restart_after_failed_line_search_lowers_relu_loss(monkeypatch):
     assert restarted.n_iter_ > plain.n_iter_
     assert len(restarted.loss_curve_) == restarted.n_iter_
     assert all(np.diff(restarted.loss_curve_) <= 1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_no_probability_underflows_to_zero(iris, dtype):
+    """Logits thousands apart: predict_proba keeps every probability above 0
+    (as scikit-learn's check_classifiers_train needs log(predict_proba) and
+    predict_log_proba to agree on where they are finite)."""
+    X, y = iris
+    X = X.astype(dtype)
+    clf = CGMLPClassifier(hidden_layer_sizes=(5,), max_iter=30, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    clf.coefs_[-1] *= 1e4
+    proba, log_proba = clf.predict_proba(X), clf.predict_log_proba(X)
+    assert log_proba.min() < np.log(np.finfo(dtype).tiny)  # would underflow
+    assert proba.min() > 0 and np.isfinite(np.log(proba)).all()
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-6)
+    np.testing.assert_array_equal(proba.argmax(axis=1), log_proba.argmax(axis=1))

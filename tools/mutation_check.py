@@ -230,6 +230,14 @@ MUTANTS = [
         "any feature or target above 1 is called unstandardized",
         ["tests/test_messages.py", "-k", "standardized or diabetes"],
     ),
+    Mutant(
+        "softmax-proba-underflows",
+        "_outputs.py",
+        "P = ops.clip(P, -float(np.log(np.finfo(numpy_dtype(P.dtype)).tiny)))",
+        "P = P",
+        "softmax probabilities underflow to 0 (log(predict_proba) is -inf)",
+        ["tests/test_classifier.py", "-k", "underflow"],
+    ),
 ]
 
 
