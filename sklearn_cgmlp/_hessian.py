@@ -92,7 +92,7 @@ class CurvatureProduct:
         coefs = self.coefs
         n_hidden = len(coefs) - 1
         Z, self.acts = loss.forward(coefs, intercepts, X, return_hidden=True, ops=ops)
-        self.curvature = self.output.curvature_state(Z, ops)
+        self.curvature = self.output.curvature_state(Z, Y, ops)
         derivs = [loss.activation.derivatives(A, ops) for A in self.acts]
         self.d1 = [d[0] for d in derivs]
         self.d2 = [d[1] for d in derivs]
