@@ -73,6 +73,9 @@ class _Output:
     y_min_strict = False
     y_min_message = None
 
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
     def check_targets(self, smallest):
         """Raise ValueError unless every target is in the loss's range.
 
