@@ -57,9 +57,9 @@ class CGMLPRegressor(RegressorMixin, BaseCGMLP):
 
     epsilon : float, default=1.35
         For ``loss="huber"`` only: the residual, in the units of the
-        targets, at which the loss turns from quadratic to linear (as
-        :class:`~sklearn.linear_model.SGDRegressor`'s ``epsilon``, whose
-        default 0.1 suits its own problems less than this one). 1.35 is the
+        targets, at which the loss turns from quadratic to linear (the
+        meaning of :class:`~sklearn.linear_model.SGDRegressor`'s
+        ``epsilon``, whose default is 0.1). 1.35 is the
         classical constant that keeps 95% of the efficiency of least squares
         under Gaussian noise of unit standard deviation, which
         :class:`~sklearn.linear_model.HuberRegressor` uses in units of a
