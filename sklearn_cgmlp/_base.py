@@ -175,10 +175,10 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
         # validate_data records n_features_in_ / feature_names_in_ on the
         # estimator it is given: give it a throw-away view.
         proxy = self._view()
+        targets = self._targets(self if warm else None)
         data = backend_of(X).training_data(
-            proxy, X, y, sample_weight,
-            targets=self._targets(self if warm else None), warm=warm,
-        )  # fmt: skip
+            proxy, X, y, sample_weight, targets=targets, warm=warm
+        )
         fitted = data.fitted
         layout = ParameterLayout(
             [data.X.shape[1], *hidden_layer_sizes, data.Y.shape[1]]
@@ -196,7 +196,7 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
             data, validation = data.split(
                 self.validation_fraction, rng, self._score_needs
             )
-        loss = MLPLoss(layout, self.activation, fitted["out_activation_"], self.alpha)
+        loss = MLPLoss(layout, self.activation, targets.loss_output(fitted), self.alpha)
         objective = data.objective(loss, chunk_size=self.chunk_size)
         X, y, ops = data.X, data.y, objective.ops
         spec = SOLVERS[self.solver]

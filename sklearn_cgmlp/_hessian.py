@@ -8,10 +8,18 @@ products ``H v`` with either
   a backward pass of the R-variables), or
 - the generalized Gauss-Newton matrix ``G = J^T H_L J + (alpha / S) P`` in
   Schraudolph's form, where ``J`` is the Jacobian of the output logits,
-  ``H_L`` the Hessian of the cross-entropy with respect to the logits (which
-  is positive semi-definite for softmax and logistic outputs) and ``P`` the
+  ``H_L`` the Hessian of the loss with respect to the logits (positive
+  semi-definite for every output of the table: the losses are convex in the
+  logits) and ``P`` the
   projection onto the coefficient entries. ``G`` is positive semi-definite,
   which suits truncated-Newton solvers.
+
+The Hessian of the loss with respect to the logits comes from the output table
+(:mod:`sklearn_cgmlp._outputs`), at the logits and the targets. For the Huber
+loss it is piecewise: ``1 / K`` where a residual is within ``epsilon``, 0
+beyond, so both products see only the residuals inside ``epsilon``. The jump
+at ``epsilon`` itself is ignored, as relu's kink is: the products are exact
+wherever no residual sits exactly there.
 
 Both use the notation of :mod:`sklearn_cgmlp._loss`: ``A_l`` the output of
 layer ``l`` (``A_0 = X``), ``Z_l = A_{l-1} W_l + b_l``, ``D_l`` the scaled
@@ -92,7 +100,7 @@ class CurvatureProduct:
         coefs = self.coefs
         n_hidden = len(coefs) - 1
         Z, self.acts = loss.forward(coefs, intercepts, X, return_hidden=True, ops=ops)
-        self.curvature = self.output.curvature_state(Z, ops)
+        self.curvature = self.output.curvature_state(Z, Y, ops)
         derivs = [loss.activation.derivatives(A, ops) for A in self.acts]
         self.d1 = [d[0] for d in derivs]
         self.d2 = [d[1] for d in derivs]

@@ -1,27 +1,38 @@
-"""Output layers: an output activation with its canonical loss, as a table.
+"""Output layers: an output activation with its loss, as a table.
 
-Each entry pairs the activation of the output layer (the inverse link) with the
-loss that MLPClassifier or MLPRegressor attaches to it, so that the derivative
-of the loss with respect to the output *logits* ``Z`` is simply
-``inverse_link(Z) - Y`` (divided by the number of outputs for the squared
-error, which is averaged over outputs). Losses are computed from the logits,
-never from the activated outputs (log-sum-exp, ``logaddexp``), so they stay
-finite and accurate for saturated outputs.
+Each entry pairs the activation of the output layer (the inverse link) with a
+loss on the output *logits* ``Z``. The canonical pairs, those of MLPClassifier
+and MLPRegressor, have ``dloss/dZ = inverse_link(Z) - Y`` (divided by the
+number of outputs for the losses averaged over outputs); the Huber and Gamma
+losses reuse the identity and exp outputs with other losses. Losses are
+computed from the logits, never from the activated outputs (log-sum-exp,
+``logaddexp``, ``expm1``), so they stay finite and accurate for saturated
+outputs.
 
-=============  ===========================================  ==================
-activation     loss per sample (``K`` outputs)               used by
-=============  ===========================================  ==================
-``softmax``    ``logsumexp(z) - sum_k y_k z_k``              multiclass
-``logistic``   ``sum_k log(1 + exp(z_k)) - y_k z_k``         binary, multilabel
-``identity``   ``sum_k (z_k - y_k)**2 / (2 K)``              squared error
-``exp``        ``sum_k xlogy(y_k, y_k) - y_k - y_k z_k       Poisson (half
-               + exp(z_k)``                                  deviance)
-=============  ===========================================  ==================
+=============  =============================================  ==================
+activation     loss per sample (``K`` outputs)                 used by
+=============  =============================================  ==================
+``softmax``    ``logsumexp(z) - sum_k y_k z_k``                multiclass
+``logistic``   ``sum_k log(1 + exp(z_k)) - y_k z_k``           binary, multilabel
+``identity``   ``sum_k (z_k - y_k)**2 / (2 K)``                squared error
+``identity``   ``sum_k h_eps(z_k - y_k) / K``, ``h_eps(r)`` =  Huber
+               ``r**2 / 2`` for ``|r| <= eps``, else
+               ``eps * |r| - eps**2 / 2``
+``exp``        ``sum_k xlogy(y_k, y_k) - y_k - y_k z_k         Poisson (half
+               + exp(z_k)``                                    deviance)
+``exp``        ``sum_k expm1(w_k) - w_k``, ``w_k = log(y_k)    Gamma (half
+               - z_k``, i.e. ``y_k exp(-z_k) + z_k`` up to     deviance)
+               the constant ``-log(y_k) - 1``
+=============  =============================================  ==================
 
 Each output also says which target values its loss accepts
 (:meth:`_Output.check_targets`, as scikit-learn's losses check ``y_true``), so
-that no caller special-cases a loss by its name. :data:`REGRESSION_LOSSES` maps
-the ``loss`` parameter of the regressor to its output.
+that no caller special-cases a loss by its name. :data:`OUTPUTS` maps an
+output activation to its canonical entry (what predictions and classifiers
+need); :data:`LOSSES` maps the ``loss`` parameter of the regressor to the
+class of its entry, which takes the regressor's parameters named in its
+``params`` (:func:`regression_output`); :data:`REGRESSION_LOSSES` maps it to
+the output activation.
 
 Every function here is a pure function of arrays.
 """
@@ -51,10 +62,19 @@ class _Output:
 
     #: The name MLPClassifier / MLPRegressor give the output activation.
     activation = None
+    #: The regressor's ``loss`` of this entry (None for classifiers' outputs).
+    loss = None
+    #: The regressor's parameters the loss takes (keywords of ``__init__``).
+    params = ()
     #: Smallest target value the loss accepts (None: every finite value),
-    #: and what to say when a target is below it.
+    #: whether targets must exceed it (``y_min_strict``) or may equal it, and
+    #: what to say when a target is outside.
     y_min = None
+    y_min_strict = False
     y_min_message = None
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
 
     def check_targets(self, smallest):
         """Raise ValueError unless every target is in the loss's range.
@@ -62,7 +82,9 @@ class _Output:
         ``smallest`` is the smallest target value (a reduction, so that data
         on a cluster or a device need not come to the host for the check).
         """
-        if self.y_min is not None and smallest < self.y_min:
+        if self.y_min is None:
+            return
+        if smallest < self.y_min or (self.y_min_strict and smallest == self.y_min):
             raise ValueError(self.y_min_message)
 
     def loss_and_delta(self, Z, Y, row_loss, tmp, ops=NUMPY):
@@ -78,8 +100,9 @@ class _Output:
         """Activated outputs (probabilities or predictions), a new array."""
         raise NotImplementedError
 
-    def curvature_state(self, Z, ops=NUMPY):
-        """What :meth:`hessian_times` needs at logits ``Z`` (a new array)."""
+    def curvature_state(self, Z, Y, ops=NUMPY):
+        """What :meth:`hessian_times` needs at logits ``Z`` and targets ``Y``
+        (a new array, or ``Z`` itself where it is not needed)."""
         raise NotImplementedError
 
     def hessian_times(self, P, U, ops=NUMPY):
@@ -125,7 +148,7 @@ class Softmax(_Output):
         Zs -= xp.log(xp.sum(xp.exp(Zs), axis=1, keepdims=True))
         return Zs
 
-    def curvature_state(self, Z, ops=NUMPY):
+    def curvature_state(self, Z, Y, ops=NUMPY):
         return self.inverse_link(Z, ops)
 
     def hessian_times(self, P, U, ops=NUMPY):
@@ -155,7 +178,7 @@ class Logistic(_Output):
         Zc = ops.log1pexp(-Zc)
         return -Zc
 
-    def curvature_state(self, Z, ops=NUMPY):
+    def curvature_state(self, Z, Y, ops=NUMPY):
         return ops.expit_(ops.copy(Z))
 
     def hessian_times(self, P, U, ops=NUMPY):
@@ -166,6 +189,7 @@ class Identity(_Output):
     """Squared error, averaged over outputs as MLPRegressor averages it."""
 
     activation = "identity"
+    loss = "squared_error"
 
     def loss_and_delta(self, Z, Y, row_loss, tmp, ops=NUMPY):
         inv_outputs = 1.0 / Z.shape[1]
@@ -179,7 +203,7 @@ class Identity(_Output):
     def inverse_link(self, Z, ops=NUMPY):
         return ops.copy(Z)
 
-    def curvature_state(self, Z, ops=NUMPY):
+    def curvature_state(self, Z, Y, ops=NUMPY):
         return Z
 
     def hessian_times(self, P, U, ops=NUMPY):
@@ -190,6 +214,7 @@ class Exp(_Output):
     """Poisson half deviance with a log link, summed over outputs."""
 
     activation = "exp"
+    loss = "poisson"
     y_min = 0.0
     y_min_message = (
         "Some value(s) of y are negative which is not allowed for Poisson regression."
@@ -210,16 +235,104 @@ class Exp(_Output):
     def inverse_link(self, Z, ops=NUMPY):
         return ops.exp_(ops.copy(Z))
 
-    def curvature_state(self, Z, ops=NUMPY):
+    def curvature_state(self, Z, Y, ops=NUMPY):
         return self.inverse_link(Z, ops)
 
     def hessian_times(self, P, U, ops=NUMPY):
         return P * U
 
 
+class Huber(Identity):
+    """Huber loss of the residual, averaged over outputs; identity output.
+
+    Quadratic for residuals ``|r| <= epsilon`` (where it is the squared
+    error), linear beyond, with a continuous first derivative
+    ``clip(r, -epsilon, epsilon)``. Its second derivative is piecewise: 1
+    inside, 0 outside (undefined at ``|r| = epsilon``, where 1 is taken), so
+    the curvature products (Gauss-Newton and exact alike) see only the
+    samples whose residual is inside; those outside act on the gradient
+    alone, with a bounded pull.
+    """
+
+    loss = "huber"
+    params = ("epsilon",)
+
+    def __init__(self, epsilon=1.35):
+        self.epsilon = float(epsilon)
+
+    def __repr__(self):
+        return f"Huber(epsilon={self.epsilon!r})"
+
+    def loss_and_delta(self, Z, Y, row_loss, tmp, ops=NUMPY):
+        # With c = clip(r, -eps, eps): h(r) = c (r - c / 2), which is r**2 / 2
+        # inside and eps |r| - eps**2 / 2 outside, and h'(r) = c.
+        xp, eps = ops.xp, self.epsilon
+        inv_outputs = 1.0 / Z.shape[1]
+        R = ops.subtract(Z, Y, out=Z)
+        C = xp.clip(R, min=-eps, max=eps)
+        R -= 0.5 * C
+        R *= C
+        row_loss = ops.sum(R, axis=1, out=row_loss)
+        row_loss *= inv_outputs
+        C *= inv_outputs
+        return row_loss, C
+
+    def curvature_state(self, Z, Y, ops=NUMPY):
+        # 1 / K where the residual is inside [-eps, eps], 0 outside.
+        xp, eps = ops.xp, self.epsilon
+        R = Z - Y
+        inside = xp.abs(R) <= eps
+        return xp.astype(inside, Z.dtype) * (1.0 / Z.shape[1])
+
+    def hessian_times(self, P, U, ops=NUMPY):
+        return P * U
+
+
+class Gamma(Exp):
+    """Gamma half deviance with a log link, summed over outputs.
+
+    scikit-learn's ``HalfGammaLoss`` (``y exp(-z) + z``) plus its constant
+    ``-log(y) - 1``, so that a perfect fit has zero loss, as the Poisson
+    deviance above: with ``w = log(y) - z``, the loss is ``expm1(w) - w``, its
+    derivative ``-expm1(w) = 1 - y / exp(z)`` and its second derivative
+    ``exp(w) = y / exp(z)``, positive (the loss is convex in ``z``).
+    """
+
+    loss = "gamma"
+    y_min = 0.0
+    y_min_strict = True
+    # HistGradientBoostingRegressor's words.
+    y_min_message = "loss='gamma' requires strictly positive y."
+
+    def loss_and_delta(self, Z, Y, row_loss, tmp, ops=NUMPY):
+        xp = ops.xp
+        W = ops.log(Y, out=tmp)
+        W = ops.subtract(W, Z, out=W)
+        Z = xp.expm1(W)
+        R = Z - W
+        row_loss = ops.sum(R, axis=1, out=row_loss)
+        Z = -Z
+        return row_loss, Z
+
+    def curvature_state(self, Z, Y, ops=NUMPY):
+        xp = ops.xp
+        return xp.exp(xp.log(Y) - Z)
+
+
 OUTPUTS = {
     output.activation: output for output in (Softmax(), Logistic(), Identity(), Exp())
 }
 
-#: The regressor's ``loss`` parameter -> its output activation (and loss).
-REGRESSION_LOSSES = {"squared_error": "identity", "poisson": "exp"}
+#: The regressor's ``loss`` parameter -> the class of its output entry.
+LOSSES = {output.loss: output for output in (Identity, Huber, Exp, Gamma)}
+
+#: The regressor's ``loss`` parameter -> its output activation.
+REGRESSION_LOSSES = {name: output.activation for name, output in LOSSES.items()}
+
+
+def regression_output(loss, params):
+    """The output entry of the regressor's ``loss``, made with the
+    regressor's parameters it takes (``params``: a mapping of them, such as
+    ``get_params()``; those it lacks keep the entry's defaults)."""
+    output = LOSSES[loss]
+    return output(**{name: params[name] for name in output.params if name in params})

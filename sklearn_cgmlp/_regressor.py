@@ -1,14 +1,17 @@
-"""CGMLPRegressor: identity or exp outputs, squared error or Poisson loss."""
+"""CGMLPRegressor: identity or exp outputs, squared error, Huber, Poisson or
+Gamma loss."""
+
+from numbers import Real
 
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._backends import backend_of
 from ._base import BaseCGMLP
 from ._data import R2
 from ._docstrings import fill_docstring
-from ._outputs import OUTPUTS, REGRESSION_LOSSES
+from ._outputs import LOSSES, OUTPUTS
 from ._targets import RegressionTargets
 
 
@@ -34,14 +37,37 @@ class CGMLPRegressor(RegressorMixin, BaseCGMLP):
 
     %(activation)s
 
-    loss : {"squared_error", "poisson"}, default="squared_error"
-        The loss, as in MLPRegressor:
+    loss : {"squared_error", "huber", "poisson", "gamma"}, default="squared_error"
+        The loss; "squared_error" and "poisson" are MLPRegressor's:
 
         - "squared_error": half the squared error, averaged over outputs,
           with an identity output.
+        - "huber": the Huber loss of the residuals, averaged over outputs,
+          with an identity output: half the squared residual up to
+          ``epsilon``, linear beyond it, so that a few large outliers pull
+          the fit far less than with the squared error.
         - "poisson": half the Poisson deviance, summed over outputs, with an
           exponential output (a log link), for non-negative targets such as
           counts.
+        - "gamma": half the Gamma deviance, summed over outputs, with an
+          exponential output (a log link), for strictly positive targets
+          whose spread grows with their mean (claim amounts, durations). It
+          is scikit-learn's ``HalfGammaLoss`` plus a constant that makes a
+          perfect fit's loss zero.
+
+    epsilon : float, default=1.35
+        For ``loss="huber"`` only: the residual, in the units of the
+        targets, at which the loss turns from quadratic to linear (the
+        meaning of :class:`~sklearn.linear_model.SGDRegressor`'s
+        ``epsilon``, whose default is 0.1). 1.35 is the
+        classical constant that keeps 95% of the efficiency of least squares
+        under Gaussian noise of unit standard deviation, which
+        :class:`~sklearn.linear_model.HuberRegressor` uses in units of a
+        scale it estimates; here the scale is the targets' own, so the
+        default suits targets standardized as the Notes advise. Otherwise
+        set it to about 1.35 times the standard deviation of the noise.
+        Residuals beyond it pull with a constant force, and do not count in
+        the curvature that ``"newton-cg"`` and ``"trust-ncg"`` use.
 
     %(solver)s
 
@@ -93,8 +119,8 @@ class CGMLPRegressor(RegressorMixin, BaseCGMLP):
     %(fitted_shape)s
 
     out_activation_ : str
-        Output activation: "identity" for the squared error, "exp" for the
-        Poisson loss.
+        Output activation: "identity" for the squared error and the Huber
+        loss, "exp" for the Poisson and Gamma losses.
 
     See Also
     --------
@@ -143,7 +169,8 @@ class CGMLPRegressor(RegressorMixin, BaseCGMLP):
 
     _parameter_constraints: dict = {
         **BaseCGMLP._parameter_constraints,
-        "loss": [StrOptions(set(REGRESSION_LOSSES))],
+        "loss": [StrOptions(set(LOSSES))],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
     }
 
     def __init__(
@@ -152,6 +179,7 @@ class CGMLPRegressor(RegressorMixin, BaseCGMLP):
         activation="relu",
         *,
         loss="squared_error",
+        epsilon=1.35,
         solver="cg",
         alpha=0.0001,
         max_iter=200,
@@ -184,10 +212,11 @@ class CGMLPRegressor(RegressorMixin, BaseCGMLP):
             on_interrupt=on_interrupt,
         )
         self.loss = loss
+        self.epsilon = epsilon
 
     # ------------------------------------------------------------- targets
     def _targets(self, previous):
-        return RegressionTargets(self.loss, previous)
+        return RegressionTargets(self.loss, previous, params=self.get_params())
 
     _score_metric = staticmethod(r2_score)
     _score_needs = R2
@@ -255,7 +284,7 @@ class CGMLPRegressor(RegressorMixin, BaseCGMLP):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         # The loss may be invalid here (it is validated at fit).
-        output = OUTPUTS.get(REGRESSION_LOSSES.get(self.loss))
+        output = LOSSES.get(self.loss) if isinstance(self.loss, str) else None
         tags.target_tags.positive_only = output is not None and output.y_min is not None
         return tags
 

@@ -21,7 +21,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
 from ._ops import to_host
-from ._outputs import OUTPUTS, REGRESSION_LOSSES
+from ._outputs import OUTPUTS, REGRESSION_LOSSES, regression_output
 
 #: Encoded targets in memory: the loss's targets ``Y``, the labels to stratify
 #: an early-stopping split by (or None), and the fitted attributes that
@@ -101,6 +101,12 @@ class ClassificationTargets:
             out_activation_="softmax" if target_type == "multiclass" else "logistic",
         )
 
+    @staticmethod
+    def loss_output(fitted):
+        """The output entry (:mod:`sklearn_cgmlp._outputs`) of the fit whose
+        target attributes are ``fitted``."""
+        return OUTPUTS[fitted["out_activation_"]]
+
     def weighted(self):
         """Whether there are class weights; refuse invalid ones."""
         if self.class_weight is None:
@@ -137,18 +143,30 @@ class RegressionTargets:
     ----------
     loss : str
         The regressor's ``loss``, a key of
-        :data:`~sklearn_cgmlp._outputs.REGRESSION_LOSSES`.
+        :data:`~sklearn_cgmlp._outputs.LOSSES`.
     previous : estimator, default=None
         The fitted regressor a warm start continues (its number of outputs
         must be kept); None for a cold start.
+    params : dict, default=None
+        The regressor's parameters, of which the loss takes those it names
+        (``epsilon`` for the Huber loss); None keeps the loss's defaults.
+
+    Attributes
+    ----------
+    output : Output
+        The loss's entry of the output table, which checks the targets.
     """
 
     y_numeric = True
 
-    def __init__(self, loss, previous=None):
+    def __init__(self, loss, previous=None, *, params=None):
         self.out_activation = REGRESSION_LOSSES[loss]
-        self.output = OUTPUTS[self.out_activation]
+        self.output = regression_output(loss, params or {})
         self.previous = previous
+
+    def loss_output(self, fitted):
+        """The output entry of the fit: the loss's."""
+        return self.output
 
     @staticmethod
     def check_dtype(dtype):

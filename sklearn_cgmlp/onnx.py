@@ -22,7 +22,8 @@ The graphs compute what ``predict`` and ``predict_proba`` compute:
 * probabilities of logistic outputs (binary, multilabel) from logits clipped
   to ``log(1 / eps)`` of the computing dtype, so they stay in
   ``[eps, 1 - eps]`` and finite for extreme logits, as ``predict_proba``;
-* ``exp`` of the logits for ``loss="poisson"``.
+* ``exp`` of the logits for ``loss="poisson"`` and ``loss="gamma"`` (the
+  Huber loss has the identity output of the squared error).
 
 Only standard ONNX operators are used (plus skl2onnx's ``ZipMap`` when the
 classifier option ``zipmap`` asks for it). Class labels become an int64 output

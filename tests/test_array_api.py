@@ -21,6 +21,7 @@ from sklearn_cgmlp._layout import ParameterLayout
 from sklearn_cgmlp._layout import glorot_init as _glorot_init
 from sklearn_cgmlp._loss import MLPLoss
 from sklearn_cgmlp._nlcg import minimize_cg
+from sklearn_cgmlp._outputs import regression_output
 
 pytestmark = pytest.mark.usefixtures("array_api_dispatch")
 
@@ -179,15 +180,15 @@ def test_device_cg_moves_only_scalars_to_the_host(iris, xp, device, dtype, monke
 
 
 @pytest.mark.parametrize("xp, device, dtype", namespaces())
-@pytest.mark.parametrize("loss", ["squared_error", "poisson"])
+@pytest.mark.parametrize("loss", ["squared_error", "huber", "poisson", "gamma"])
 def test_regressor_fits_and_predicts_where_the_data_is(
     diabetes, xp, device, dtype, loss
 ):
     X, y = diabetes
-    if loss == "poisson":
+    if loss in ("poisson", "gamma"):
         y = np.exp(y / 2)
     params = dict(hidden_layer_sizes=(6,), activation="tanh", loss=loss,
-                  max_iter=20, random_state=0)  # fmt: skip
+                  epsilon=0.5, max_iter=20, random_state=0)  # fmt: skip
     reference = fit_quietly(CGMLPRegressor(**params), X.astype(dtype), y)
     X_xp = to_namespace(xp, device, X, dtype)
     y_xp = to_namespace(xp, device, y, dtype)
@@ -203,6 +204,55 @@ def test_regressor_fits_and_predicts_where_the_data_is(
     assert reg.loss_ == pytest.approx(reference.loss_, rel=rtol)
     assert reg.n_iter_ == reference.n_iter_
     np.testing.assert_allclose(reg.loss_curve_, reference.loss_curve_, rtol=rtol)
+
+
+@pytest.mark.parametrize(
+    "xp, device, dtype", [c for c in namespaces() if c.values[2] == "float64"]
+)
+@pytest.mark.parametrize("loss", ["squared_error", "huber", "poisson", "gamma"])
+def test_regression_kernel_on_device_matches_finite_differences(
+    xp, device, dtype, loss
+):
+    """The kernel's gradient and exact curvature products in the namespace,
+    against central differences of its own loss (float64), and its
+    Gauss-Newton products against NumPy's."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 4))
+    Y = rng.standard_normal((40, 2))
+    if loss in ("poisson", "gamma"):
+        Y = rng.gamma(2.0, 1.0, Y.shape)
+    layout = ParameterLayout([4, 5, 2])
+    kernel = MLPLoss(layout, "tanh", regression_output(loss, {"epsilon": 0.5}), 0.3)
+    theta, v = 0.7 * rng.standard_normal((2, layout.n_params))
+    sw = rng.uniform(0.5, 2.0, 40)
+    ops = _ops.array_ops(to_namespace(xp, device, X, dtype))
+    X_xp, Y_xp, sw_xp = (to_namespace(xp, device, a, dtype) for a in (X, Y, sw))
+
+    def grad_at(t):
+        t = to_namespace(xp, device, t, dtype)
+        loss, grad = kernel.loss_gradient(t, X_xp, Y_xp, sample_weight=sw_xp, ops=ops)
+        assert on(grad, xp, device)
+        return loss, host(grad)
+
+    eps = 1e-6
+    _, grad = grad_at(theta)
+    slope = (grad_at(theta + eps * v)[0] - grad_at(theta - eps * v)[0]) / (2 * eps)
+    assert grad @ v == pytest.approx(slope, rel=1e-7)
+    theta_xp, v_xp = (to_namespace(xp, device, a, dtype) for a in (theta, v))
+    for gauss_newton in (False, True):
+        product = kernel.curvature_product(
+            theta_xp, X_xp, Y_xp, sample_weight=sw_xp, gauss_newton=gauss_newton,
+            ops=ops,
+        )  # fmt: skip
+        Hv = product.dot(v_xp)
+        assert on(Hv, xp, device)
+        reference = kernel.curvature_product(
+            theta, X, Y, sample_weight=sw, gauss_newton=gauss_newton
+        ).dot(v)
+        np.testing.assert_allclose(host(Hv), reference, rtol=1e-12, atol=1e-14)
+        if not gauss_newton:
+            fd = (grad_at(theta + eps * v)[1] - grad_at(theta - eps * v)[1]) / (2 * eps)
+            np.testing.assert_allclose(host(Hv), fd, rtol=1e-5, atol=1e-7)
 
 
 # ------------------------------------------------ every option on device

@@ -234,10 +234,11 @@ DIFFERENCES = {
 }
 
 
-def _fit_outcome(backend, kind, case):
-    build, _ = FIT_CASES[case]
+def _fit_outcome(backend, kind, case, cases=FIT_CASES, **params):
+    build, _ = cases[case]
     X, y, sw = build(*data(kind))
-    est = ESTIMATORS[kind](hidden_layer_sizes=(3,), max_iter=3, random_state=0)
+    est = ESTIMATORS[kind](hidden_layer_sizes=(3,), max_iter=3, random_state=0,
+                           **params)  # fmt: skip
     with backend.context():
         result = outcome(
             lambda: est.fit(
@@ -278,6 +279,40 @@ def test_fit_validates_as_in_memory(backend, kind, case):
     else:
         assert normalized(backend, got) == expected
     assert not hasattr(est, "coefs_")  # nothing half-fitted
+
+
+# Each regression loss: its targets' domain checked, and its fit, as in memory.
+# (loss, case) -> builder(X, y) -> (X, y, sample_weight)
+LOSS_CASES = {
+    ("huber", "fits"): lambda X, y: (X, y, None),
+    ("huber", "fits an outlier"): lambda X, y: (X, _with(y, 3, 1e6), None),
+    ("gamma", "fits"): lambda X, y: (X, np.exp(y / 4), None),
+    ("gamma", "a zero target"): lambda X, y: (X, _with(np.exp(y / 4), 7, 0.0), None),
+    ("gamma", "negative targets"): lambda X, y: (X, y, None),
+    ("poisson", "negative targets"): lambda X, y: (X, y, None),
+}
+
+
+@pytest.mark.parametrize("loss, case", LOSS_CASES)
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
+def test_regression_losses_fit_and_check_targets_as_in_memory(backend, loss, case):
+    cases = {case: (LOSS_CASES[loss, case], ALL)}
+    frame = isinstance(backend, DaskBackend) and backend.frame
+    params = dict(loss=loss, epsilon=0.5)
+    (expected_type, expected), reference = _fit_outcome(
+        NumPyBackend(frame=frame), "regressor", case, cases, **params
+    )
+    (got_type, got), est = _fit_outcome(backend, "regressor", case, cases, **params)
+    assert (expected_type is None) == case.startswith("fits"), expected
+    assert got_type is expected_type, (got_type, got, expected)
+    if expected_type is None:
+        np.testing.assert_allclose(
+            backend.host(est.coefs_[0]), reference.coefs_[0], rtol=1e-5, atol=1e-6
+        )
+        assert est.out_activation_ == reference.out_activation_
+    else:
+        assert normalized(backend, got) == expected
+        assert not hasattr(est, "coefs_")
 
 
 # ----------------------------------------------------- prediction-time cases

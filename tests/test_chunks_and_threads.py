@@ -13,6 +13,7 @@ import sklearn_cgmlp._adapters as adapters_module
 import sklearn_cgmlp._objective as objective_module
 from sklearn_cgmlp import CGMLPClassifier
 from sklearn_cgmlp._loss import MLPLoss
+from sklearn_cgmlp._outputs import Gamma, Huber
 
 
 @pytest.fixture(scope="module")
@@ -90,24 +91,33 @@ def test_threadpoolctl_limits_are_respected_during_fit(digits, monkeypatch):
 
 
 # ------------------------------------------------------ row blocks in threads
-def threaded_problem(n_samples=3000, dtype=np.float64, seed=0):
+# The regression outputs whose loss is not the canonical one of their output.
+OUTPUT_ENTRIES = {"huber": Huber(epsilon=0.5), "gamma": Gamma()}
+
+
+def threaded_problem(n_samples=3000, dtype=np.float64, seed=0, output="softmax"):
+    """Four outputs: one-hot classes for softmax, real targets for the Huber
+    loss, positive ones for the Gamma loss."""
     from sklearn_cgmlp._layout import ParameterLayout
     from sklearn_cgmlp._layout import glorot_init as _glorot_init
 
     rng = np.random.RandomState(seed)
     X = rng.randn(n_samples, 12).astype(dtype)
     Y = np.eye(4, dtype=dtype)[rng.randint(4, size=n_samples)]
+    if output != "softmax":
+        Y = (rng.randn if output == "huber" else rng.rand)(n_samples, 4) + 0.01
+        Y = Y.astype(dtype)
     sw = rng.uniform(0.5, 2.0, n_samples).astype(dtype)
     layout = ParameterLayout([12, 16, 8, 4])
     theta = _glorot_init(layout, "tanh", seed).astype(dtype)
     return X, Y, sw, layout, theta
 
 
-def evaluate(n_threads, X, Y, sw, layout, theta, **kwargs):
+def evaluate(n_threads, X, Y, sw, layout, theta, output="softmax", **kwargs):
     objective = objective_module.InMemoryObjective(
         X,
         Y,
-        loss=MLPLoss(layout, "tanh", "softmax", 0.3),
+        loss=MLPLoss(layout, "tanh", OUTPUT_ENTRIES.get(output, output), 0.3),
         sample_weight=sw,
         n_threads=n_threads,
         **kwargs,
@@ -122,22 +132,23 @@ def evaluate(n_threads, X, Y, sw, layout, theta, **kwargs):
         objective.close()
 
 
+@pytest.mark.parametrize("output", ["softmax", "huber", "gamma"])
 @pytest.mark.parametrize("fmt", ["dense", "csr", "csc"])
-def test_results_do_not_depend_on_the_thread_count_beyond_rounding(fmt):
-    X, Y, sw, layout, theta = threaded_problem()
+def test_results_do_not_depend_on_the_thread_count_beyond_rounding(fmt, output):
+    X, Y, sw, layout, theta = threaded_problem(output=output)
     if fmt != "dense":
         X = getattr(sparse, f"{fmt}_matrix")(X)
-    n1, loss1, grad1, Hv1 = evaluate(1, X, Y, sw, layout, theta)
+    n1, loss1, grad1, Hv1 = evaluate(1, X, Y, sw, layout, theta, output)
     assert n1 == 1
     for n_threads in (2, 3, 5):
-        n, loss, grad, Hv = evaluate(n_threads, X, Y, sw, layout, theta)
+        n, loss, grad, Hv = evaluate(n_threads, X, Y, sw, layout, theta, output)
         assert n == n_threads
         assert loss == pytest.approx(loss1, rel=1e-13)
         np.testing.assert_allclose(grad, grad1, rtol=1e-11, atol=1e-15)
         np.testing.assert_allclose(Hv, Hv1, rtol=1e-11, atol=1e-15)
         # Deterministic for a given thread count: blocks are reduced in order.
         _, loss_again, grad_again, Hv_again = evaluate(
-            n_threads, X, Y, sw, layout, theta
+            n_threads, X, Y, sw, layout, theta, output
         )
         assert loss_again == loss
         np.testing.assert_array_equal(grad_again, grad)

@@ -1,8 +1,10 @@
-"""scikit-learn's estimator checks, with one expected failure.
+"""scikit-learn's estimator checks, with one expected failure per loss for
+positive targets.
 
-``check_regressor_multioutput`` cannot pass for ``loss="poisson"``: it fits
-negative targets (see ``expected_failed_checks``). The same check runs on
-positive targets in ``test_poisson_multioutput_check_on_positive_targets``.
+``check_regressor_multioutput`` cannot pass for ``loss="poisson"`` or
+``loss="gamma"``: it fits negative targets (see ``expected_failed_checks``).
+The same check runs on positive targets in
+``test_multioutput_check_on_positive_targets``.
 """
 
 import pytest
@@ -28,17 +30,20 @@ ESTIMATORS = [
     CGMLPClassifier(),
     CGMLPRegressor(),
     CGMLPRegressor(loss="poisson"),
+    CGMLPRegressor(loss="huber", epsilon=0.5),
+    CGMLPRegressor(loss="gamma"),
 ]
+POSITIVE_TARGETS = ("poisson", "gamma")
 
 
 def expected_failed_checks(estimator):
-    if getattr(estimator, "loss", None) == "poisson":
+    if getattr(estimator, "loss", None) in POSITIVE_TARGETS:
         # scikit-learn 1.6 to 1.9: the check fits make_regression's targets,
         # negative ones included, without the positive_only tag's shift that
         # other checks apply (_enforce_estimator_tags_y); Poisson regression
-        # refuses them, as it must. With the defaults, both estimators pass
-        # every check.
-        return {"check_regressor_multioutput": "negative targets for Poisson"}
+        # refuses them, as it must, and so does Gamma regression. With the
+        # defaults, both estimators pass every check.
+        return {"check_regressor_multioutput": f"negative targets for {estimator.loss}"}
     return {}
 
 
@@ -75,7 +80,8 @@ def test_check_inplace_ensure_writeable(estimator):
 
 
 @not_about_convergence
-def test_poisson_multioutput_check_on_positive_targets(monkeypatch):
+@pytest.mark.parametrize("loss", POSITIVE_TARGETS)
+def test_multioutput_check_on_positive_targets(monkeypatch, loss):
     # The one expected failure above, run as scikit-learn's other checks run a
     # positive_only regressor: the same check, its targets shifted to >= 1.
     make_regression = estimator_checks.make_regression
@@ -85,6 +91,6 @@ def test_poisson_multioutput_check_on_positive_targets(monkeypatch):
         return X, y - y.min() + 1
 
     monkeypatch.setattr(estimator_checks, "make_regression", positive_targets)
-    estimator = CGMLPRegressor(loss="poisson")
+    estimator = CGMLPRegressor(loss=loss)
     assert get_tags(estimator).target_tags.positive_only
     estimator_checks.check_regressor_multioutput(type(estimator).__name__, estimator)

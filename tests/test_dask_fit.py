@@ -72,12 +72,13 @@ def test_runs_on_dask_are_deterministic(dask_client, digits):
     np.testing.assert_array_equal(fits[0].coefs_[0], fits[1].coefs_[0])
 
 
-@pytest.mark.parametrize("loss", ["squared_error", "poisson"])
+@pytest.mark.parametrize("loss", ["squared_error", "huber", "poisson", "gamma"])
 def test_regressor_on_dask_is_the_in_memory_model(dask_client, diabetes, loss):
     X, y = diabetes
-    if loss == "poisson":
+    if loss in ("poisson", "gamma"):
         y = np.exp(y / 2)
-    params = dict(hidden_layer_sizes=(6,), loss=loss, max_iter=20, random_state=0)
+    params = dict(hidden_layer_sizes=(6,), loss=loss, epsilon=0.5, max_iter=20,
+                  random_state=0)  # fmt: skip
     in_memory = fit_quietly(CGMLPRegressor(**params), X, y)
     on_dask = fit_quietly(CGMLPRegressor(**params), chunked(X, 150), chunked(y, 150))
     assert on_dask.loss_ == pytest.approx(in_memory.loss_, rel=1e-6)

@@ -20,7 +20,7 @@ from sklearn_cgmlp._layout import ParameterLayout
 from sklearn_cgmlp._layout import glorot_init as _glorot_init
 from sklearn_cgmlp._loss import MLPLoss, forward
 from sklearn_cgmlp._objective import InMemoryObjective
-from sklearn_cgmlp._outputs import OUTPUTS
+from sklearn_cgmlp._outputs import OUTPUTS, Gamma, Huber, regression_output
 from sklearn_cgmlp._solvers import minimize
 
 distributed = pytest.importorskip("distributed")
@@ -131,13 +131,17 @@ def test_matches_the_in_memory_objective(client, dtype, weights, n_blocks):
     assert_allclose(Hv, Hv0, rtol=rtol, atol=rtol * np.abs(Hv0).max())
 
 
-@pytest.mark.parametrize("out_activation", ["logistic", "identity", "exp"])
+@pytest.mark.parametrize(
+    "out_activation", ["logistic", "identity", "exp", Huber(0.5), Gamma()], ids=str
+)
 def test_matches_in_memory_for_other_outputs_and_chunked_blocks(client, out_activation):
     X, _, sw, kw, theta = problem()
     rng = np.random.default_rng(2)
     Y = (rng.random((X.shape[0], 3)) < 0.4).astype(float)
-    if out_activation == "identity":
+    if out_activation in ("identity",) or isinstance(out_activation, Huber):
         Y = rng.standard_normal(Y.shape)
+    elif isinstance(out_activation, Gamma):
+        Y = rng.gamma(2.0, 1.0, Y.shape)
     kw["out_activation"] = out_activation
     reference = in_memory(X, Y, sw, kw)
     # chunk_size below the block size: the gradient in chunks, and curvature
@@ -152,6 +156,11 @@ def test_matches_in_memory_for_other_outputs_and_chunked_blocks(client, out_acti
     assert_allclose(
         objective.curvature(theta).dot(v), Hv0, rtol=1e-12, atol=1e-12 * abs(Hv0).max()
     )
+    # The cluster's gradient is the derivative of its loss, in float64.
+    eps = 1e-6
+    up = evaluate(objective, theta + eps * v)[0]
+    slope = (up - evaluate(objective, theta - eps * v)[0]) / (2 * eps)
+    assert grad @ v == pytest.approx(slope, rel=1e-7)
 
 
 @pytest.mark.parametrize("fan_in", [2, 3, 8])
@@ -473,7 +482,10 @@ def test_regression_targets(client):
     X = np.zeros((4, 1))
     for y_bad, loss, dtype in (
         (y, "poisson", np.float64),
+        (y, "gamma", np.float64),
+        (np.array([0.0, 1.5, 3.0, 1.0]), "gamma", np.float64),  # y > 0 strictly
         (y * 1e300, "squared_error", np.float32),
+        (y * 1e300, "huber", np.float32),
     ):
         # The in-memory cast warns about its overflow before raising.
         with pytest.raises(ValueError) as in_memory, np.errstate(over="ignore"):
@@ -482,7 +494,7 @@ def test_regression_targets(client):
             _dask_targets.encode_regression_targets(
                 da.from_array(y_bad, chunks=2),
                 dtype,
-                OUTPUTS["exp" if loss == "poisson" else "identity"],
+                regression_output(loss, {}),
             )
         assert str(on_dask.value) == str(in_memory.value)
 

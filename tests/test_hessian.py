@@ -10,6 +10,7 @@ from sklearn_cgmlp._activations import ACTIVATIONS
 from sklearn_cgmlp._hessian import CurvatureProduct
 from sklearn_cgmlp._layout import ParameterLayout
 from sklearn_cgmlp._loss import MLPLoss, forward
+from sklearn_cgmlp._outputs import Gamma, Huber
 
 HIDDEN_ACTIVATIONS = list(ACTIVATIONS)
 
@@ -34,7 +35,14 @@ OUTPUTS = {
     "multilabel": ("logistic", 3),
     "regression": ("identity", 2),
     "poisson": ("exp", 2),
+    # Residuals on both sides of epsilon (test_huber_problem_straddles_epsilon).
+    "huber": (Huber(epsilon=1.0), 2),
+    "gamma": (Gamma(), 2),
 }
+
+
+def output_name(out_activation):
+    return out_activation if isinstance(out_activation, str) else out_activation.loss
 
 
 def make_problem(target, hidden=(4, 3), seed=0):
@@ -44,8 +52,10 @@ def make_problem(target, hidden=(4, 3), seed=0):
     X[rng.rand(*X.shape) < 0.3] = 0
     if target == "multiclass":
         Y = np.eye(k)[rng.randint(k, size=N_SAMPLES)]
-    elif target == "regression":
+    elif target in ("regression", "huber"):
         Y = 1.5 * rng.randn(N_SAMPLES, k)
+    elif target == "gamma":
+        Y = rng.gamma(2.0, 0.7, size=(N_SAMPLES, k))
     elif target == "poisson":
         Y = rng.poisson(1.5, size=(N_SAMPLES, k)).astype(float)
         Y[0] = 0.0
@@ -130,6 +140,13 @@ def test_gauss_newton_product_matches_its_definition(activation, target, weighte
         elif out_activation == "identity":
             # Half the squared error averaged over the K outputs.
             H = np.eye(len(Z[i])) / len(Z[i])
+        elif output_name(out_activation) == "huber":
+            # Its second derivative: 1 inside epsilon, 0 outside, averaged.
+            inside = np.abs(Z[i] - Y[i]) <= out_activation.epsilon
+            H = np.diag(inside.astype(float)) / len(Z[i])
+        elif output_name(out_activation) == "gamma":
+            # d2/dz2 of y exp(-z) + z.
+            H = np.diag(Y[i] * np.exp(-Z[i]))
         elif out_activation == "exp":
             H = np.diag(np.exp(Z[i]))
         else:
@@ -181,3 +198,30 @@ def test_float32_products_stay_float32(gauss_newton):
     H32 = curvature(f32[2], f32[0], f32[1], **kwargs).dot(f32[3])
     assert H32.dtype == np.float32
     assert relative_error(H32.astype(np.float64), H64) < 1e-5
+
+
+@pytest.mark.parametrize("hidden", [(4, 3), (3,)])
+@pytest.mark.parametrize("activation", HIDDEN_ACTIVATIONS)
+def test_huber_problem_straddles_epsilon(activation, hidden):
+    """The Huber checks above see both pieces of its second derivative."""
+    X, Y, layout, theta, _, _, output = make_problem("huber", hidden=hidden)
+    coefs, intercepts = layout.unpack(theta)
+    inside = np.abs(forward(coefs, intercepts, X, activation) - Y) <= output.epsilon
+    assert 0.2 < inside.mean() < 0.8
+
+
+def test_huber_curvature_ignores_residuals_beyond_epsilon():
+    """Samples whose residuals all lie beyond epsilon add nothing to the
+    curvature (the loss is linear there), whatever their weight."""
+    X, Y, layout, theta, v, sw, output = make_problem("huber", hidden=(3,))
+    coefs, intercepts = layout.unpack(theta)
+    R = forward(coefs, intercepts, X, "tanh") - Y
+    outside = np.all(np.abs(R) > output.epsilon, axis=1)
+    assert 0 < outside.sum() < N_SAMPLES
+    kwargs = dict(layout=layout, activation="tanh", out_activation=output, alpha=0.0)
+    heavy = sw.copy()
+    heavy[outside] *= 1000.0
+    # The data term's curvature is divided by the weight sum; compare sums.
+    G = curvature(theta, X, Y, sample_weight=sw, **kwargs).dot(v) * sw.sum()
+    G_heavy = curvature(theta, X, Y, sample_weight=heavy, **kwargs).dot(v)
+    np.testing.assert_allclose(G_heavy * heavy.sum(), G, rtol=1e-10)

@@ -22,8 +22,17 @@ from sklearn_cgmlp._loss import MLPLoss
 from sklearn_cgmlp._nlcg import minimize_cg
 from sklearn_cgmlp._objective import InMemoryObjective
 from sklearn_cgmlp._ops import NUMPY
+from sklearn_cgmlp._outputs import Gamma, Huber
 
 OUTPUTS = {"softmax": 3, "logistic": 2, "identity": 2, "exp": 2}
+OUTPUTS.update(huber=2, gamma=2)
+# The outputs that are not an activation's canonical loss, as entries.
+ENTRIES = {"huber": Huber(epsilon=0.5), "gamma": Gamma()}
+
+
+def output(out):
+    """What MLPLoss takes for ``out``."""
+    return ENTRIES.get(out, out)
 
 
 def problem(out="softmax", hidden=(7,), n=1200, d=9, dtype=np.float64, seed=0,
@@ -36,8 +45,10 @@ def problem(out="softmax", hidden=(7,), n=1200, d=9, dtype=np.float64, seed=0,
         Y = np.eye(k)[rng.integers(k, size=n)]
     elif out == "exp":
         Y = rng.poisson(2.0, (n, k)).astype(float)
-    elif out == "identity":
+    elif out in ("identity", "huber"):
         Y = rng.standard_normal((n, k))
+    elif out == "gamma":
+        Y = rng.gamma(2.0, 1.0, (n, k))
     else:
         Y = (rng.random((n, k)) < 0.5).astype(float)
     sw = rng.uniform(0.5, 2.0, n)
@@ -92,7 +103,7 @@ def test_in_memory_line_equals_full_evaluations(out, hidden, fmt, n_threads,
                                                 chunk_size):  # fmt: skip
     X, Y, sw, layout, theta, p = problem(out, hidden, fmt=fmt)
     objective = InMemoryObjective(
-        X, Y, loss=MLPLoss(layout, "tanh", out, 0.3), sample_weight=sw,
+        X, Y, loss=MLPLoss(layout, "tanh", output(out), 0.3), sample_weight=sw,
         n_threads=n_threads, chunk_size=chunk_size, cached_line=True,
     )  # fmt: skip
     check_line_against_evaluations(objective, theta, p, rtol=1e-10)
@@ -117,10 +128,11 @@ def test_float32_line_equals_float32_evaluations():
     check_line_against_evaluations(objective, theta, p, rtol=1e-4)
 
 
-def test_slope_is_the_derivative_of_the_loss_along_the_line():
-    X, Y, sw, layout, theta, p = problem("exp", (5,))
+@pytest.mark.parametrize("out", ["exp", "huber", "gamma"])
+def test_slope_is_the_derivative_of_the_loss_along_the_line(out):
+    X, Y, sw, layout, theta, p = problem(out, (5,))
     objective = InMemoryObjective(
-        X, Y, loss=MLPLoss(layout, "tanh", "exp", 0.5), sample_weight=sw,
+        X, Y, loss=MLPLoss(layout, "tanh", output(out), 0.5), sample_weight=sw,
         cached_line=True,
     )  # fmt: skip
     line = objective.line(theta, p)
@@ -318,10 +330,11 @@ def test_regressor_outputs_and_weights_on_lines(cached):
     X, y = digits()
     y = y / 10.0
     sw = np.random.default_rng(0).uniform(0.2, 2.0, len(y))
-    for loss in ("squared_error", "poisson"):
+    for loss in ("squared_error", "huber", "poisson", "gamma"):
         reg = fit_quietly(
-            CGMLPRegressor((10,), loss=loss, alpha=0.1, max_iter=30, random_state=0),
-            X, y, sample_weight=sw,
+            CGMLPRegressor((10,), loss=loss, alpha=0.1, max_iter=30, random_state=0,
+                           epsilon=0.3),
+            X, y + 0.1 if loss == "gamma" else y, sample_weight=sw,
         )  # fmt: skip
         assert reg.n_line_trials_ > 0
         assert reg.loss_curve_[-1] == reg.loss_

@@ -10,7 +10,7 @@ from sklearn_cgmlp._activations import ACTIVATIONS
 from sklearn_cgmlp._layout import ParameterLayout
 from sklearn_cgmlp._loss import MLPLoss, forward
 from sklearn_cgmlp._outputs import OUTPUTS as OUTPUT_LAYERS
-from sklearn_cgmlp._outputs import logistic_logit_bound
+from sklearn_cgmlp._outputs import Gamma, Huber, logistic_logit_bound
 from sklearn_cgmlp._workspace import Workspace
 
 HIDDEN_ACTIVATIONS = list(ACTIVATIONS)
@@ -37,6 +37,15 @@ OUTPUTS["multilabel"] = ("logistic", 3)
 # outputs), non-negative counts with zeros for the Poisson deviance.
 OUTPUTS["regression"] = ("identity", 2)
 OUTPUTS["poisson"] = ("exp", 2)
+# The Huber loss with residuals on both sides of epsilon (targets of
+# regression, logits of order one), and the Gamma deviance on positive targets.
+OUTPUTS["huber"] = (Huber(epsilon=0.8), 2)
+OUTPUTS["gamma"] = (Gamma(), 2)
+
+
+def output_name(out_activation):
+    """The output's name: the activation of a canonical output, else the loss."""
+    return out_activation if isinstance(out_activation, str) else out_activation.loss
 
 
 def make_problem(target, seed=0, dtype=np.float64, n_samples=N_SAMPLES):
@@ -46,8 +55,10 @@ def make_problem(target, seed=0, dtype=np.float64, n_samples=N_SAMPLES):
     X[rng.rand(*X.shape) < 0.3] = 0.0  # some sparsity for the sparse variants
     if target == "multiclass":
         Y = np.eye(n_outputs)[rng.randint(n_outputs, size=n_samples)]
-    elif target == "regression":
+    elif target in ("regression", "huber"):
         Y = 1.5 * rng.randn(n_samples, n_outputs)
+    elif target == "gamma":
+        Y = rng.gamma(2.0, 0.7, size=(n_samples, n_outputs))
     elif target == "poisson":
         Y = rng.poisson(1.5, size=(n_samples, n_outputs)).astype(float)
         Y[0] = 0.0  # zeros, whose xlogy(y, y) term is 0
@@ -87,9 +98,18 @@ def reference_loss(theta, X, Y, layout, activation, out_activation, alpha, sw):
             p = np.exp(a - a.max())
             p /= p.sum()
             sample_loss = -np.sum(y * np.log(p))
-        elif out_activation == "identity":
+        elif output_name(out_activation) == "identity":
             # MLPRegressor's squared error: half the mean over outputs.
             sample_loss = 0.5 * np.mean((y - a) ** 2)
+        elif output_name(out_activation) == "huber":
+            r, eps = np.abs(a - y), out_activation.epsilon
+            sample_loss = np.mean(
+                np.where(r <= eps, 0.5 * r**2, eps * r - 0.5 * eps**2)
+            )
+        elif output_name(out_activation) == "gamma":
+            # Half the Gamma deviance: log(mu / y) + y / mu - 1, summed.
+            mu = np.exp(a)
+            sample_loss = np.sum(np.log(mu / y) + y / mu - 1)
         elif out_activation == "exp":
             # MLPRegressor's Poisson loss: the half deviance, summed over
             # outputs, with 0 log 0 = 0.
@@ -316,3 +336,79 @@ def test_forward_and_probabilities():
         np.testing.assert_allclose(logP, np.log(P), rtol=1e-5)
         bound = logistic_logit_bound(dtype)
         assert 30 < bound < 40 if dtype == np.float64 else 14 < bound < 18
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", ["huber", "gamma"])
+def test_regression_losses_match_scikit_learn_loss_objects(name, dtype):
+    """Per-sample losses, derivatives and curvatures with respect to the
+    logits agree with scikit-learn's loss objects on one output: HuberLoss at
+    a fixed ``delta`` (its quantile only sets delta while boosting) and
+    HalfGammaLoss plus its ``constant_to_optimal_zero``."""
+    from sklearn._loss.loss import HalfGammaLoss, HuberLoss
+
+    rng = np.random.RandomState(0)
+    z = rng.uniform(-3, 3, size=200)
+    if name == "huber":
+        y = z + rng.uniform(-2, 2, size=200)  # residuals on both sides of 0.7
+        output, ref = Huber(epsilon=0.7), HuberLoss(delta=0.7)
+        expected = ref.loss(y_true=y, raw_prediction=z)
+    else:
+        y = rng.gamma(2.0, 0.7, size=200)
+        output, ref = Gamma(), HalfGammaLoss()
+        expected = ref.loss(y_true=y, raw_prediction=z)
+        expected += ref.constant_to_optimal_zero(y)
+    grad, hess = ref.gradient_hessian(y_true=y, raw_prediction=z)
+    Z, Y = z[:, None].astype(dtype), y[:, None].astype(dtype)
+    P = output.curvature_state(Z, Y)
+    row_loss, delta = output.loss_and_delta(
+        Z.copy(), Y, np.empty(200, dtype), np.empty_like(Z)
+    )
+    assert row_loss.dtype == delta.dtype == P.dtype == dtype
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(row_loss, expected, rtol=rtol, atol=rtol)
+    np.testing.assert_allclose(delta[:, 0], grad, rtol=rtol, atol=rtol)
+    np.testing.assert_allclose(P[:, 0], hess, rtol=rtol, atol=rtol)
+    assert np.all(row_loss >= 0)
+
+
+def test_gamma_loss_is_stable_far_from_the_targets():
+    """The Gamma deviance from ``w = log(y) - z`` stays finite and accurate
+    where ``exp(-z)`` alone overflows (float32 beyond ``z = -88``) and near a
+    perfect fit, where ``y exp(-z) + z - log(y) - 1`` cancels."""
+    output = Gamma()
+    for dtype in (np.float32, np.float64):
+        Y = np.array([[1e-6], [2.0], [3.0]], dtype=dtype)
+        # exp(-z) overflows in row 0, not y exp(-z); w = 1e-4 in row 1 and
+        # -50 in row 2.
+        z0 = -100.0 if dtype == np.float32 else -715.0
+        Z = np.array(
+            [[z0], [np.log(2.0) - 1e-4], [np.log(3.0) + 50]],
+            dtype=dtype,
+        )
+        with np.errstate(over="ignore"):
+            assert not np.isfinite(np.exp(-Z[0, 0]))
+        row_loss, delta = output.loss_and_delta(Z.copy(), Y, None, None)
+        w = np.log(Y.astype(np.float64)) - Z.astype(np.float64)
+        expected = np.expm1(w) - w
+        assert np.all(np.isfinite(row_loss)) and np.all(np.isfinite(delta))
+        np.testing.assert_allclose(row_loss, expected[:, 0], rtol=1e-3)
+        # The perfect-fit row: 5e-9, not the rounding noise of its terms.
+        assert row_loss[1] == pytest.approx(0.5e-8, rel=1e-3)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_huber_loss_is_squared_error_inside_and_linear_outside(dtype):
+    output = Huber(epsilon=1.0)
+    Y = np.zeros((4, 1), dtype=dtype)
+    Z = np.array([[0.5], [-1.0], [3.0], [-1e6]], dtype=dtype)
+    row_loss, delta = output.loss_and_delta(Z.copy(), Y, None, None)
+    np.testing.assert_allclose(row_loss, [0.125, 0.5, 2.5, 1e6 - 0.5], rtol=1e-6)
+    np.testing.assert_allclose(delta[:, 0], [0.5, -1.0, 1.0, -1.0])
+    P = output.curvature_state(Z, Y)
+    np.testing.assert_array_equal(P[:, 0], [1.0, 1.0, 0.0, 0.0])
+    # A huge epsilon is the squared error.
+    row_se, delta_se = OUTPUT_LAYERS["identity"].loss_and_delta(Z.copy(), Y, None, None)
+    row_h, delta_h = Huber(epsilon=1e7).loss_and_delta(Z.copy(), Y, None, None)
+    np.testing.assert_allclose(row_h, row_se)
+    np.testing.assert_allclose(delta_h, delta_se)

@@ -32,7 +32,11 @@ OUTPUTS = [
     "identity-2",
     "poisson",
     "poisson-2",
+    "huber",
+    "gamma-2",
 ]
+LOSS_OF_OUTPUT = {"identity": "squared_error", "poisson": "poisson", "huber": "huber"}
+LOSS_OF_OUTPUT["gamma"] = "gamma"
 SOLVERS = ["cg", "newton-cg", "trust-ncg", "lbfgs"]
 VARIANTS = [
     "plain",
@@ -57,6 +61,10 @@ def problem(output, dtype, n_samples=40):
     y = np.column_stack([signal, X[:, 1]])
     if output.startswith("poisson"):
         y = rng.poisson(np.exp(0.3 * y)).astype(float)
+    elif output.startswith("gamma"):
+        y = rng.gamma(2.0, np.exp(0.3 * y) / 2)
+    elif output == "huber":
+        y[::9] += 30.0  # outliers
     return CGMLPRegressor, X, y if output.endswith("-2") else y[:, 0]
 
 
@@ -74,7 +82,9 @@ def fitted_model(output, solver, dtype, early_stopping, variant):
         n_iter_no_change=1,
     )
     if cls is CGMLPRegressor:
-        params["loss"] = "poisson" if output.startswith("poisson") else "squared_error"
+        params["loss"] = LOSS_OF_OUTPUT[output.removesuffix("-2")]
+        if params["loss"] == "huber":
+            params["epsilon"] = 0.4
     everything = variant == "everything"
     fit_params = {}
     if variant in ("weights", "everything"):
@@ -103,7 +113,8 @@ def fitted_model(output, solver, dtype, early_stopping, variant):
         )
         if cls is CGMLPRegressor:
             other = {"poisson": "squared_error", "squared_error": "poisson"}
-            model.set_params(loss=other[model.loss])
+            other.update(huber="gamma", gamma="huber")
+            model.set_params(loss=other[model.loss], epsilon=2.5)
         elif output != "multilabel":
             model.set_params(class_weight="balanced")
     return model, X, y

@@ -156,9 +156,12 @@ def fitted_regressor(loss, n_outputs, activation, dtype):
         coef=True,
         random_state=0,
     )
-    if loss == "poisson":
+    if loss in ("poisson", "gamma"):
         rng = np.random.RandomState(0)
-        y = rng.poisson(np.exp(np.clip(X @ w / np.abs(w).sum(0), -3, 3)))
+        mu = np.exp(np.clip(X @ w / np.abs(w).sum(0), -3, 3))
+        y = rng.poisson(mu) if loss == "poisson" else rng.gamma(2.0, mu / 2)
+    elif loss == "huber":
+        y = y / np.std(y)
     reg = CGMLPRegressor(
         hidden_layer_sizes=(6, 4),
         activation=activation,
@@ -345,14 +348,14 @@ def test_zipmap_on_a_float64_graph_is_refused_clearly():
 @pytest.mark.parametrize("model_dtype", DTYPES, ids=["model32", "model64"])
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 @pytest.mark.parametrize("n_outputs", [1, 3])
-@pytest.mark.parametrize("loss", ["squared_error", "poisson"])
+@pytest.mark.parametrize("loss", ["squared_error", "huber", "poisson", "gamma"])
 def test_regressor_matches_predict(
     loss, n_outputs, activation, model_dtype, input_dtype
 ):
     reg = fitted_regressor(loss, n_outputs, activation, model_dtype)
     assert reg.coefs_[0].dtype == model_dtype
     X = held_out(np.zeros((1, N_FEATURES)), seed=5).astype(input_dtype)
-    if loss == "poisson":
+    if loss in ("poisson", "gamma"):
         X = X[:70]  # exp of the logits of the farthest rows overflows
     ours = reg.predict(X)
     assert np.isfinite(ours).all()

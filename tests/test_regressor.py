@@ -549,7 +549,9 @@ def test_npz_with_an_output_no_regressor_has_is_refused(diabetes, tmp_path):
     meta = str(arrays["metadata"]).replace('"identity"', '"softmax"')
     arrays["metadata"] = np.array(meta)
     np.savez(tmp_path / "bad.npz", **arrays)
-    with pytest.raises(ValueError, match="output 'softmax' is not one of"):
+    with pytest.raises(
+        ValueError, match=r"output 'softmax' is not one of \('identity', 'exp'\)\."
+    ):
         CGMLPRegressor.from_npz(tmp_path / "bad.npz")
 
 

@@ -71,6 +71,10 @@ def regressor_case(name):
         return CGMLPRegressor(**params), X[:, 1:], X[:, 0]
     if name == "poisson-two-outputs":
         return CGMLPRegressor(**params, loss="poisson"), X, np.c_[y, 2 - y]
+    if name == "huber":
+        return CGMLPRegressor(**params, loss="huber", epsilon=0.3), X[:, 1:], X[:, 0]
+    if name == "gamma-two-outputs":
+        return CGMLPRegressor(**params, loss="gamma"), X, np.c_[y + 1, 3 - y]
     if name == "float32-early-stopping-trust-ncg":
         est = CGMLPRegressor(
             **params, solver="trust-ncg", early_stopping=True, random_state=0
@@ -138,7 +142,13 @@ def test_classifier_round_trip_trusts_only_the_class(case, tmp_path):
 
 @pytest.mark.parametrize(
     "case",
-    ["squared-error", "poisson-two-outputs", "float32-early-stopping-trust-ncg"],
+    [
+        "squared-error",
+        "poisson-two-outputs",
+        "huber",
+        "gamma-two-outputs",
+        "float32-early-stopping-trust-ncg",
+    ],
 )
 def test_regressor_round_trip_trusts_only_the_class(case, tmp_path):
     est, X, y = regressor_case(case)

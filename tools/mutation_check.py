@@ -240,6 +240,71 @@ MUTANTS = [
     ),
 ]
 
+# The regressor's Huber and Gamma losses (issue 27).
+MUTANTS += [
+    Mutant(
+        "huber-curvature-everywhere",
+        "_outputs.py",
+        "inside = xp.abs(R) <= eps",
+        "inside = xp.abs(R) >= 0",
+        "Huber's curvature counts residuals beyond epsilon (the squared error's)",
+        ["tests/test_hessian.py", "-k", "huber"],
+    ),
+    Mutant(
+        "huber-loss-not-linear",
+        "_outputs.py",
+        "        R -= 0.5 * C\n",
+        "        R -= 0.5 * R\n",
+        "Huber's loss stays quadratic beyond epsilon while its gradient is clipped",
+        ["tests/test_loss.py", "-k", "huber or scikit_learn"],
+    ),
+    Mutant(
+        "huber-epsilon-ignored",
+        "_regressor.py",
+        "RegressionTargets(self.loss, previous, params=self.get_params())",
+        "RegressionTargets(self.loss, previous)",
+        "the regressor fits the Huber loss with the default epsilon, not its own",
+        ["tests/test_regression_losses.py", "-k", "huber"],
+    ),
+    Mutant(
+        "gamma-curvature-is-poissons",
+        "_outputs.py",
+        "        return xp.exp(xp.log(Y) - Z)\n",
+        "        return xp.exp(Z)\n",
+        "the Gamma loss's curvature is the Poisson loss's exp(z), not y exp(-z)",
+        ["tests/test_hessian.py", "-k", "gamma"],
+    ),
+    Mutant(
+        "gamma-loss-cancels",
+        "_outputs.py",
+        "        Z = xp.expm1(W)\n",
+        "        Z = xp.exp(W) - 1\n",
+        "the Gamma deviance loses its digits near a perfect fit (exp(w) - 1)",
+        ["tests/test_loss.py", "-k", "gamma"],
+    ),
+    Mutant(
+        "gamma-accepts-zero",
+        "_outputs.py",
+        "    y_min_strict = True\n",
+        "    y_min_strict = False\n",
+        "the Gamma loss accepts zero targets (its deviance is infinite there)",
+        [
+            "tests/test_regression_losses.py",
+            "tests/test_dask_objective.py",
+            "-k",
+            "strictly_positive or regression_targets",
+        ],  # fmt: skip
+    ),
+    Mutant(
+        "npz-outputs-repeated",
+        "_npz/schema.py",
+        "_out_activations = tuple(dict.fromkeys(REGRESSION_LOSSES.values()))",
+        "_out_activations = tuple(REGRESSION_LOSSES.values())",
+        "the .npz reader's message lists each regressor output once per loss",
+        ["tests/test_regressor.py", "-k", "npz"],
+    ),
+]
+
 
 def run_tests(arguments, timeout):
     """``(exit code or "timeout", seconds)`` of pytest on ``arguments``."""

@@ -170,7 +170,8 @@ class _RegressorPart:
 
     schema = {}
     arrays = ()
-    _out_activations = tuple(REGRESSION_LOSSES.values())
+    # Each loss's output, once (several losses share one).
+    _out_activations = tuple(dict.fromkeys(REGRESSION_LOSSES.values()))
 
     @staticmethod
     def export(estimator):
