@@ -36,17 +36,34 @@ def _blas_libraries(controller, module):
     ]
 
 
+_CONTROLLER = {}
+
+
+def _controller():
+    """A ThreadpoolController of this process's BLAS libraries, made once.
+
+    Scanning the loaded libraries reads ``/proc/self/maps`` (milliseconds,
+    a tenth of a small fit), and NumPy's and SciPy's BLAS are loaded when
+    this package is imported, so the scan is kept. Its libraries' thread
+    counts are read live, not from the scan.
+    """
+    if ThreadpoolController is None:
+        return None
+    key = os.getpid()  # a forked worker scans its own process
+    if key not in _CONTROLLER:
+        _CONTROLLER.clear()
+        _CONTROLLER[key] = ThreadpoolController()
+    return _CONTROLLER[key]
+
+
 class BlasThreads:
     """What the BLAS libraries are set to now, and ways to change it for a while.
 
-    Created once per fit and shared by the objective and the solver glue
-    (scanning the loaded libraries takes milliseconds).
+    Created once per fit and shared by the objective and the solver glue.
     """
 
     def __init__(self):
-        self._controller = (
-            None if ThreadpoolController is None else (ThreadpoolController())
-        )
+        self._controller = _controller()
 
     def _select(self, libraries):
         paths = [lib.filepath for lib in libraries]
