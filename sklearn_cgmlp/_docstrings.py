@@ -100,8 +100,10 @@ warm_start : bool, default=False
 
 _SHARED["verbose"] = """
 verbose : bool or int, default=False
-    Print the loss and the largest absolute gradient entry at each
-    iteration.
+    Print the loss and the largest absolute gradient entry at the start
+    and at each iteration (numbered from 1; with ``early_stopping``, also
+    the validation score), then why the fit stopped and, with
+    ``early_stopping``, which iteration's weights were kept.
 """
 
 _SHARED["chunk_size"] = """
