@@ -47,6 +47,15 @@ class Mutant:
 
 MUTANTS = [
     Mutant(
+        "onnx-inputs-renamed-outside-only",
+        "onnx.py",
+        "            node.input[k] = rename.get(name, name)",
+        "            node.input[k] = name",
+        "restore_input_names renames the graph's inputs but not the nodes that "
+        "read them",
+        ["tests/test_onnx.py", "-k", "column_names"],
+    ),
+    Mutant(
         "verbose-numbers-from-0",
         "_solvers.py",
         "self.progress.iteration(len(self.loss_curve), loss, gnorm)",
