@@ -115,7 +115,11 @@ chunk_size : int, default=None
     than memory. The loss and gradient are the same up to rounding. None
     evaluates all rows at once, which is fastest when memory allows. CSC
     input is converted to CSR once when chunks are used. The curvature
-    products of "newton-cg" and "trust-ncg" are not chunked.
+    products of "newton-cg" and "trust-ncg" are not chunked. Chunks are
+    used, and CG's line searches then evaluate every trial in full (their
+    caches would hold every row), only where ``chunk_size`` is smaller than
+    the rows of an evaluation's largest row block (all rows on a device,
+    about ``n_samples / threads`` in memory, the largest Dask block).
 """
 
 _SHARED["on_interrupt"] = """
