@@ -184,7 +184,8 @@ class IterationMonitor(Progress):
             n_iter_no_change=est.n_iter_no_change,
             message=result.message.rstrip("."),
         )
-        line = f"Stopped after {result.n_iter} iterations: {reason}."
+        n = result.n_iter
+        line = f"Stopped after {n} iteration{'' if n == 1 else 's'}: {reason}."
         if self.validation is None:
             return line
         score = f"{self.best_validation_score:.6f}"

@@ -160,7 +160,9 @@ def _check_verbose_story(est, out):
     iterations, closing = lines[1:-1], lines[-1]
     numbers = [int(re.match(r"Iteration (\d+), loss = ", ln)[1]) for ln in iterations]
     assert numbers == list(range(1, est.n_iter_ + 1))
-    assert closing.startswith(f"Stopped after {est.n_iter_} iterations: "), closing
+    n = est.n_iter_
+    stopped = f"Stopped after {n} iteration{'' if n == 1 else 's'}: "
+    assert closing.startswith(stopped), closing
     if not est.early_stopping:
         assert "validation" not in out
         return closing

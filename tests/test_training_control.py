@@ -741,3 +741,18 @@ def test_an_interrupt_in_early_stopping_scoring_keeps_the_records_aligned(
     best = int(np.argmax(est.validation_scores_))
     assert est.best_validation_score_ == est.validation_scores_[best]
     assert est.loss_ == est.loss_curve_[best]
+
+
+def test_verbose_closing_line_of_a_one_iteration_fit(noisy, capsys, verbose_story):
+    X, y = noisy
+    clf = fit_quietly(
+        CGMLPClassifier(hidden_layer_sizes=(5,), early_stopping=True, verbose=True,
+                        max_iter=1, random_state=0),
+        X, y,
+    )  # fmt: skip
+    closing = verbose_story(clf, capsys.readouterr().out)
+    assert closing == (
+        "Stopped after 1 iteration: reached max_iter=1. Best validation score "
+        f"{clf.best_validation_score_:.6f} at iteration 1, the last: its weights "
+        "are kept."
+    )
