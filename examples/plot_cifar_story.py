@@ -167,8 +167,9 @@ fig.tight_layout()
 # The full fit
 # ------------
 # The scaled pipeline fitted to convergence, with float32 data (half the
-# memory; one evaluation of the 3072-200-10 network ran 2.0x faster than in
-# float64 in ``benchmarks/bench_evaluation.py`` on a 2-core x86_64 machine).
+# memory; one evaluation of the 3072-200-10 network ran 2.1x faster than in
+# float64 in ``benchmarks/bench_evaluation.py``, run on 2026-12-05 on a shared
+# 2-core x86_64 machine, see ``benchmarks/README.md``).
 # It converges well within the default ``max_iter=200``, so no warning
 # appears. ``t_`` counts the samples the solver has seen: ``n_fun_evals_``
 # times the training samples.

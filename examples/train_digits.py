@@ -69,7 +69,14 @@ def median_fit_time(pipe, repeat=3):
     return float(np.median(times))
 
 
-print(f"{'model':<24}{'accuracy':>9}{'iterations':>11}{'1 thread':>10}{'default':>10}")
+# The last two columns are fit times, in seconds: with every BLAS library on
+# one thread, and at the default BLAS threads (each library's own default,
+# usually one thread per core).
+print("Fit times (s), medians of 3 fits, by BLAS threads:")
+print(
+    f"{'model':<24}{'accuracy':>9}{'iterations':>11}"
+    f"{'1 BLAS thread':>15}{'default BLAS threads':>22}"
+)
 for name, model in models.items():
     pipe = make_pipeline(StandardScaler(), model)
     with threadpool_limits(limits=1, user_api="blas"):
@@ -78,25 +85,25 @@ for name, model in models.items():
     accuracy = pipe.score(X_test, y_test)
     print(
         f"{name:<24}{accuracy:>9.3f}{model.n_iter_:>11d}"
-        f"{one_thread:>9.3f}s{default:>9.3f}s"
+        f"{one_thread:>14.3f}s{default:>21.3f}s"
     )
 
 # %%
-# Why the default-threads column differs
-# --------------------------------------
-# Say which BLAS thread pools were running at the default threads.
+# Why the default-BLAS-threads column differs
+# -------------------------------------------
+# Say which BLAS thread pools were running at the default BLAS threads.
 pools = [
     f"{os.path.basename(os.path.dirname(i['filepath']))}: {i['num_threads']} threads"
     for i in threadpool_info()
     if i["user_api"] == "blas"
 ]
-print(f"\nBLAS pools at the default threads: {'; '.join(pools)}.")
+print(f"\nBLAS pools at the default BLAS threads: {'; '.join(pools)}.")
 if len(pools) > 1:
     print(
         "MLPClassifier's L-BFGS calls both pools on small matrices, and their threads\n"
         "contend for the cores (more so on a busy machine); CGMLPClassifier keeps\n"
-        "SciPy's pool on one thread while it fits. The 1-thread column compares the\n"
-        "two solvers without that contention."
+        "SciPy's pool on one thread while it fits. The 1-BLAS-thread column compares\n"
+        "the two solvers without that contention."
     )
 
 cg = models["CGMLPClassifier (CG)"]

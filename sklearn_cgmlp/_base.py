@@ -223,6 +223,8 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
         x, loss = result.x, result.loss
         if self.early_stopping:
             x, loss = monitor.best(x, loss, result.loss_curve)
+        if self.verbose:
+            print(monitor.closing_line(result))
         fitted.update(
             attributes(x),
             n_iter_=result.n_iter,
@@ -265,6 +267,7 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
                 tol=self.tol,
                 on_iteration=monitor.on_iteration,
                 verbose=self.verbose,
+                progress=monitor,
                 keep_on_interrupt=self.on_interrupt == "keep",
             )
         except NonFiniteInitialLoss as exc:

@@ -100,8 +100,10 @@ warm_start : bool, default=False
 
 _SHARED["verbose"] = """
 verbose : bool or int, default=False
-    Print the loss and the largest absolute gradient entry at each
-    iteration.
+    Print the loss and the largest absolute gradient entry at the start
+    and at each iteration (numbered from 1; with ``early_stopping``, also
+    the validation score), then why the fit stopped and, with
+    ``early_stopping``, which iteration's weights were kept.
 """
 
 _SHARED["chunk_size"] = """
@@ -113,7 +115,11 @@ chunk_size : int, default=None
     than memory. The loss and gradient are the same up to rounding. None
     evaluates all rows at once, which is fastest when memory allows. CSC
     input is converted to CSR once when chunks are used. The curvature
-    products of "newton-cg" and "trust-ncg" are not chunked.
+    products of "newton-cg" and "trust-ncg" are not chunked. Chunks are
+    used, and CG's line searches then evaluate every trial in full (their
+    caches would hold every row), only where ``chunk_size`` is smaller than
+    the rows of an evaluation's largest row block (all rows on a device,
+    about ``n_samples / threads`` in memory, the largest Dask block).
 """
 
 _SHARED["on_interrupt"] = """

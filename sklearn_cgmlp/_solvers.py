@@ -33,6 +33,7 @@ import numpy as np
 import scipy.optimize
 
 from ._adapters import NonFiniteError, NonFiniteInitialLoss
+from ._monitor import Progress
 from ._nlcg import minimize_cg
 from ._ops import numpy_dtype
 from ._threads import BlasThreads
@@ -179,11 +180,11 @@ SOLVERS = {
 class _Run:
     """Book-keeping of one solver run: accepted iterates and why it stopped."""
 
-    def __init__(self, objective, *, tol, max_iter, max_fun, on_iteration, verbose):
+    def __init__(self, objective, *, tol, max_iter, max_fun, on_iteration, progress):
         self.objective = objective
         self.tol, self.max_iter, self.max_fun = tol, max_iter, max_fun
         self.on_iteration = on_iteration
-        self.verbose = verbose
+        self.progress = progress  # a Progress that prints, or None
         self.loss_curve = []
         self.reason = None
         self.nonfinite = None  # what was not finite, for status "nonfinite"
@@ -191,8 +192,8 @@ class _Run:
 
     def start(self, x, loss, gnorm):
         self.last = (x, loss, gnorm)
-        if self.verbose:
-            print(f"Iteration 0, loss = {loss:.8f}, max |gradient| = {gnorm:.3e}")
+        if self.progress is not None:
+            self.progress.start(loss, gnorm)
 
     def accept(self, x, loss, gnorm):
         """Record an iterate the solver accepted; True asks it to stop.
@@ -207,11 +208,8 @@ class _Run:
         stop = self.on_iteration is not None and self.on_iteration(x, loss)
         self.loss_curve.append(loss)
         self.last = (x, loss, gnorm)
-        if self.verbose:
-            print(
-                f"Iteration {len(self.loss_curve)}, loss = {loss:.8f}, "
-                f"max |gradient| = {gnorm:.3e}"
-            )
+        if self.progress is not None:
+            self.progress.iteration(len(self.loss_curve), loss, gnorm)
         if stop:
             self.reason = "stopped"
         elif gnorm <= self.tol:
@@ -297,6 +295,7 @@ def minimize(
     tol,
     on_iteration=None,
     verbose=False,
+    progress=None,
     keep_on_interrupt=True,
 ):
     """Minimize ``objective`` from ``x0`` with a SciPy method.
@@ -325,7 +324,12 @@ def minimize(
         ``on_iteration(x, loss)`` after each accepted iterate (``x`` is a
         private copy); returning True stops the solver with status "stopped".
     verbose : bool or int, default=False
-        Print one line per iteration.
+        Print a header line with the starting point and one line per
+        accepted iterate, numbered from 1.
+    progress : Progress, default=None
+        What prints those lines when ``verbose`` (the estimator's
+        :class:`~sklearn_cgmlp._monitor.IterationMonitor` adds validation
+        scores); None: a plain :class:`~sklearn_cgmlp._monitor.Progress`.
     keep_on_interrupt : bool, default=True
         On ``KeyboardInterrupt``, stop with status "interrupted" and the last
         accepted iterate (if any was accepted) instead of re-raising.
@@ -361,7 +365,7 @@ def minimize(
         max_iter=max_iter,
         max_fun=max_fun,
         on_iteration=on_iteration,
-        verbose=verbose,
+        progress=(progress or Progress()) if verbose else None,
     )
     run.start(x, loss, gnorm)
     scale = cg_scale(tol, loss, gnorm) if spec.rescaled else 1.0

@@ -64,7 +64,7 @@ from ._data import to_host
 from ._outputs import logistic_logit_bound
 from ._regressor import CGMLPRegressor
 
-__all__ = ["register_converters"]
+__all__ = ["register_converters", "restore_input_names"]
 
 #: skl2onnx aliases of the two estimators.
 CLASSIFIER_ALIAS = "SklearnCGMLPClassifier"
@@ -369,3 +369,94 @@ def _convert_regressor(scope, operator, container):
 
 
 register_converters()
+
+
+# ------------------------------------------------------------- input names
+def restore_input_names(onnx_model, columns):
+    """Name a graph's inputs after the data frame columns they stand for.
+
+    ``skl2onnx.to_onnx(model, df[:1])`` gives a graph converted from a data
+    frame one input per column, in the columns' order, but makes each name a
+    C identifier: every character other than a letter, a digit or ``_``
+    becomes ``_``, a leading digit gets a ``_`` in front, and a name already
+    taken gets a number appended (``"mean radius"`` becomes ``mean_radius``,
+    ``"2nd"`` becomes ``_2nd``). ONNX itself takes any string as a name (its
+    checker and onnxruntime accept ``"mean radius"``), so this function
+    renames the inputs, in place, back to ``columns``: a user then feeds the
+    graph ``{column: values}`` with the names of their data frame.
+
+    Parameters
+    ----------
+    onnx_model : onnx.ModelProto
+        The graph from ``skl2onnx.to_onnx`` (or ``convert_sklearn``) whose
+        inputs are one per column, in the columns' order.
+    columns : sequence of str
+        The columns' names, e.g. ``df.columns`` of the frame converted from.
+
+    Returns
+    -------
+    onnx_model : onnx.ModelProto
+        The same graph, its inputs renamed. ``dict(zip(columns, old_names))``
+        with ``old_names`` read before the call gives the mapping.
+
+    Raises
+    ------
+    ValueError
+        If the graph does not have one input per column, if ``columns``
+        repeats a name, or if a column's name is already the name of another
+        value of the graph; the graph is then left unchanged.
+
+    Examples
+    --------
+    >>> import onnxruntime as ort
+    >>> from skl2onnx import to_onnx
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklearn_cgmlp import CGMLPClassifier
+    >>> from sklearn_cgmlp.onnx import restore_input_names
+    >>> df, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    >>> clf = make_pipeline(StandardScaler(), CGMLPClassifier(
+    ...     hidden_layer_sizes=(5,), tol=1e-3, random_state=0)).fit(df, y)
+    >>> graph = to_onnx(clf, df[:1], options={"zipmap": False})
+    >>> [i.name for i in graph.graph.input][:2]  # as skl2onnx names them
+    ['mean_radius', 'mean_texture']
+    >>> graph = restore_input_names(graph, df.columns)
+    >>> [i.name for i in graph.graph.input][:2]
+    ['mean radius', 'mean texture']
+    >>> session = ort.InferenceSession(
+    ...     graph.SerializeToString(), providers=["CPUExecutionProvider"])
+    >>> label, proba = session.run(None, {c: df[[c]].to_numpy() for c in df})
+    >>> bool((label == clf.predict(df)).all())
+    True
+    """
+    graph = onnx_model.graph
+    columns = [str(c) for c in columns]
+    old = [i.name for i in graph.input]
+    if len(old) != len(columns):
+        raise ValueError(
+            f"The graph has {len(old)} inputs, and {len(columns)} columns were "
+            "given: restore_input_names needs one input per column, as "
+            "skl2onnx.to_onnx makes them from a data frame."
+        )
+    if len(set(columns)) != len(columns):
+        raise ValueError("The columns' names must be unique.")
+    rename = {o: c for o, c in zip(old, columns) if o != c}
+    others = {
+        name
+        for node in graph.node
+        for name in [*node.input, *node.output]
+        if name not in old
+    } | {v.name for v in [*graph.output, *graph.initializer, *graph.value_info]}
+    taken = sorted(set(rename.values()) & others)
+    if taken:
+        raise ValueError(
+            f"Cannot name the inputs after the columns {taken}: the graph already "
+            "has values of those names. Rename those columns."
+        )
+    for value in graph.input:
+        value.name = rename.get(value.name, value.name)
+    for node in graph.node:
+        for k, name in enumerate(node.input):
+            node.input[k] = rename.get(name, name)
+    return onnx_model

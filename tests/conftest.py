@@ -145,3 +145,44 @@ def _write_npz_version_2(model, file):
 def write_npz_version_2():
     """A function ``(model, file)`` that writes a format-version-2 export."""
     return _write_npz_version_2
+
+
+def _check_verbose_story(est, out):
+    """Check the lines ``verbose`` printed for the fit of ``est``: a header
+    line, one line per iteration numbered from 1 (with its validation score
+    under early stopping, the last one included), and a closing line that
+    says why the fit stopped and, with early stopping, which iteration it
+    kept. Returns the closing line."""
+    import re
+
+    lines = out.strip().splitlines()
+    assert lines[0].startswith("Start: loss = "), lines[0]
+    iterations, closing = lines[1:-1], lines[-1]
+    numbers = [int(re.match(r"Iteration (\d+), loss = ", ln)[1]) for ln in iterations]
+    assert numbers == list(range(1, est.n_iter_ + 1))
+    n = est.n_iter_
+    stopped = f"Stopped after {n} iteration{'' if n == 1 else 's'}: "
+    assert closing.startswith(stopped), closing
+    if not est.early_stopping:
+        assert "validation" not in out
+        return closing
+    scores = [
+        float(re.search(r", validation score = (\S+)$", ln)[1]) for ln in iterations
+    ]
+    np.testing.assert_allclose(scores, est.validation_scores_, rtol=0, atol=5e-7)
+    best = int(np.argmax(est.validation_scores_)) + 1
+    assert est.validation_scores_[best - 1] == est.best_validation_score_
+    assert est.loss_ == est.loss_curve_[best - 1]
+    assert f"Best validation score {est.best_validation_score_:.6f}" in closing
+    if best < est.n_iter_:
+        assert closing.endswith(f"at iteration {best}: its weights were restored.")
+    else:
+        assert closing.endswith(f"at iteration {best}, the last: its weights are kept.")
+    return closing
+
+
+@pytest.fixture(scope="session")
+def verbose_story():
+    """``verbose_story(est, out)``: check what a verbose fit of ``est``
+    printed (see _check_verbose_story); returns its closing line."""
+    return _check_verbose_story

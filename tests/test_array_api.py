@@ -257,7 +257,9 @@ def test_regression_kernel_on_device_matches_finite_differences(
 
 # ------------------------------------------------ every option on device
 @pytest.mark.parametrize("xp, device, dtype", namespaces())
-def test_every_option_works_on_device(iris, xp, device, dtype, capsys, tmp_path):
+def test_every_option_works_on_device(
+    iris, xp, device, dtype, capsys, tmp_path, verbose_story
+):
     X, y = iris
     rng = np.random.RandomState(0)
     sw = rng.uniform(0.5, 2.0, len(y))
@@ -277,9 +279,11 @@ def test_every_option_works_on_device(iris, xp, device, dtype, capsys, tmp_path)
             y_xp[unbalanced],
         )
         early = fit_quietly(
-            CGMLPClassifier(early_stopping=True, validation_fraction=0.2, **options),
+            CGMLPClassifier(early_stopping=True, validation_fraction=0.2,
+                            verbose=True, **options),
             X_xp, y_xp,
         )  # fmt: skip
+        early_out = capsys.readouterr().out
         chunked = fit_quietly(CGMLPClassifier(chunk_size=32, **options), X_xp, y_xp)
         plain = fit_quietly(CGMLPClassifier(**options), X_xp, y_xp)
         warm = CGMLPClassifier(warm_start=True, **options)
@@ -323,6 +327,8 @@ def test_every_option_works_on_device(iris, xp, device, dtype, capsys, tmp_path)
         X_host,
         y,
     )
+    # verbose tells the same story there: every score, the iteration kept.
+    verbose_story(early, early_out)
     assert early.n_iter_ == host_early.n_iter_ < options["max_iter"]
     np.testing.assert_allclose(
         early.validation_scores_, host_early.validation_scores_, atol=1e-12

@@ -109,16 +109,18 @@ def test_weights_warm_start_and_verbose_on_dask(dask_client, digits, capsys):
     assert "Iteration 4, loss" in capsys.readouterr().out
 
 
-def test_early_stopping_on_dask(dask_client, digits):
+def test_early_stopping_on_dask(dask_client, digits, capsys, verbose_story):
     X, y = digits
     clf = fit_quietly(
-        CGMLPClassifier(hidden_layer_sizes=(8,), early_stopping=True,
+        CGMLPClassifier(hidden_layer_sizes=(8,), early_stopping=True, verbose=True,
                         validation_fraction=0.2, max_iter=30, random_state=0),
         chunked(X),
         chunked(y),
     )  # fmt: skip
     assert len(clf.validation_scores_) == clf.n_iter_ > 0
     assert clf.best_validation_score_ == max(clf.validation_scores_) > 0.5
+    # verbose says which iteration was kept, as in memory.
+    verbose_story(clf, capsys.readouterr().out)
 
 
 def test_unknown_row_chunks_get_a_hint(dask_client, digits):

@@ -319,14 +319,23 @@ def test_warm_start_with_other_architecture_raises(case):
 
 # ------------------------------------------------- progress, interrupts
 @over()
-def test_verbose_prints_every_iteration(case, capsys):
+def test_verbose_prints_every_iteration(case, capsys, verbose_story):
     X, y = case.data()
     est = case(hidden_layer_sizes=(5,), verbose=True, random_state=0)
-    fit_quietly(est, X, y)
-    lines = capsys.readouterr().out.strip().splitlines()
-    pattern = re.compile(r"Iteration (\d+), loss = [0-9.]+, max \|gradient\| = \S+")
-    numbers = [int(pattern.match(line).group(1)) for line in lines]
-    assert numbers == list(range(est.n_iter_ + 1))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        est.fit(X, y)
+    out = capsys.readouterr().out
+    pattern = re.compile(r"Iteration \d+, loss = [0-9.]+, max \|gradient\| = \S+$")
+    assert all(pattern.match(ln) for ln in out.splitlines()[1:-1])
+    closing = verbose_story(est, out)
+    # The closing line says what the warning (if any) says.
+    if not caught:
+        assert ": converged: max |gradient| = " in closing
+    elif est.n_iter_ == est.max_iter:
+        assert closing.endswith(": reached max_iter=200.")
+    else:
+        assert ": the solver stopped before converging: " in closing
 
 
 @pytest.mark.parametrize("solver", SOLVERS)

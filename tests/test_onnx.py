@@ -435,6 +435,72 @@ def test_column_transformer_on_data_frame_columns():
     assert TensorProto.FLOAT not in casts
 
 
+# Columns that are not C identifiers, which skl2onnx renames: a space, a
+# leading digit, a hyphen whose replacement collides with the next column, a
+# bracket; and a plain one.
+ODD_COLUMNS = ["mean radius", "2nd", "a-b", "a_b", "x(cm)"]
+
+
+@pytest.mark.parametrize("estimator", ["classifier", "regressor"])
+def test_inputs_keep_the_data_frames_column_names(estimator):
+    pd = pytest.importorskip("pandas")
+    import onnx
+
+    X, y = classification("binary", "int")
+    X = X.astype(np.float64)  # float64 columns: a float64 graph throughout
+    df = pd.DataFrame(X, columns=ODD_COLUMNS)
+    model = (
+        CGMLPClassifier(hidden_layer_sizes=(5,), max_iter=60, random_state=0)
+        if estimator == "classifier"
+        else CGMLPRegressor(hidden_layer_sizes=(5,), max_iter=60, random_state=0)
+    )
+    columns = ColumnTransformer([("std", StandardScaler(), ODD_COLUMNS[:3])],
+                                remainder="passthrough")  # fmt: skip
+    pipe = quiet_fit(make_pipeline(columns, model), df, y.astype(float))
+    graph = to_onnx(
+        pipe, df[:1], options={"zipmap": False} if estimator == "classifier" else None
+    )
+    # skl2onnx makes them C identifiers, by position: this is what is undone.
+    before = [i.name for i in graph.graph.input]
+    assert before == ["mean_radius", "_2nd", "a_b", "a_b1", "x_cm_"]
+    assert cgmlp_onnx.restore_input_names(graph, df.columns) is graph
+    assert [i.name for i in graph.graph.input] == ODD_COLUMNS
+    onnx.checker.check_model(graph, full_check=True)
+    sess = session(graph)
+    assert [i.name for i in sess.get_inputs()] == ODD_COLUMNS
+    test = pd.DataFrame(held_out(X, seed=3), columns=ODD_COLUMNS)
+    outputs = sess.run(None, {c: test[[c]].to_numpy() for c in ODD_COLUMNS})
+    if estimator == "classifier":
+        assert_same_labels(outputs[0], pipe.predict(test))
+        assert_close(outputs[1], pipe.predict_proba(test), np.float64)
+    else:
+        assert_close(outputs[0][:, 0], pipe.predict(test), np.float64)
+
+
+def test_restore_input_names_refuses_what_it_cannot_do():
+    pd = pytest.importorskip("pandas")
+    X, y = classification("binary", "int")
+    df = pd.DataFrame(X, columns=ODD_COLUMNS)
+    pipe = quiet_fit(
+        make_pipeline(
+            ColumnTransformer([("keep", "passthrough", ODD_COLUMNS)]),
+            CGMLPClassifier(hidden_layer_sizes=(3,), max_iter=20, random_state=0),
+        ),
+        df,
+        y,
+    )
+    graph = to_onnx(pipe, df[:1], options={"zipmap": False})
+    before = copy.deepcopy(graph)
+    with pytest.raises(ValueError, match="5 inputs, and 4 columns"):
+        cgmlp_onnx.restore_input_names(graph, ODD_COLUMNS[:4])
+    with pytest.raises(ValueError, match="must be unique"):
+        cgmlp_onnx.restore_input_names(graph, ["a b"] * 5)
+    # A column named as the classifier's output.
+    with pytest.raises(ValueError, match=r"columns \['label'\]"):
+        cgmlp_onnx.restore_input_names(graph, ["label", *ODD_COLUMNS[1:]])
+    assert graph == before
+
+
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
 @pytest.mark.parametrize("loss", ["squared_error", "poisson"])
 def test_column_transformer_and_regressor(loss, dtype):

@@ -111,9 +111,13 @@ def test_cg_stops_at_the_users_tol_on_the_unscaled_gradient(digits, capsys):
     assert max_abs_gradient(clf, X, y) <= tol
     # ... and not before: the previous iterate had a larger gradient.
     lines = capsys.readouterr().out.strip().splitlines()
-    gradients = [float(re.search(r"max \|gradient\| = (\S+)", ln)[1]) for ln in lines]
+    # The header line (the starting point) and one line per iteration.
+    gradients = [
+        float(re.search(r"max \|gradient\| = ([^,\s]+)", ln)[1]) for ln in lines[:-1]
+    ]
     assert gradients[-1] <= tol < gradients[-2]
     assert len(gradients) == clf.n_iter_ + 1
+    assert lines[-1].startswith(f"Stopped after {clf.n_iter_} iterations: converged")
     # The loss curve is the documented (unscaled) objective.
     assert clf.loss_curve_[-1] == clf.loss_
     assert 0 < clf.loss_ < np.log(10)
@@ -476,8 +480,8 @@ def test_verbose_prints_the_largest_gradient_entry(solver, capsys):
     out = capsys.readouterr().out
     assert "gradient norm" not in out
     lines = out.strip().splitlines()
-    assert len(lines) == clf.n_iter_ + 1
-    last = float(re.search(r"max \|gradient\| = (\S+)$", lines[-1])[1])
+    assert len(lines) == clf.n_iter_ + 2  # a header and a closing line
+    last = float(re.search(r"max \|gradient\| = (\S+)$", lines[-2])[1])
     assert last == pytest.approx(max_abs_gradient(clf, X, y), rel=1e-3)
 
 

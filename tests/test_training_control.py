@@ -405,18 +405,40 @@ def test_early_stopping_needs_an_improvement_of_at_least_tol(noisy, monkeypatch)
     assert clf.loss_ == clf.loss_curve_[-1]
 
 
-def test_early_stopping_verbose_reports_validation(noisy, capsys):
+@pytest.mark.parametrize("solver", ["cg", "newton-cg", "trust-ncg", "lbfgs"])
+def test_early_stopping_verbose_tells_which_iteration_it_kept(
+    noisy, capsys, verbose_story, solver
+):
     X, y = noisy
-    fit_quietly(
-        CGMLPClassifier(
-            hidden_layer_sizes=(50,), early_stopping=True, verbose=True, max_iter=500
-        ),
-        X,
-        y,
+    params = dict(hidden_layer_sizes=(50,), early_stopping=True, verbose=True,
+                  solver=solver, random_state=0)  # fmt: skip
+    # Stopped by early stopping: the best iteration lies n_iter_no_change + 1
+    # iterations back, and its weights replace the last ones.
+    clf = fit_quietly(CGMLPClassifier(n_iter_no_change=2, max_iter=500, **params), X, y)
+    closing = verbose_story(clf, capsys.readouterr().out)
+    assert clf.n_iter_ < 500
+    assert (
+        "the validation score did not improve by more than tol=0.0001 for 3 "
+        "consecutive iterations (more than n_iter_no_change=2)"
+    ) in closing
+    assert closing.endswith(
+        f"at iteration {clf.n_iter_ - 3}: its weights were restored."
     )
-    out = capsys.readouterr().out
-    assert "Validation score:" in out
-    assert "did not improve more than tol" in out
+    # Stopped by max_iter: the last line of the scores is printed too.
+    clf = fit_quietly(CGMLPClassifier(max_iter=8, **params), X, y)
+    closing = verbose_story(clf, capsys.readouterr().out)
+    assert "Stopped after 8 iterations: reached max_iter=8." in closing
+
+
+def test_verbose_regressor_with_early_stopping(capsys, verbose_story):
+    X, y = load_diabetes(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    reg = fit_quietly(
+        CGMLPRegressor(hidden_layer_sizes=(10,), early_stopping=True, verbose=True,
+                       max_iter=30, random_state=0),
+        X, y / y.std(),
+    )  # fmt: skip
+    verbose_story(reg, capsys.readouterr().out)
 
 
 # ------------------------------------------------------------ class weights
@@ -719,3 +741,18 @@ def test_an_interrupt_in_early_stopping_scoring_keeps_the_records_aligned(
     best = int(np.argmax(est.validation_scores_))
     assert est.best_validation_score_ == est.validation_scores_[best]
     assert est.loss_ == est.loss_curve_[best]
+
+
+def test_verbose_closing_line_of_a_one_iteration_fit(noisy, capsys, verbose_story):
+    X, y = noisy
+    clf = fit_quietly(
+        CGMLPClassifier(hidden_layer_sizes=(5,), early_stopping=True, verbose=True,
+                        max_iter=1, random_state=0),
+        X, y,
+    )  # fmt: skip
+    closing = verbose_story(clf, capsys.readouterr().out)
+    assert closing == (
+        "Stopped after 1 iteration: reached max_iter=1. Best validation score "
+        f"{clf.best_validation_score_:.6f} at iteration 1, the last: its weights "
+        "are kept."
+    )

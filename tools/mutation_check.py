@@ -47,6 +47,41 @@ class Mutant:
 
 MUTANTS = [
     Mutant(
+        "onnx-inputs-renamed-outside-only",
+        "onnx.py",
+        "            node.input[k] = rename.get(name, name)",
+        "            node.input[k] = name",
+        "restore_input_names renames the graph's inputs but not the nodes that "
+        "read them",
+        ["tests/test_onnx.py", "-k", "column_names"],
+    ),
+    Mutant(
+        "verbose-numbers-from-0",
+        "_solvers.py",
+        "self.progress.iteration(len(self.loss_curve), loss, gnorm)",
+        "self.progress.iteration(len(self.loss_curve) - 1, loss, gnorm)",
+        "verbose numbers the iterations from 0, one line more than n_iter_",
+        ["tests/test_training_control.py", "-k", "verbose"],
+    ),
+    Mutant(
+        "verbose-score-of-the-previous-iteration",
+        "_monitor.py",
+        'return f", validation score = {self.validation_scores[-1]:.6f}"',
+        'return f", validation score = {self.validation_scores[:-1][-1:]}"',
+        "verbose prints each validation score on the next iteration's line, "
+        "so the last one is never printed",
+        ["tests/test_training_control.py", "-k", "verbose"],
+    ),
+    Mutant(
+        "verbose-never-says-restored",
+        "_monitor.py",
+        "if self.best_iteration == result.n_iter:",
+        "if self.best_iteration is not None:",
+        "verbose's closing line says the last weights are kept when the best "
+        "iteration's were restored",
+        ["tests/test_training_control.py", "-k", "verbose"],
+    ),
+    Mutant(
         "monitor-ignores-tol",
         "_monitor.py",
         "if score >= self.best_validation_score + est.tol",
