@@ -224,12 +224,15 @@ def test_non_finite_validation_scores_are_represented():
     model = cls(
         hidden_layer_sizes=(3,), max_iter=4, early_stopping=True, random_state=0
     ).fit(X, y)
-    # What an R² of a one-sample validation split records, and its extremes.
-    for scores, best in [
-        ([float("nan")] * model.n_iter_, float("nan")),
-        ([float("-inf"), float("inf")] + [0.5] * (model.n_iter_ - 2), float("inf")),
+    # What an R² of a one-sample validation split records, and its extremes;
+    # the fit keeps the iterate of the first best score (the last if none
+    # beats -inf), and its loss.
+    for scores, best, kept in [
+        ([float("nan")] * model.n_iter_, float("nan"), -1),
+        ([float("-inf"), float("inf")] + [0.5] * (model.n_iter_ - 2), np.inf, 1),
     ]:
         model.validation_scores_, model.best_validation_score_ = scores, best
+        model.loss_ = model.loss_curve_[kept]
         data = io.BytesIO()
         model.to_npz(data)
         assert metadata(data.getvalue())["best_validation_score"] == {
@@ -251,10 +254,14 @@ def test_metadata_does_not_grow_with_the_training_history():
     n_iter = 1_000_000
     rng = np.random.RandomState(0)
     model.n_iter_ = n_iter
+    model.n_fun_evals_ = n_iter + 1
     model.loss_curve_ = rng.uniform(0.1, 1.0, n_iter).tolist()
     model.validation_scores_ = rng.uniform(0, 1, n_iter).tolist()
     model.validation_scores_[17] = float("nan")
-    model.best_validation_score_ = max(model.validation_scores_[18:])
+    # What the fit keeps: the first best score's iterate and its loss.
+    best = int(np.nanargmax(model.validation_scores_))
+    model.best_validation_score_ = model.validation_scores_[best]
+    model.loss_ = model.loss_curve_[best]
     long_history = io.BytesIO()
     model.to_npz(long_history)
     short_meta = metadata(short_history.getvalue())

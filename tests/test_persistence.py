@@ -548,10 +548,19 @@ def test_curves_are_checked_against_the_metadata(fitted, exports):
     ]:
         with pytest.raises(ValueError, match=PREFIX + ".*" + match):
             CGMLPClassifier.from_npz(_with_members(early_stopping, **changes))
-    # NaN scores are what an undefined score records, and load.
+    # NaN scores are what an undefined score records, and load. No NaN score
+    # beats another, so such a fit keeps its last iterate and loss.
     scores = np.full(n_iter, np.nan)
+    meta = _metadata(early_stopping)
+    meta["loss"] = np.load(
+        io.BytesIO(_members(early_stopping)["loss_curve.npy"])
+    ).tolist()[-1]
     loaded = CGMLPClassifier.from_npz(
-        _with_members(early_stopping, validation_scores=scores.astype(">f8"))
+        _with_members(
+            early_stopping,
+            metadata=np.array(json.dumps(meta)),
+            validation_scores=scores.astype(">f8"),
+        )
     )
     assert np.isnan(loaded.validation_scores_).all()
     assert type(loaded.validation_scores_[0]) is float
