@@ -201,7 +201,8 @@ CLASSIFIER_CHECKS = (
 )
 
 
-def check_model(model, checks):
-    """Fail, naming the field, unless ``model`` passes every check."""
-    for name, check in checks:
+def check_model(model, part_checks=()):
+    """Fail, naming the field, unless ``model`` passes :data:`MODEL_CHECKS`
+    and ``part_checks`` (its estimator part's)."""
+    for name, check in (*MODEL_CHECKS, *part_checks):
         check(name, model)

@@ -7,7 +7,7 @@ import re
 import numpy as np
 
 from .._safe_read import fail, is_int, is_real, open_archive, parse_json, short
-from .consistency import MODEL_CHECKS, check_model
+from .consistency import check_model
 from .schema import (
     FORMAT,
     GENERIC_SCHEMA,
@@ -263,5 +263,5 @@ def import_npz(cls, file):
     for name, value in fitted.items():
         setattr(estimator, name, value)
     # Well formed; now whether its values agree as a fit leaves them.
-    check_model(estimator, MODEL_CHECKS + part.checks)
+    check_model(estimator, part.checks)
     return estimator
