@@ -173,6 +173,111 @@ MUTANTS = [
         "the regressor's cast targets reach the scheduler in two graphs",
         ["tests/test_backend_parity.py", "-k", "log_no_warnings"],
     ),
+    # npz: files that lie (issue 26). Each check of the one table of
+    # _npz/consistency.py dropped in turn, then subtler mistakes inside them.
+    *(
+        Mutant(
+            f"npz-drop-{check.strip('_').replace('_', '-')}",
+            "_npz/consistency.py",
+            f'    ("{field}", {check}),\n',
+            "",
+            f".npz files are no longer checked by {check} ({field})",
+            ["tests/test_npz_consistency.py", "-k", keyword],
+        )
+        for field, check, keyword in [
+            ("params", "_finite_parameters", "finite"),
+            ("weights", "_finite_weights", "weights_are_finite"),
+            ("loss_curve", "_loss_curve", "negative"),
+            ("loss", "_loss", "loss_is"),
+            ("best_loss", "_best_loss", "best_loss"),
+            ("best_validation_score", "_best_validation_score", "best_score"),
+            ("n_fun_evals", "_evaluations", "evaluates"),
+            ("feature_names_in", "_unique_feature_names", "feature_names"),
+            ("classes", "_integer_float_classes", "float_classes"),
+            ("classes", "_multilabel_classes", "multilabel"),
+        ]
+    ),
+    Mutant(
+        "npz-drop-sorted-unique-classes",
+        "_npz/consistency.py",
+        '    ("classes", _sorted_unique_classes),\n',
+        "",
+        ".npz classes are no longer checked to be sorted and unique",
+        ["tests/test_persistence.py", "-k", "inconsistent or nan"],
+    ),
+    Mutant(
+        "npz-loss-at-the-last-iterate-always",
+        "_npz/consistency.py",
+        "    if scores is None:\n        return last\n",
+        "    if True:\n        return last\n",
+        "with early stopping, loss is compared with the curve's last value",
+        ["tests/test_npz_consistency.py", "-k", "early_stopping"],
+    ),
+    Mutant(
+        "npz-loss-at-the-wrong-index",
+        "_npz/consistency.py",
+        'last = len(model.loss_curve_) - 1, "the last iterate"',
+        'last = len(model.loss_curve_) - 2, "the last iterate"',
+        "loss is compared with the curve's last value but one",
+        ["tests/test_npz_consistency.py", "-k", "loss_is"],
+    ),
+    Mutant(
+        "npz-best-iterate-is-the-last-maximum",
+        "_npz/consistency.py",
+        "best = int(np.argmax(np.where(beat, scores, -np.inf)))",
+        "best = len(scores) - 1 - int(np.argmax(np.where(beat, scores, -np.inf)"
+        "[::-1]))",
+        "early stopping keeps the last best score's iterate, not the first's",
+        ["tests/test_npz_consistency.py", "-k", "early_stopping"],
+    ),
+    Mutant(
+        "npz-best-score-only-not-below",
+        "_npz/consistency.py",
+        "if kept.size and not best == kept.max():",
+        "if kept.size and best < kept.max():",
+        "a best_validation_score above every score (or NaN) loads",
+        ["tests/test_npz_consistency.py", "-k", "best_score"],
+    ),
+    Mutant(
+        "npz-evaluations-off-by-one",
+        "_npz/consistency.py",
+        "if model.n_fun_evals_ < model.n_iter_:",
+        "if model.n_fun_evals_ < model.n_iter_ - 1:",
+        "one evaluation fewer than the iterations loads",
+        ["tests/test_npz_consistency.py", "-k", "evaluates"],
+    ),
+    Mutant(
+        "npz-infinite-class-is-an-integer",
+        "_npz/consistency.py",
+        "np.isfinite(classes) & (classes == np.round(classes))",
+        "(classes == np.round(classes))",
+        "an infinite float class passes for an integer",
+        ["tests/test_npz_consistency.py", "-k", "float_classes"],
+    ),
+    Mutant(
+        "npz-multilabel-classes-of-any-dtype",
+        "_npz/consistency.py",
+        'classes.dtype.kind in "iu" and np.array_equal',
+        "np.array_equal",
+        "float or boolean multilabel classes 0, 1, ... load",
+        ["tests/test_npz_consistency.py", "-k", "multilabel"],
+    ),
+    Mutant(
+        "npz-parameters-not-required",
+        "_npz/read.py",
+        "missing = set(PARAMS_WRITTEN[version] + part.params) - set(params)",
+        "missing = set()",
+        "a file whose params lack activation loads, as relu",
+        ["tests/test_npz_consistency.py", "-k", "required"],
+    ),
+    Mutant(
+        "npz-table-not-run",
+        "_npz/read.py",
+        "    check_model(estimator, part.checks)\n",
+        "",
+        "the loader (and so the writer) never runs the table",
+        ["tests/test_npz_consistency.py", "-k", "both_sides"],
+    ),
 ]
 
 
