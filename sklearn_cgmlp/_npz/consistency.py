@@ -19,6 +19,14 @@ A check names no activation, output or loss: what those may be comes from the
 package's tables (the estimators' ``_parameter_constraints``,
 :data:`~sklearn_cgmlp._outputs.REGRESSION_LOSSES`), which the schema and
 ``_validate_params`` consult.
+
+Not a contradiction, and so not checked: parameters that differ from what the
+fitted attributes say of the fit. The parameters are stored as they are now,
+and ``set_params`` after fit changes them without changing the model: a
+Poisson regressor set to ``loss="squared_error"`` keeps its ``exp`` output,
+a model set to other ``hidden_layer_sizes`` keeps its weights (format 3
+stores the fitted widths as ``hidden_units``), and predictions come from the
+fitted attributes. Such files are what ``to_npz`` must write and read back.
 """
 
 import math
