@@ -265,6 +265,28 @@ def test_losses_are_never_negative(classifier):
     assert "negative" in reason
 
 
+def test_a_loss_rounded_below_zero_is_not_negative(regressor):
+    # The Poisson deviance of a near perfect fit rounds below zero (-6e-13
+    # for counts of 1000 with alpha=0): such a fit exports and loads.
+    data = blob(regressor)
+    curve = array(data, "loss_curve").copy()
+    curve[-1] = -6e-13
+    file = rewritten(
+        data,
+        metadata(data) | {"loss": curve[-1], "best_loss": curve[-1]},
+        loss_curve=curve,
+    )
+    assert CGMLPRegressor.from_npz(file).loss_ == -6e-13
+    # And a real one: constant counts, which exp(intercept) fits exactly.
+    X, _ = data_(50)
+    model = CGMLPRegressor(
+        hidden_layer_sizes=(2,), loss="poisson", alpha=0.0, tol=0.0, max_iter=300,
+        solver="newton-cg", random_state=0,
+    ).fit(X, np.full(len(X), 1000.0))  # fmt: skip
+    assert abs(model.loss_) < 1e-9
+    round_trip(model)
+
+
 def test_every_iteration_evaluates_the_loss(classifier):
     data = blob(classifier)
     for wrong in [0, classifier.n_iter_ - 1]:

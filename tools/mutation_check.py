@@ -239,6 +239,22 @@ MUTANTS = [
         ["tests/test_npz_consistency.py", "-k", "best_score"],
     ),
     Mutant(
+        "npz-negative-without-rounding",
+        "_npz/consistency.py",
+        "_ROUNDING = 1e-6",
+        "_ROUNDING = 0.0",
+        "a Poisson loss rounded below zero counts as negative: to_npz refuses a fit",
+        ["tests/test_npz_consistency.py", "-k", "negative"],
+    ),
+    Mutant(
+        "npz-negative-within-the-scale",
+        "_npz/consistency.py",
+        "_ROUNDING = 1e-6",
+        "_ROUNDING = 1.0",
+        "a negative loss smaller than the largest loss loads",
+        ["tests/test_npz_consistency.py", "-k", "negative"],
+    ),
+    Mutant(
         "npz-evaluations-off-by-one",
         "_npz/consistency.py",
         "if model.n_fun_evals_ < model.n_iter_:",
