@@ -95,14 +95,14 @@ def export_refused(model, field, tmp_path):
 
 
 # ------------------------------------------------------------------ models
-def data_(n_samples=60):
+def problem(n_samples=60):
     rng = np.random.RandomState(0)
     X = rng.randn(n_samples, 3)
     return X, X @ np.array([1.0, -1.0, 0.5])
 
 
 def fit_classifier(**params):
-    X, signal = data_()
+    X, signal = problem()
     params = {"hidden_layer_sizes": (3,), "max_iter": 8, "random_state": 0, **params}
     return CGMLPClassifier(**params).fit(X, (signal > 0).astype(int))
 
@@ -111,7 +111,7 @@ def fit_classifier(**params):
 def classifier():
     """A tanh classifier with class weights and feature names."""
     pd = pytest.importorskip("pandas")
-    X, signal = data_()
+    X, signal = problem()
     return CGMLPClassifier(
         hidden_layer_sizes=(3,),
         activation="tanh",
@@ -134,7 +134,7 @@ def early_stopping():
 
 @pytest.fixture(scope="module")
 def multilabel():
-    X, signal = data_()
+    X, signal = problem()
     y = np.column_stack([signal > 0, X[:, 0] > 0, X[:, 1] > 0]).astype(int)
     return CGMLPClassifier(hidden_layer_sizes=(3,), max_iter=3, random_state=0).fit(
         X, y
@@ -144,14 +144,14 @@ def multilabel():
 @pytest.fixture(scope="module")
 def float_labels():
     """Float labels that hold integers, which a classifier fits."""
-    X, signal = data_()
+    X, signal = problem()
     model = CGMLPClassifier(hidden_layer_sizes=(3,), max_iter=3, random_state=0)
     return model.fit(X, np.where(signal > 0, 1.0, 2.0))
 
 
 @pytest.fixture(scope="module")
 def regressor():
-    X, signal = data_()
+    X, signal = problem()
     return CGMLPRegressor(hidden_layer_sizes=(3,), max_iter=5, random_state=0).fit(
         X, signal
     )
@@ -256,7 +256,7 @@ def test_losses_are_never_negative(classifier):
     curve[1] = -curve[1]  # not the last: loss still agrees with the curve
     refused(CGMLPClassifier, rewritten(data, loss_curve=curve), "loss_curve")
     # A fit that made no iteration has no curve to compare its loss with.
-    X, signal = data_()
+    X, signal = problem()
     model = CGMLPRegressor(hidden_layer_sizes=(3,), tol=1e10, random_state=0)
     model.fit(X, signal)
     assert model.n_iter_ == 0 and model.loss_curve_ == []
@@ -278,7 +278,7 @@ def test_a_loss_rounded_below_zero_is_not_negative(regressor):
     )
     assert CGMLPRegressor.from_npz(file).loss_ == -6e-13
     # And a real one: constant counts, which exp(intercept) fits exactly.
-    X, _ = data_(50)
+    X, _ = problem(50)
     model = CGMLPRegressor(
         hidden_layer_sizes=(2,), loss="poisson", alpha=0.0, tol=0.0, max_iter=300,
         solver="newton-cg", random_state=0,
