@@ -146,6 +146,9 @@ class CGMLPRegressor(RegressorMixin, BaseCGMLP):
         "loss": [StrOptions(set(REGRESSION_LOSSES))],
     }
 
+    #: ``_fitted_loss``: the ``loss`` of the last successful fit.
+    _private_fitted = (*BaseCGMLP._private_fitted, "_fitted_loss")
+
     def __init__(
         self,
         hidden_layer_sizes=(100,),

@@ -17,22 +17,24 @@ it refuses exactly what the loader refuses, with the loader's reason.
 
 A check names no activation, output or loss: what those may be comes from the
 package's tables (the estimators' ``_parameter_constraints``,
-:data:`~sklearn_cgmlp._outputs.REGRESSION_LOSSES`), which the schema and
-``_validate_params`` consult.
+:data:`~sklearn_cgmlp._outputs.REGRESSION_LOSSES`), which the schema, the
+checks and ``_validate_params`` consult.
 
-Not a contradiction, and so not checked: parameters that differ from what the
-fitted attributes say of the fit. The parameters are stored as they are now,
-and ``set_params`` after fit changes them without changing the model: a
-Poisson regressor set to ``loss="squared_error"`` keeps its ``exp`` output,
-a model set to other ``hidden_layer_sizes`` keeps its weights (format 3
-stores the fitted widths as ``hidden_units``), and predictions come from the
-fitted attributes. Such files are what ``to_npz`` must write and read back.
+The file describes the fitted model. ``set_params`` after fit may change a
+parameter that defines it (``hidden_layer_sizes``, the regressor's ``loss``)
+without changing the model; the writer stores such parameters at their values
+at fit (the widths of the weights, the loss the fit recorded), so a file whose
+``hidden_layer_sizes`` are not the widths of its weights, or whose ``loss``
+does not give its ``out_activation``, lies. ``activation`` is stored as it is
+set: ``predict`` uses the parameter, as MLPClassifier's does.
 """
 
 import math
+from numbers import Integral
 
 import numpy as np
 
+from .._outputs import REGRESSION_LOSSES
 from .._safe_read import fail, is_real, short
 
 
@@ -52,6 +54,35 @@ def _finite_parameters(name, model):
                     f"{name}: {param} holds {short.repr(number)}; parameters "
                     "are finite numbers."
                 )
+
+
+# ------------------------------------------------------------ architecture
+def hidden_widths(sizes):
+    """The hidden layer widths that ``hidden_layer_sizes`` gives a fit (an
+    int is one layer), a tuple of ints; None for a value no fit accepts."""
+    sizes = list(sizes) if hasattr(sizes, "__iter__") else [sizes]
+    if not all(
+        isinstance(s, Integral) and not isinstance(s, bool | np.bool_) and s >= 1
+        for s in sizes
+    ):
+        return None
+    return tuple(int(s) for s in sizes)
+
+
+def fitted_widths(model):
+    """The widths of the fitted hidden layers: of the weights."""
+    return tuple(int(np.shape(b)[0]) for b in model.intercepts_[:-1])
+
+
+def _fitted_architecture(name, model):
+    """``hidden_layer_sizes`` are the widths of the weights."""
+    sizes, widths = model.hidden_layer_sizes, fitted_widths(model)
+    if hidden_widths(sizes) != widths:
+        fail(
+            f"{name}: hidden_layer_sizes={short.repr(sizes)} are not the widths "
+            f"of the fitted hidden layers, {widths} (the shapes of the coef_i); "
+            "the file describes the fitted model."
+        )
 
 
 # ----------------------------------------------------------------- weights
@@ -172,6 +203,7 @@ def _unique_feature_names(name, model):
 #: The checks of every estimator: (the file's field, its check).
 MODEL_CHECKS = (
     ("params", _finite_parameters),
+    ("params", _fitted_architecture),
     ("weights", _finite_weights),
     ("loss_curve", _loss_curve),
     ("loss", _loss),
@@ -218,6 +250,22 @@ CLASSIFIER_CHECKS = (
     ("classes", _integer_float_classes),
     ("classes", _multilabel_classes),
 )
+
+
+# ------------------------------------------------------------- regression
+def _loss_gives_output(name, model):
+    """``loss`` is the fitted one: the output it gives is ``out_activation``."""
+    output = REGRESSION_LOSSES.get(model.loss)
+    if output != model.out_activation_:
+        fail(
+            f"{name}: loss={model.loss!r} gives an {output!r} output, but "
+            f"out_activation is {model.out_activation_!r}; the file describes "
+            "the fitted model, whose loss gives its output."
+        )
+
+
+#: The checks of regressors only.
+REGRESSOR_CHECKS = (("params", _loss_gives_output),)
 
 
 def check_model(model, part_checks=()):
