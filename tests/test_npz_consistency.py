@@ -10,6 +10,7 @@ validation scores) must still export and load.
 """
 
 import io
+import itertools
 import json
 import re
 import zipfile
@@ -20,6 +21,7 @@ from numpy.lib import format as npy_format
 
 from sklearn_cgmlp import CGMLPClassifier, CGMLPRegressor
 from sklearn_cgmlp._npz import consistency, schema
+from sklearn_cgmlp._outputs import REGRESSION_LOSSES
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -356,6 +358,74 @@ def test_widths_that_disagree_with_the_weights_are_named(
     refused(CGMLPClassifier, rewritten(buffer.getvalue(), meta), "hidden_layer_sizes")
 
 
+# ------------------------------------------- the file describes the fit
+def version_file(model, version, write_npz_version_2):
+    """The bytes of a valid export of ``model`` in format ``version``."""
+    if version == 3:
+        return blob(model)
+    buffer = io.BytesIO()
+    write_npz_version_2(model, buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("version", [2, 3])
+def test_a_loss_that_does_not_give_the_output_is_refused(
+    regressor, write_npz_version_2, version
+):
+    # Every loss against every output a regressor has, from the table: the
+    # issue's squared_error with an exp output (predictions 186 instead of
+    # 5.2) and poisson with an identity output among them.
+    data = version_file(regressor, version, write_npz_version_2)
+    cases = list(itertools.product(REGRESSION_LOSSES, set(REGRESSION_LOSSES.values())))
+    assert ("squared_error", "exp") in cases and ("poisson", "identity") in cases
+    for loss, output in cases:
+        meta = metadata(data)
+        meta["params"]["loss"], meta["out_activation"] = loss, output
+        if REGRESSION_LOSSES[loss] == output:
+            loaded = CGMLPRegressor.from_npz(rewritten(data, meta))
+            assert (loaded.loss, loaded.out_activation_) == (loss, output)
+            continue
+        reason = refused(CGMLPRegressor, rewritten(data, meta), "loss")
+        assert f"loss={loss!r} gives an {REGRESSION_LOSSES[loss]!r} output" in reason
+        assert f"out_activation is {output!r}" in reason
+
+
+@pytest.mark.parametrize(
+    "sizes",
+    [[4], [3, 3], 4, {"__list__": [4]}, {"__list__": [3, 1]}, [1]],
+    ids=["other width", "more layers", "an int", "a list", "a longer list", "1"],
+)
+def test_hidden_layer_sizes_other_than_the_fitted_widths_are_refused(classifier, sizes):
+    data = blob(classifier)
+    meta = metadata(data)
+    assert meta["params"]["hidden_layer_sizes"] == [3] == meta["hidden_units"]
+    meta["params"]["hidden_layer_sizes"] = sizes
+    reason = refused(CGMLPClassifier, rewritten(data, meta), "hidden_layer_sizes")
+    assert "are not the widths of the fitted hidden layers, (3,)" in reason
+
+
+@pytest.mark.parametrize("sizes", [3, {"__list__": [3]}, [3]])
+def test_hidden_layer_sizes_that_give_the_fitted_widths_load(classifier, sizes):
+    meta = metadata(blob(classifier))
+    meta["params"]["hidden_layer_sizes"] = sizes
+    loaded = CGMLPClassifier.from_npz(rewritten(blob(classifier), meta))
+    assert consistency.hidden_widths(loaded.hidden_layer_sizes) == (3,)
+
+
+def test_the_loss_recorded_is_that_of_the_last_successful_fit():
+    X, signal = problem()
+    model = CGMLPRegressor(hidden_layer_sizes=(3,), max_iter=3, random_state=0)
+    model.fit(X, signal)
+    # A fit that fails (Poisson with negative targets) records nothing.
+    with pytest.raises(ValueError, match="negative"):
+        model.set_params(loss="poisson").fit(X, signal)
+    assert model._fitted_loss == "squared_error"
+    assert CGMLPRegressor.from_npz(io.BytesIO(blob(model))).loss == "squared_error"
+    model.fit(X, np.abs(signal))
+    assert model._fitted_loss == "poisson"
+    assert CGMLPRegressor.from_npz(io.BytesIO(blob(model))).loss == "poisson"
+
+
 # ------------------------------------------------------- the writer agrees
 def tampered(model, **attributes):
     copy = model._view()
@@ -409,6 +479,46 @@ def test_the_writer_refuses_tampered_weights_and_labels(
         (tampered(multilabel, classes_=np.arange(3.0)), "classes"),
     ]:
         export_refused(model, field, tmp_path)
+
+
+def test_the_writer_refuses_a_recorded_loss_that_does_not_give_the_output(
+    regressor, tmp_path
+):
+    assert regressor.out_activation_ == "identity"
+    model = tampered(regressor, _fitted_loss="poisson")
+    reason = export_refused(model, "loss", tmp_path)
+    assert "from_npz would refuse the file (params: loss='poisson'" in reason
+
+
+def unrecorded(model, **params):
+    """``model`` as unpickled from a version that did not record its loss."""
+    copy = tampered(model)
+    del copy._fitted_loss
+    return copy.set_params(**params)
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "poisson"])
+def test_an_unrecorded_loss_is_that_of_the_output(regressor, loss):
+    # One loss gives the identity output: the file names it, whatever the
+    # loss parameter says.
+    loaded = CGMLPRegressor.from_npz(io.BytesIO(blob(unrecorded(regressor, loss=loss))))
+    assert loaded.loss == loaded._fitted_loss == "squared_error"
+
+
+def test_an_unrecorded_loss_among_several_is_the_parameter_or_refused(
+    regressor, tmp_path, monkeypatch
+):
+    # Another loss with the identity output (as huber will be): a loss
+    # parameter that gives the output is taken, else none can be.
+    monkeypatch.setitem(REGRESSION_LOSSES, "huber", "identity")
+    loaded = CGMLPRegressor.from_npz(
+        io.BytesIO(blob(unrecorded(regressor, loss="squared_error")))
+    )
+    assert loaded.loss == "squared_error"
+    model = unrecorded(regressor, loss="poisson")
+    reason = export_refused(model, "loss", tmp_path)
+    assert "the loss it was fitted with is not recorded" in reason
+    assert "['squared_error', 'huber']" in reason and "set_params" in reason
 
 
 def test_the_writer_refuses_non_finite_parameters(classifier, tmp_path):
