@@ -353,7 +353,7 @@ MUTANTS = [
         ["tests/test_npz_consistency.py", "-k", "recorded_loss"],
     ),
     Mutant(
-        "npz-unrecorded-loss-ignores-the-parameter",
+        "npz-unrecorded-ignores-param",
         "_npz/schema.py",
         "if not (isinstance(loss, str) and REGRESSION_LOSSES.get(loss) == output):",
         "if True:",
@@ -361,7 +361,7 @@ MUTANTS = [
         ["tests/test_npz_consistency.py", "-k", "unrecorded"],
     ),
     Mutant(
-        "npz-unrecorded-loss-is-the-parameter",
+        "npz-unrecorded-is-the-param",
         "_npz/schema.py",
         "losses = [k for k, v in REGRESSION_LOSSES.items() if v == output]",
         "losses = [loss]",
