@@ -438,7 +438,8 @@ V2_METADATA_CASES = {
     ),
 }
 # Version 3 keeps the fitted hidden widths apart from hidden_layer_sizes, which
-# is stored as it was set (an int, a tuple as a list, a tagged list).
+# must give them and is stored as it was set where it does (an int, a tuple as
+# a list, a tagged list), else as the widths.
 V3_METADATA_CASES = {
     "hidden units an int": (_meta_case(["hidden_units"], 6), "hidden_units=6 is not"),
     "hidden unit 0": (
