@@ -201,7 +201,9 @@ def test_every_export_loads_back_as_the_same_model(
     assert model.get_params() == before
 
 
-@pytest.mark.parametrize("hidden_layer_sizes", [(7, 7), 7, [7], (1,)])
+@pytest.mark.parametrize(
+    "hidden_layer_sizes", [(7, 7), 7, [7], (1,), np.array(3), "3", [3.0]]
+)
 def test_architecture_comes_from_the_fitted_weights(hidden_layer_sizes):
     # The file describes the fitted model: hidden_layer_sizes changed after
     # fit is stored, and loads, as the widths of the weights.

@@ -60,7 +60,10 @@ def _finite_parameters(name, model):
 def hidden_widths(sizes):
     """The hidden layer widths that ``hidden_layer_sizes`` gives a fit (an
     int is one layer), a tuple of ints; None for a value no fit accepts."""
-    sizes = list(sizes) if hasattr(sizes, "__iter__") else [sizes]
+    try:
+        sizes = list(sizes) if hasattr(sizes, "__iter__") else [sizes]
+    except TypeError:  # a 0-d array has __iter__ but cannot be iterated
+        return None
     if not all(
         isinstance(s, Integral) and not isinstance(s, bool | np.bool_) and s >= 1
         for s in sizes
