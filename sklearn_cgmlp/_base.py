@@ -373,10 +373,20 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
         """Export the fitted model to a pickle-free ``.npz`` file.
 
         The file holds the weights, the targets' description, the feature
-        names, the training history and the parameters (as they are now, also
-        if changed with ``set_params`` after fit) as plain arrays and a JSON
-        string; :meth:`from_npz` reads it back without ever unpickling, so
-        loading an untrusted file never executes code.
+        names, the training history and the parameters as plain arrays and a
+        JSON string; :meth:`from_npz` reads it back without ever unpickling,
+        so loading an untrusted file never executes code.
+
+        The file describes the fitted model. Parameters that define it and
+        that ``set_params`` may change after fit are stored at their values
+        at fit: ``hidden_layer_sizes`` as the widths of the fitted weights,
+        and the regressor's ``loss`` as the loss it was fitted with (which
+        gives ``out_activation_``). So a model changed with ``set_params``
+        after fit still exports, with its fitted weights, output and
+        predictions, and the loaded estimator's ``get_params()`` shows those
+        parameters' fitted values; this estimator is left as it is. Other
+        parameters are stored as they are now (``activation`` included,
+        which ``predict`` uses as set).
 
         Before writing, the file is built in memory, loaded back with the
         checks of :meth:`from_npz` and compared with the model: only a file
@@ -421,8 +431,11 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
 
         Every array header, shape, dtype and value is validated against the
         others before any array data is read and before the estimator is
-        built; a file that does not describe a valid model raises ValueError.
-        Nothing in the file is executed.
+        built; a file that does not describe a valid model raises ValueError
+        naming the field (among others, a regressor's ``loss`` that does not
+        give its output, or ``hidden_layer_sizes`` other than the widths of
+        the weights; the user guide lists the checks). Nothing in the file is
+        executed.
 
         Parameters
         ----------

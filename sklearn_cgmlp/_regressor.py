@@ -173,6 +173,9 @@ class CGMLPRegressor(RegressorMixin, BaseCGMLP):
         "epsilon": [Interval(Real, 0, None, closed="neither")],
     }
 
+    #: ``_fitted_loss``: the ``loss`` of the last successful fit.
+    _private_fitted = (*BaseCGMLP._private_fitted, "_fitted_loss")
+
     def __init__(
         self,
         hidden_layer_sizes=(100,),

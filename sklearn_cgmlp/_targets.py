@@ -160,6 +160,7 @@ class RegressionTargets:
     y_numeric = True
 
     def __init__(self, loss, previous=None, *, params=None):
+        self.loss = loss
         self.out_activation = REGRESSION_LOSSES[loss]
         self.output = regression_output(loss, params or {})
         self.previous = previous
@@ -201,14 +202,19 @@ class RegressionTargets:
 
     def fitted(self, n_outputs):
         """The fitted attributes that describe the targets (a warm start must
-        keep them)."""
+        keep them), and the loss they were fitted with (``set_params`` may
+        change ``loss`` after fit; ``to_npz`` stores the fitted one)."""
         previous = self.previous
         if previous is not None and n_outputs != previous.n_outputs_:
             raise ValueError(
                 "warm_start can only be used where `y` has as many outputs as in "
                 f"the previous call to fit: {previous.n_outputs_}, not {n_outputs}."
             )
-        return dict(n_outputs_=n_outputs, out_activation_=self.out_activation)
+        return dict(
+            n_outputs_=n_outputs,
+            out_activation_=self.out_activation,
+            _fitted_loss=self.loss,
+        )
 
     def sample_weight(self, y):
         """No extra weights for regression targets."""

@@ -82,6 +82,7 @@ def test_regressor_on_dask_is_the_in_memory_model(dask_client, diabetes, loss):
     in_memory = fit_quietly(CGMLPRegressor(**params), X, y)
     on_dask = fit_quietly(CGMLPRegressor(**params), chunked(X, 150), chunked(y, 150))
     assert on_dask.loss_ == pytest.approx(in_memory.loss_, rel=1e-6)
+    assert on_dask._fitted_loss == in_memory._fitted_loss == loss  # for to_npz
     pred = on_dask.predict(chunked(X, 150))
     assert isinstance(pred, da.Array) and pred.shape == (X.shape[0],)
     np.testing.assert_allclose(pred.compute(), in_memory.predict(X), rtol=1e-6)

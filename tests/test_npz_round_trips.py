@@ -69,7 +69,8 @@ def problem(output, dtype, n_samples=40):
 
 
 def fitted_model(output, solver, dtype, early_stopping, variant):
-    """A small fit of ``output`` with the options of ``variant``."""
+    """A small fit of ``output`` with the options of ``variant``, and the
+    parameters its export must load with (its fitted ones)."""
     pd = pytest.importorskip("pandas")
     cls, X, y = problem(output, dtype)
     params = dict(
@@ -99,9 +100,15 @@ def fitted_model(output, solver, dtype, early_stopping, variant):
     model = cls(**params).fit(X, y, **fit_params)
     if variant in ("warm_start", "everything"):
         model.set_params(warm_start=True, max_iter=2).fit(X, y, **fit_params)
+    # What defines the fitted model: the file stores it as it was at fit.
+    fitted = {
+        name: params[name]
+        for name in ("hidden_layer_sizes", "loss")
+        if name in model.get_params()
+    }
     if variant in ("set_params", "everything"):
-        # Parameters changed after fit do not change the fitted model, and
-        # the file must keep both.
+        # Parameters changed after fit do not change the fitted model: the
+        # file keeps the others as they are now, and those at fit.
         model.set_params(
             hidden_layer_sizes=[5, 5] if everything else 6,
             alpha=np.float32(0.5),
@@ -117,7 +124,7 @@ def fitted_model(output, solver, dtype, early_stopping, variant):
             model.set_params(loss=other[model.loss], epsilon=2.5)
         elif output != "multilabel":
             model.set_params(class_weight="balanced")
-    return model, X, y
+    return model, X, y, {**model.get_params(), **fitted}
 
 
 def assert_same_value(a, b, what):
@@ -145,10 +152,11 @@ def fitted_attributes(model):
     return {k: v for k, v in vars(model).items() if model._is_fitted(k)}
 
 
-def assert_same_model(loaded, model, X):
-    """``loaded`` is ``model``: parameters, fitted attributes, predictions."""
+def assert_same_model(loaded, model, X, params=None):
+    """``loaded`` is ``model``: parameters (``params`` where given: those at
+    fit), fitted attributes, predictions."""
     assert type(loaded) is type(model)
-    assert loaded.get_params() == model.get_params()
+    assert loaded.get_params() == (model.get_params() if params is None else params)
     attributes, loaded_attributes = fitted_attributes(model), fitted_attributes(loaded)
     assert loaded_attributes.keys() == attributes.keys()
     for name, value in attributes.items():
@@ -197,37 +205,61 @@ CASES = list(
 def test_every_export_loads_back_as_the_same_model(
     output, solver, dtype, early_stopping, variant
 ):
-    model, X, _ = fitted_model(output, solver, dtype, early_stopping, variant)
-    assert_same_model(round_trip(model), model, X)
+    model, X, _, params = fitted_model(output, solver, dtype, early_stopping, variant)
+    before = model.get_params()
+    assert_same_model(round_trip(model), model, X, params)
+    # The export describes the fitted model and leaves the estimator as it is.
+    assert model.get_params() == before
 
 
-@pytest.mark.parametrize("hidden_layer_sizes", [(7, 7), 7, [7], (1,)])
+@pytest.mark.parametrize(
+    "hidden_layer_sizes", [(7, 7), 7, [7], (1,), np.array(3), "3", [3.0]]
+)
 def test_architecture_comes_from_the_fitted_weights(hidden_layer_sizes):
+    # The file describes the fitted model: hidden_layer_sizes changed after
+    # fit is stored, and loads, as the widths of the weights.
     cls, X, y = problem("multiclass", np.float64)
     model = cls(hidden_layer_sizes=(3,), max_iter=3, random_state=0).fit(X, y)
     model.set_params(hidden_layer_sizes=hidden_layer_sizes)
     loaded = round_trip(model)
+    assert model.hidden_layer_sizes is hidden_layer_sizes  # left as it is
+    assert loaded.hidden_layer_sizes == (3,)
+    assert [c.shape for c in loaded.coefs_] == [(3, 3), (3, 3)]
+    params = {**model.get_params(), "hidden_layer_sizes": (3,)}
+    assert_same_model(loaded, model, X, params)
+    # Its parameters are those of its weights: a warm start continues them.
+    refit = loaded.set_params(warm_start=True, max_iter=1).fit(X, y)
+    assert [c.shape for c in refit.coefs_] == [(3, 3), (3, 3)]
+
+
+@pytest.mark.parametrize("hidden_layer_sizes", [3, [3], (3,)])
+def test_sizes_that_give_the_fitted_widths_are_kept_as_set(hidden_layer_sizes):
+    # An int, a list and a tuple of the fitted widths load as they were set.
+    cls, X, y = problem("binary", np.float64)
+    model = cls(hidden_layer_sizes=hidden_layer_sizes, max_iter=3, random_state=0)
+    loaded = round_trip(model.fit(X, y))
     assert loaded.hidden_layer_sizes == hidden_layer_sizes
     assert type(loaded.hidden_layer_sizes) is type(hidden_layer_sizes)
-    assert [c.shape for c in loaded.coefs_] == [(3, 3), (3, 3)]
     assert_same_model(loaded, model, X)
-    # The parameter applies to the next fit, as it would have on the original.
-    assert (
-        loaded.set_params(warm_start=False).fit(X, y).n_layers_
-        == len(np.atleast_1d(hidden_layer_sizes)) + 2
-    )
 
 
 def test_regressor_loss_changed_after_fit_keeps_the_fitted_output():
+    # The file stores the loss the model was fitted with, which gives its
+    # output; predictions (exp: positive) are the fitted model's.
     _, X, y = problem("poisson", np.float64)
     model = CGMLPRegressor(
         hidden_layer_sizes=(3,), loss="poisson", max_iter=3, random_state=0
     ).fit(X, y)
     model.set_params(loss="squared_error")
     loaded = round_trip(model)
-    assert loaded.loss == "squared_error" and loaded.out_activation_ == "exp"
-    assert np.all(loaded.predict(X) > 0)  # still the exp output of the fit
-    assert_same_model(loaded, model, X)
+    assert model.loss == "squared_error"  # left as it is
+    assert loaded.loss == "poisson" and loaded.out_activation_ == "exp"
+    assert np.all(loaded.predict(X) > 0)
+    assert_same_model(loaded, model, X, {**model.get_params(), "loss": "poisson"})
+    # And a refit with the loss set after fit records that one.
+    refit = model.fit(X, np.abs(y) - 3.0)
+    assert refit.out_activation_ == "identity"
+    assert round_trip(refit).loss == "squared_error"
 
 
 def test_non_finite_validation_scores_are_represented():
@@ -235,12 +267,15 @@ def test_non_finite_validation_scores_are_represented():
     model = cls(
         hidden_layer_sizes=(3,), max_iter=4, early_stopping=True, random_state=0
     ).fit(X, y)
-    # What an R² of a one-sample validation split records, and its extremes.
-    for scores, best in [
-        ([float("nan")] * model.n_iter_, float("nan")),
-        ([float("-inf"), float("inf")] + [0.5] * (model.n_iter_ - 2), float("inf")),
+    # What an R² of a one-sample validation split records, and its extremes;
+    # the fit keeps the iterate of the first best score (the last if none
+    # beats -inf), and its loss.
+    for scores, best, kept in [
+        ([float("nan")] * model.n_iter_, float("nan"), -1),
+        ([float("-inf"), float("inf")] + [0.5] * (model.n_iter_ - 2), np.inf, 1),
     ]:
         model.validation_scores_, model.best_validation_score_ = scores, best
+        model.loss_ = model.loss_curve_[kept]
         data = io.BytesIO()
         model.to_npz(data)
         assert metadata(data.getvalue())["best_validation_score"] == {
@@ -262,10 +297,14 @@ def test_metadata_does_not_grow_with_the_training_history():
     n_iter = 1_000_000
     rng = np.random.RandomState(0)
     model.n_iter_ = n_iter
+    model.n_fun_evals_ = n_iter + 1
     model.loss_curve_ = rng.uniform(0.1, 1.0, n_iter).tolist()
     model.validation_scores_ = rng.uniform(0, 1, n_iter).tolist()
     model.validation_scores_[17] = float("nan")
-    model.best_validation_score_ = max(model.validation_scores_[18:])
+    # What the fit keeps: the first best score's iterate and its loss.
+    best = int(np.nanargmax(model.validation_scores_))
+    model.best_validation_score_ = model.validation_scores_[best]
+    model.loss_ = model.loss_curve_[best]
     long_history = io.BytesIO()
     model.to_npz(long_history)
     short_meta = metadata(short_history.getvalue())
@@ -477,12 +516,13 @@ def test_version_2_rules_for_changed_parameters(write_npz_version_2):
     model = CGMLPRegressor(
         hidden_layer_sizes=(3,), loss="poisson", max_iter=3, random_state=0
     ).fit(X, y)
-    # Version 2 wrote, and refused to read, a loss changed after fit; the
-    # output it stored decides, so such files load now.
+    # Version 2 wrote the parameters as they were: a loss changed after fit
+    # that does not give the stored output is refused, as version 2 refused it.
     file = io.BytesIO()
     write_npz_version_2(model.set_params(loss="squared_error"), file)
     file.seek(0)
-    assert_same_model(CGMLPRegressor.from_npz(file), model, X)
+    with pytest.raises(ValueError, match="loss='squared_error' gives an 'identity'"):
+        CGMLPRegressor.from_npz(file)
     # Its architecture was that of hidden_layer_sizes: a changed one is
     # refused, as it was.
     file = io.BytesIO()

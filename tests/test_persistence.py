@@ -438,7 +438,8 @@ V2_METADATA_CASES = {
     ),
 }
 # Version 3 keeps the fitted hidden widths apart from hidden_layer_sizes, which
-# is stored as it was set (an int, a tuple as a list, a tagged list).
+# must give them and is stored as it was set where it does (an int, a tuple as
+# a list, a tagged list), else as the widths.
 V3_METADATA_CASES = {
     "hidden units an int": (_meta_case(["hidden_units"], 6), "hidden_units=6 is not"),
     "hidden unit 0": (
@@ -548,10 +549,19 @@ def test_curves_are_checked_against_the_metadata(fitted, exports):
     ]:
         with pytest.raises(ValueError, match=PREFIX + ".*" + match):
             CGMLPClassifier.from_npz(_with_members(early_stopping, **changes))
-    # NaN scores are what an undefined score records, and load.
+    # NaN scores are what an undefined score records, and load. No NaN score
+    # beats another, so such a fit keeps its last iterate and loss.
     scores = np.full(n_iter, np.nan)
+    meta = _metadata(early_stopping)
+    meta["loss"] = np.load(
+        io.BytesIO(_members(early_stopping)["loss_curve.npy"])
+    ).tolist()[-1]
     loaded = CGMLPClassifier.from_npz(
-        _with_members(early_stopping, validation_scores=scores.astype(">f8"))
+        _with_members(
+            early_stopping,
+            metadata=np.array(json.dumps(meta)),
+            validation_scores=scores.astype(">f8"),
+        )
     )
     assert np.isnan(loaded.validation_scores_).all()
     assert type(loaded.validation_scores_[0]) is float

@@ -544,8 +544,8 @@ def test_npz_with_an_output_no_regressor_has_is_refused(diabetes, tmp_path):
     reg.to_npz(tmp_path / "reg.npz")
     with np.load(tmp_path / "reg.npz", allow_pickle=False) as data:
         arrays = {name: data[name] for name in data.files}
-    # The stored output decides (the loss may have been changed after fit),
-    # but it must be one a regressor has.
+    # The stored output must be one a regressor has (before the loss is
+    # checked to give it).
     meta = str(arrays["metadata"]).replace('"identity"', '"softmax"')
     arrays["metadata"] = np.array(meta)
     np.savez(tmp_path / "bad.npz", **arrays)

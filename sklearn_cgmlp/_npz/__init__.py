@@ -6,6 +6,10 @@ The export is a zip archive of ``.npy`` arrays and a JSON metadata string:
   its metadata, in two layers: generic ones that any estimator stored in this
   format shares (parameters, layers, weights, fitted numbers) and an estimator
   part for what only classifiers have (classes, target type);
+- :mod:`~sklearn_cgmlp._npz.consistency`: what a valid model is, as one
+  table of value checks (a loss that is the loss of the weights held, finite
+  weights and class weights, unique feature names, ...), each naming the
+  field it refuses; the loader runs it on every model it builds;
 - :mod:`~sklearn_cgmlp._npz.read`: the loader. It treats the file as hostile
   input: it never unpickles, it checks the zip directory and every array
   header against the metadata before it reads any array data, so a small file

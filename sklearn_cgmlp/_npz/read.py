@@ -2,15 +2,16 @@
 array data is read (see :mod:`sklearn_cgmlp._npz`)."""
 
 import itertools
-import math
 import re
 
 import numpy as np
 
 from .._safe_read import fail, is_int, is_real, open_archive, parse_json, short
+from .consistency import check_model
 from .schema import (
     FORMAT,
     GENERIC_SCHEMA,
+    PARAMS_WRITTEN,
     READABLE_VERSIONS,
     decode_float,
     estimator_part,
@@ -111,12 +112,17 @@ def _class_weight(value):
     return decoded
 
 
-def _estimator_from_params(cls, params, version):
+def _estimator_from_params(cls, part, params, version):
     """An unfitted ``cls`` with the stored parameters, validated by sklearn."""
     estimator = cls()
     unknown = set(params) - set(estimator.get_params())
     if unknown:
         fail(f"unknown parameters {short.repr(sorted(unknown))}.")
+    missing = set(PARAMS_WRITTEN[version] + part.params) - set(params)
+    if missing:
+        fail(
+            f"params lack {sorted(missing)}, which every version {version} file holds."
+        )
     decoded = {}
     for name, value in params.items():
         if name == "hidden_layer_sizes":
@@ -133,7 +139,9 @@ def _estimator_from_params(cls, params, version):
 
 
 def _headers(archive, meta, part, units):
-    """Check membership and every array header against the metadata."""
+    """Check membership and every array header against the metadata (whose
+    hidden widths are ``hidden_units``, or in version 2 the parameter
+    ``hidden_layer_sizes``)."""
     n_weights = len(units) - 1
     names = ["metadata"]
     weights = (f"{p}_{i}" for i in range(n_weights) for p in ("coef", "intercept"))
@@ -157,6 +165,7 @@ def _headers(archive, meta, part, units):
     if extra:
         fail(f"unexpected arrays {sorted(n.removesuffix('.npy') for n in extra)}.")
     headers = {name: archive.header(name) for name in names[1:]}
+    widths = "hidden_units" if meta["format_version"] >= 3 else "hidden_layer_sizes"
     for i in range(n_weights):
         for name, shape in (
             (f"coef_{i}", (units[i], units[i + 1])),
@@ -165,15 +174,19 @@ def _headers(archive, meta, part, units):
             if headers[name].shape != shape:
                 fail(
                     f"layer {i} array {name!r} has shape {headers[name].shape}; "
-                    f"the metadata implies {shape}."
+                    f"the metadata implies {shape} (n_features_in, {widths} "
+                    "and n_outputs)."
                 )
     dtypes = {
         headers[f"{p}_{i}"].dtype.newbyteorder("=")
         for i in range(n_weights)
         for p in ("coef", "intercept")
     }
-    if len(dtypes) != 1 or dtypes.pop() not in (np.float32, np.float64):
-        fail("weights must all be float32 or all float64.")
+    if len(dtypes) != 1 or next(iter(dtypes)) not in (np.float32, np.float64):
+        fail(
+            "weights (coef_i and intercept_i) must all be float32 or all float64, "
+            f"got {sorted(map(str, dtypes))}."
+        )
     for name in curves:
         header = headers[name]
         if header.shape != (meta["n_iter"],) or header.dtype.newbyteorder("=") != (
@@ -199,7 +212,7 @@ def import_npz(cls, file):
     with open_archive(file, _MEMBER_NAME) as archive:
         meta = _read_metadata(archive, cls, part)
         version = meta["format_version"]
-        estimator = _estimator_from_params(cls, meta["params"], version)
+        estimator = _estimator_from_params(cls, part, meta["params"], version)
         if version >= 3:
             hidden = tuple(meta["hidden_units"])
         else:  # version 2 fitted the architecture of the parameter
@@ -215,13 +228,9 @@ def import_npz(cls, file):
         arrays = {name: archive.read(name, h) for name, h in headers.items()}
     coefs = [arrays[f"coef_{i}"] for i in range(len(units) - 1)]
     intercepts = [arrays[f"intercept_{i}"] for i in range(len(units) - 1)]
-    if not all(np.all(np.isfinite(a)) for a in coefs + intercepts):
-        fail("weights are not all finite.")
     best = meta["best_validation_score"]
     if version >= 3:
         loss_curve = arrays["loss_curve"].tolist()
-        if not all(map(math.isfinite, loss_curve)):
-            fail("loss_curve values are not all finite.")
         scores = arrays.get("validation_scores")
         scores = None if scores is None else scores.tolist()
         best = None if best is None else float(decode_float(best))
@@ -253,4 +262,6 @@ def import_npz(cls, file):
         fitted["feature_names_in_"] = arrays["feature_names_in"].astype(object)
     for name, value in fitted.items():
         setattr(estimator, name, value)
+    # Well formed; now whether its values agree as a fit leaves them.
+    check_model(estimator, part.checks)
     return estimator

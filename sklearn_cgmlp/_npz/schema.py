@@ -20,11 +20,13 @@ from .._safe_read import (
     optional,
     short,
 )
+from .consistency import CLASSIFIER_CHECKS, REGRESSOR_CHECKS
 
 FORMAT = "sklearn-cgmlp-npz"
 # 2: t_ and best_loss_ stored; regressors.
-# 3: the fitted hidden layer widths stored apart from the parameters, which are
-#    kept as they were set (also when changed after fit); the loss curve and
+# 3: the fitted hidden layer widths stored apart from the parameters (which
+#    hold them too: the parameters that define the fitted model are stored at
+#    their values at fit, see consistency.py); the loss curve and
 #    validation scores as float64 arrays (NaN scores allowed); non-finite
 #    numbers encoded, so that the metadata is standard JSON.
 #    Also the count of cached line-search trials (n_line_trials_).
@@ -35,6 +37,31 @@ _TARGET_TYPES = ("binary", "multiclass", "multilabel-indicator")
 
 # How version 3 writes a best validation score that JSON has no number for.
 _NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+
+
+# The parameters every file of a version holds: its writers wrote
+# estimator.get_params() whole, and these are the parameters the estimators
+# had when they wrote it (an estimator part adds its own). A missing one is a
+# file that lies, not an old file: a tanh model would load as relu. A
+# parameter added later is absent from older files and gets its default.
+_PARAMS_WRITTEN = (
+    "hidden_layer_sizes",
+    "activation",
+    "solver",
+    "alpha",
+    "max_iter",
+    "tol",
+    "max_fun",
+    "early_stopping",
+    "validation_fraction",
+    "n_iter_no_change",
+    "random_state",
+    "warm_start",
+    "verbose",
+    "chunk_size",
+    "on_interrupt",
+)
+PARAMS_WRITTEN = {2: _PARAMS_WRITTEN, 3: _PARAMS_WRITTEN}
 
 
 class NotRepresentable(Exception):
@@ -84,8 +111,8 @@ GENERIC_SCHEMA = {
     },
     3: {
         **_COMMON_SCHEMA,
-        # The fitted widths; the architecture comes from them, never from
-        # params["hidden_layer_sizes"], which may have been changed since.
+        # The fitted widths; the architecture comes from them, and
+        # params["hidden_layer_sizes"] must agree (consistency.py).
         "hidden_units": list_of(integer(1)),
         # The loss curve and the validation scores are arrays.
         "best_validation_score": optional(_real),
@@ -102,6 +129,12 @@ class _ClassifierPart:
         "target_type": one_of(*_TARGET_TYPES),
     }
     arrays = ("classes",)
+    params = ("class_weight",)
+    checks = CLASSIFIER_CHECKS
+
+    @staticmethod
+    def as_fitted(estimator):
+        """No parameter of the classifier part defines the fitted model."""
 
     @staticmethod
     def export(estimator):
@@ -149,29 +182,51 @@ class _ClassifierPart:
     @staticmethod
     def fitted(meta, arrays):
         classes = arrays["classes"]
-        # NaN compares false, so this also refuses NaN labels.
-        if not np.all(classes[1:] > classes[:-1]):
-            fail("classes are not sorted and unique.")
-        if meta["target_type"] == "multilabel-indicator" and not np.array_equal(
-            classes, np.arange(len(classes))
-        ):
-            fail("multilabel classes must be 0, 1, ..., n_outputs - 1.")
         if meta["classes_kind"] == "object":
             classes = classes.astype(object)
         return {"classes_": classes, "_target_type": meta["target_type"]}
 
 
 class _RegressorPart:
-    """What the format holds for regressors only: nothing beyond the output.
-
-    The fitted output decides the predictions; it need not be the one of the
-    current ``loss`` parameter, which may have been changed after fit.
+    """What the format holds for regressors only: the output, and the loss
+    that gives it (the loss the model was fitted with, also if ``loss`` was
+    changed with ``set_params`` since).
     """
 
     schema = {}
     arrays = ()
+    params = ("loss",)
+    checks = REGRESSOR_CHECKS
     # Each loss's output, once (several losses share one).
     _out_activations = tuple(dict.fromkeys(REGRESSION_LOSSES.values()))
+
+    @staticmethod
+    def as_fitted(estimator):
+        """Set ``loss`` of ``estimator`` (a view) to the loss it was fitted with.
+
+        A fit records it (``_fitted_loss``). A model unpickled from a version
+        that did not has only its output: the ``loss`` parameter if it gives
+        that output, else the one loss that does; if several or none do, the
+        model is not represented (the file would name a loss it may not have
+        been fitted with).
+        """
+        loss = getattr(estimator, "_fitted_loss", None)
+        if loss is None:
+            output, loss = estimator.out_activation_, estimator.loss
+            if not (isinstance(loss, str) and REGRESSION_LOSSES.get(loss) == output):
+                losses = [k for k, v in REGRESSION_LOSSES.items() if v == output]
+                if len(losses) != 1:
+                    raise NotRepresentable(
+                        "the loss it was fitted with is not recorded (it was "
+                        "unpickled from an older version), and neither its loss "
+                        f"parameter, {short.repr(loss)}, nor exactly one loss "
+                        f"gives its {short.repr(output)} output (losses "
+                        f"{losses} do); set loss to the loss it was fitted "
+                        "with (set_params) before exporting."
+                    )
+                (loss,) = losses
+        estimator.set_params(loss=loss)
+        estimator._fitted_loss = loss
 
     @staticmethod
     def export(estimator):
@@ -191,7 +246,8 @@ class _RegressorPart:
 
     @staticmethod
     def fitted(meta, arrays):
-        return {}
+        # Checked to give the stored output (consistency.REGRESSOR_CHECKS).
+        return {"_fitted_loss": meta["params"]["loss"]}
 
 
 def estimator_part(cls):

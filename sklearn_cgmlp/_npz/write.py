@@ -13,6 +13,7 @@ import numpy as np
 
 from .._safe_read import InvalidModelFile, is_int, is_real, short
 from .._version import __version__
+from .consistency import fitted_widths, hidden_widths
 from .read import import_npz
 from .schema import FORMAT, FORMAT_VERSION, NotRepresentable, estimator_part
 
@@ -95,6 +96,25 @@ def _finite_loss(name, value):
             "pickle or joblib instead."
         )
     return value
+
+
+def _as_fitted(estimator):
+    """A view of ``estimator`` whose parameters that define the fitted model
+    have their values at fit: the file describes the fitted model.
+
+    ``set_params`` after fit may change ``hidden_layer_sizes`` (and the
+    regressor's ``loss``) without changing the weights or the output; the
+    view takes the widths of the weights (a value that gives them, an int or
+    a list, is kept as it is) and its part's fitted values. Other parameters
+    are kept as they are now: they do not define the fitted model, or, as
+    ``activation``, ``predict`` uses them as they are.
+    """
+    model = estimator._view()
+    widths = fitted_widths(model)
+    if hidden_widths(model.hidden_layer_sizes) != widths:
+        model.set_params(hidden_layer_sizes=widths)
+    estimator_part(type(model)).as_fitted(model)
+    return model
 
 
 def _archive(estimator):
@@ -215,9 +235,11 @@ def export_bytes(estimator):
     """The bytes of the export of ``estimator``, checked to load back as it.
 
     Raises ValueError, with the reason, for a model that the format cannot
-    represent or that the loader would refuse.
+    represent or that the loader would refuse. The file describes the fitted
+    model (:func:`_as_fitted`), and loads back as it.
     """
     try:
+        estimator = _as_fitted(estimator)
         arrays = _archive(estimator)
     except NotRepresentable as exc:
         raise _cannot_export(estimator, str(exc)) from None
