@@ -27,6 +27,7 @@ from ._activations import ACTIVATIONS
 from ._adapters import NonFiniteInitialLoss, SciPyObjective, Transfer
 from ._backends import backend_of
 from ._diagnostics import Scales, exit_warning, non_finite_hint
+from ._features import HiddenFeaturesMixin
 from ._layout import ParameterLayout, glorot_init
 from ._loss import MLPLoss
 from ._monitor import IterationMonitor
@@ -56,7 +57,7 @@ class _Count(Interval):
 _CALLBACK_STATE = ("_callback_fit_ctx", "_skl_callbacks_to_teardown")
 
 
-class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
+class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, HiddenFeaturesMixin, BaseEstimator):
     """Base class of the full-batch MLP estimators (not for direct use)."""
 
     _parameter_constraints: dict = {
@@ -341,13 +342,14 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
         )
 
     # -------------------------------------------------------------- predict
-    def _forward(self, X, method):
+    def _forward(self, X, method, output=True):
         """Output logits for ``X``, the fitted snapshot they come from and the
         backend of ``X`` (:mod:`sklearn_cgmlp._backends`): lazy logits for a
-        Dask ``X``, computed block by block."""
+        Dask ``X``, computed block by block. ``output=False`` stops the
+        forward pass at the last hidden layer."""
         model = self._fitted_view()
         backend = backend_of(X)
-        return backend.logits(model, X, method), model, backend
+        return backend.logits(model, X, method, output=output), model, backend
 
     def _score_model(self, attributes, X, y, sample_weight):
         """Early-stopping score of the model with fitted ``attributes`` on a
