@@ -62,6 +62,8 @@ class CGMLPClassifier(ClassifierMixin, BaseCGMLP):
         copy of ``X``. Unlike MLPClassifier, which ignores ``early_stopping``
         with its L-BFGS solver, every solver here honours it.
 
+    %(scoring)s
+
     %(validation_fraction)s
 
     %(n_iter_no_change)s
@@ -164,6 +166,7 @@ class CGMLPClassifier(ClassifierMixin, BaseCGMLP):
         max_fun=15000,
         class_weight=None,
         early_stopping=False,
+        scoring=None,
         validation_fraction=0.1,
         n_iter_no_change=10,
         random_state=None,
@@ -181,6 +184,7 @@ class CGMLPClassifier(ClassifierMixin, BaseCGMLP):
             tol=tol,
             max_fun=max_fun,
             early_stopping=early_stopping,
+            scoring=scoring,
             validation_fraction=validation_fraction,
             n_iter_no_change=n_iter_no_change,
             random_state=random_state,

@@ -62,6 +62,8 @@ class CGMLPRegressor(RegressorMixin, BaseCGMLP):
         MLPRegressor, which ignores ``early_stopping`` with its L-BFGS solver,
         every solver here honours it.
 
+    %(scoring)s
+
     %(validation_fraction)s
 
     %(n_iter_no_change)s
@@ -158,6 +160,7 @@ class CGMLPRegressor(RegressorMixin, BaseCGMLP):
         tol=1e-4,
         max_fun=15000,
         early_stopping=False,
+        scoring=None,
         validation_fraction=0.1,
         n_iter_no_change=10,
         random_state=None,
@@ -175,6 +178,7 @@ class CGMLPRegressor(RegressorMixin, BaseCGMLP):
             tol=tol,
             max_fun=max_fun,
             early_stopping=early_stopping,
+            scoring=scoring,
             validation_fraction=validation_fraction,
             n_iter_no_change=n_iter_no_change,
             random_state=random_state,
