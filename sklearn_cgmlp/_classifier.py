@@ -55,10 +55,12 @@ class CGMLPClassifier(ClassifierMixin, BaseCGMLP):
 
     early_stopping : bool, default=False
         Whether to set aside ``validation_fraction`` of the training data
-        (stratified, except for multilabel targets) and stop when the accuracy
-        on it has not improved by at least ``tol`` for ``n_iter_no_change``
-        consecutive iterations. The fitted model carries the weights of the
-        iteration with the best validation accuracy. The training part is a
+        (stratified, except for multilabel targets), or to use the validation
+        set given to ``fit`` (``X_val``, ``y_val``), and stop when the
+        validation score (``scoring``; the accuracy by default) has not
+        improved by at least ``tol`` for ``n_iter_no_change`` consecutive
+        iterations. The fitted model carries the weights of the iteration
+        with the best validation score. The training part of a split is a
         copy of ``X``. Unlike MLPClassifier, which ignores ``early_stopping``
         with its L-BFGS solver, every solver here honours it.
 
@@ -88,8 +90,9 @@ class CGMLPClassifier(ClassifierMixin, BaseCGMLP):
     %(fitted_solver)s
 
     validation_scores_ : list of float or None
-        Accuracy on the validation set after each iteration, if
-        ``early_stopping`` is True; None otherwise.
+        Validation score (``scoring``: the accuracy by default, minus the
+        log-loss for "loss") after each iteration, if ``early_stopping`` is
+        True; None otherwise.
 
     best_validation_score_ : float or None
         Best of ``validation_scores_``, whose weights the model carries, if

@@ -44,6 +44,26 @@ class HiddenFeaturesMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         """Width of the last hidden layer (for ``get_feature_names_out``)."""
         return self.coefs_[-1].shape[0]
 
+    def set_output(self, *, transform=None):
+        """Set the output container of ``transform`` and ``fit_transform``.
+
+        Predictions are not affected: they stay arrays.
+
+        Parameters
+        ----------
+        transform : {"default", "pandas", "polars"}, default=None
+            "default": the default output (arrays where ``X`` lives);
+            "pandas" or "polars": a DataFrame whose columns
+            ``get_feature_names_out`` names; None leaves the configuration
+            unchanged.
+
+        Returns
+        -------
+        self : estimator instance
+            The estimator.
+        """
+        return super().set_output(transform=transform)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         # float32 data is fitted and transformed in float32.
