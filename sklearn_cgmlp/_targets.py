@@ -77,7 +77,8 @@ class ClassificationTargets:
         """Host labels ``y`` of a validation set given to fit, encoded in
         ``dtype`` as the training labels described by ``fitted`` were;
         labels unseen in training and other kinds of targets are refused."""
-        classes, target_type = fitted["classes_"], fitted["_target_type"]
+        # Numeric classes_ of a device fit live on the device.
+        classes, target_type = to_host(fitted["classes_"]), fitted["_target_type"]
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         y_type = type_of_target(y, input_name="y_val")

@@ -19,6 +19,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import get_tags
+from test_array_api import host, namespaces, on, to_namespace
 
 from sklearn_cgmlp import CGMLPClassifier, CGMLPRegressor
 
@@ -187,29 +188,28 @@ def test_transform_on_dask_is_lazy_and_equal(dask_client, iris):
         est.transform(da.from_array(X_nan, chunks=(40, 4))).compute()
 
 
+@pytest.mark.parametrize("xp, device, dtype", namespaces())
 def test_transform_output_of_an_array_api_fit_is_in_its_namespace(
-    iris, array_api_dispatch
+    iris, xp, device, dtype, array_api_dispatch
 ):
-    torch = pytest.importorskip("torch")
     X, y = iris
-    for dtype in (torch.float32, torch.float64):
-        X_t = torch.asarray(X, dtype=dtype)
-        with sklearn.config_context(array_api_dispatch=True):
-            est = fit_quietly(
-                CGMLPRegressor((5,), max_iter=10, random_state=0),
-                X_t,
-                torch.asarray(y, dtype=dtype),
-            )
-            H = est.transform(X_t)
-        assert isinstance(H, torch.Tensor)
-        assert H.dtype == dtype
-        rtol = 1e-5 if dtype == torch.float32 else 1e-12
-        host = type(est)(**est.get_params())
-        host.__dict__.update(
-            {k: v for k, v in vars(est).items() if k.endswith("_")},
-            coefs_=[c.numpy() for c in est.coefs_],
-            intercepts_=[b.numpy() for b in est.intercepts_],
+    X_xp = to_namespace(xp, device, X, dtype)
+    with sklearn.config_context(array_api_dispatch=True):
+        est = fit_quietly(
+            CGMLPRegressor((5,), max_iter=10, random_state=0),
+            X_xp,
+            to_namespace(xp, device, y, dtype),
         )
-        np.testing.assert_allclose(
-            H.numpy(), hidden_by_hand(host, X), rtol=rtol, atol=rtol
-        )
+        H = est.transform(X_xp)
+    assert on(H, xp, device)
+    assert str(H.dtype).endswith(dtype)
+    host_model = clone(est)
+    host_model.__dict__.update(
+        {k: v for k, v in vars(est).items() if k.endswith("_")},
+        coefs_=[host(c) for c in est.coefs_],
+        intercepts_=[host(b) for b in est.intercepts_],
+    )
+    rtol = 1e-5 if dtype == "float32" else 1e-12
+    np.testing.assert_allclose(
+        host(H), hidden_by_hand(host_model, X), rtol=rtol, atol=rtol
+    )

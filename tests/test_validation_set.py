@@ -22,6 +22,7 @@ from sklearn.metrics import (
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
+from test_array_api import namespaces, on, to_namespace
 
 from sklearn_cgmlp import CGMLPClassifier, CGMLPRegressor
 
@@ -146,6 +147,20 @@ def test_a_float64_validation_set_of_a_float32_fit(digits):
     )
     assert clf.coefs_[0].dtype == np.float32
     assert clf.best_validation_score_ == clf.score(X_val.astype(np.float32), y_val)
+    # X_val is scored in the dtype of the fit: the same scores, to the bit,
+    # as those of a float32 X_val (NumPy would compute float64 X_val in
+    # float64).
+    fits = [
+        fit_quietly(
+            classifier(max_iter=10, scoring="loss"),
+            X.astype(np.float32),
+            y,
+            X_val=X_val.astype(dtype),
+            y_val=y_val,
+        )  # fmt: skip
+        for dtype in (np.float64, np.float32)
+    ]
+    assert fits[0].validation_scores_ == fits[1].validation_scores_
 
 
 def test_sparse_and_dataframe_validation_sets(digits):
@@ -534,21 +549,31 @@ def test_loss_scoring_on_a_dask_split(dask_client, diabetes):
 
 
 # -------------------------------------------------------------- array API
-def test_a_validation_set_on_a_device(digits, array_api_dispatch):
-    torch = pytest.importorskip("torch")
+@pytest.mark.parametrize("xp, device, dtype", namespaces())
+@pytest.mark.parametrize("scoring", [None, "loss"])
+def test_a_validation_set_on_a_device(
+    digits, xp, device, dtype, scoring, array_api_dispatch
+):
     X, y, X_val, y_val = digits
+    weights = np.linspace(0.5, 1.5, len(y_val))
+    params = dict(scoring=scoring, max_iter=10)
     reference = fit_quietly(
-        classifier(scoring="loss", max_iter=10), X, y, X_val=X_val, y_val=y_val
-    )
+        classifier(**params), X.astype(dtype), y, X_val=X_val.astype(dtype),
+        y_val=y_val, sample_weight_val=weights,
+    )  # fmt: skip
     with sklearn.config_context(array_api_dispatch=True):
         clf = fit_quietly(
-            classifier(scoring="loss", max_iter=10),
-            torch.asarray(X), torch.asarray(y),
-            X_val=torch.asarray(X_val), y_val=torch.asarray(y_val),
-            sample_weight_val=torch.ones(len(y_val), dtype=torch.float64),
+            classifier(**params),
+            to_namespace(xp, device, X, dtype), to_namespace(xp, device, y),
+            X_val=to_namespace(xp, device, X_val, dtype),
+            y_val=to_namespace(xp, device, y_val),
+            sample_weight_val=to_namespace(xp, device, weights, dtype),
         )  # fmt: skip
         with pytest.raises(ValueError, match="X_val must be data of the kind X is"):
-            classifier().fit(torch.asarray(X), torch.asarray(y), X_val=X_val,
+            classifier().fit(to_namespace(xp, device, X, dtype),
+                             to_namespace(xp, device, y), X_val=X_val,
                              y_val=y_val)  # fmt: skip
+    assert on(clf.coefs_[0], xp, device)
+    rtol = 1e-8 if dtype == "float64" else 1e-4
     np.testing.assert_allclose(clf.validation_scores_, reference.validation_scores_,
-                               rtol=1e-8)  # fmt: skip
+                               rtol=rtol)  # fmt: skip

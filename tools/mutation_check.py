@@ -268,6 +268,14 @@ MUTANTS += [
         [T, "-k", "feature_names"],
     ),
     Mutant(
+        "validation-set-not-cast",
+        "_validation.py",
+        "    if X_val.dtype != data.X.dtype:",
+        "    if False:",
+        "a float64 X_val of a float32 fit is scored in float64",
+        [T, "-k", "float64_validation_set"],
+    ),
+    Mutant(
         "given-validation-needs-unchecked",
         "_validation.py",
         "    if n_positive < needs.samples:\n",
