@@ -150,6 +150,11 @@ class CGMLPClassifier(ClassifierMixin, BaseCGMLP):
     0.97
     >>> cgmlp.n_iter_ == len(cgmlp.loss_curve_)
     True
+
+    The last hidden layer's activations, features learned by the network:
+
+    >>> clf.transform(X_test[:2]).shape
+    (2, 10)
     """
 
     _parameter_constraints: dict = {

@@ -144,6 +144,8 @@ class CGMLPRegressor(RegressorMixin, BaseCGMLP):
     (3,)
     >>> round(reg.score(X_test, y_test / 100), 2) > 0.3
     True
+    >>> reg.transform(X_test[:3]).shape  # the last hidden layer's activations
+    (3, 20)
     """
 
     _parameter_constraints: dict = {

@@ -520,11 +520,16 @@ def test_a_dask_validation_set_gives_the_in_memory_fit(dask_client, digits):
     np.testing.assert_allclose(on_dask.validation_scores_, in_memory.validation_scores_,
                                rtol=1e-6)  # fmt: skip
     assert on_dask.n_iter_ == in_memory.n_iter_
-    for scoring in (None, "accuracy"):
+    # A scorer on the Dask split: the scores of the default accuracy.
+    split_fits = [
         fit_quietly(
-            classifier(scoring=scoring, max_iter=3),
-            da.from_array(X, chunks=(100, 64)), da.from_array(y, chunks=100),
+            classifier(scoring=scoring, max_iter=5),
+            da.from_array(X, chunks=(100, 64)),
+            da.from_array(y, chunks=100),
         )  # fmt: skip
+        for scoring in (None, "accuracy")
+    ]
+    assert split_fits[0].validation_scores_ == split_fits[1].validation_scores_
     with pytest.raises(ValueError, match="X_val must be a Dask array"):
         classifier().fit(da.from_array(X, chunks=(100, 64)), da.from_array(y),
                          X_val=X_val, y_val=y_val)  # fmt: skip
