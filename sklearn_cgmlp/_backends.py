@@ -10,8 +10,9 @@ gives the estimators everything that depends on where the data are:
 - ``training_data(proxy, X, y, sample_weight, targets=, warm=)``: validated,
   encoded training data, whose ``objective(loss, chunk_size=)`` is the
   objective over them and ``split(fraction, rng)`` the early-stopping split;
-- ``logits(model, X, method)``: validated output logits of a fitted model
-  (lazy for Dask), and ``model_logits(attributes, activation, X)`` computed
+- ``logits(model, X, method, output=True)``: validated output logits of a
+  fitted model (lazy for Dask; the last hidden layer's activations with
+  ``output=False``), and ``model_logits(attributes, activation, X)`` computed
   logits of a model given by its fitted attributes (for validation scores);
 - ``map_rows(Z, func, dtype=, n_columns=)``: ``func`` over the rows of
   logits, block by block where they are lazy;
@@ -61,9 +62,10 @@ class LocalBackend:
             proxy, X, y, sample_weight, targets=targets, warm=warm, ops=self.ops
         )
 
-    def logits(self, model, X, method):
+    def logits(self, model, X, method, output=True):
         """Output logits of the fitted ``model`` (an estimator snapshot) for
-        ``X``, validated as scikit-learn validates prediction inputs.
+        ``X``, validated as scikit-learn validates prediction inputs (with
+        ``output=False``, the last hidden layer's activations).
 
         ``X`` must live where the model does (NumPy, or under array API
         dispatch the namespace and device the model was fitted on). It is
@@ -99,7 +101,7 @@ class LocalBackend:
         coefs, intercepts = model.coefs_, model.intercepts_
         if not ops.is_numpy:
             X, coefs, intercepts = _promoted(ops, X, coefs, intercepts)
-        return forward(coefs, intercepts, X, model.activation, ops=ops)
+        return forward(coefs, intercepts, X, model.activation, ops=ops, output=output)
 
     def model_logits(self, attributes, activation, X):
         """Output logits for validated ``X`` of the model with fitted

@@ -27,13 +27,16 @@ from ._activations import ACTIVATIONS
 from ._adapters import NonFiniteInitialLoss, SciPyObjective, Transfer
 from ._backends import backend_of
 from ._diagnostics import Scales, exit_warning, known_rows, non_finite_hint
+from ._features import HiddenFeaturesMixin
 from ._layout import ParameterLayout, glorot_init
 from ._loss import MLPLoss
 from ._monitor import IterationMonitor
 from ._ops import NUMPY, numpy_dtype, to_host
 from ._repr import DocLinkMixin
+from ._scoring import validation_score
 from ._solvers import SOLVERS, minimize
 from ._threads import torch_cpu_threads
+from ._validation import check_arguments, check_given_validation
 from ._warn import warn
 
 try:  # scikit-learn >= 1.9: callbacks (ProgressBar, ScoringMonitor, ...)
@@ -56,7 +59,7 @@ class _Count(Interval):
 _CALLBACK_STATE = ("_callback_fit_ctx", "_skl_callbacks_to_teardown")
 
 
-class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
+class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, HiddenFeaturesMixin, BaseEstimator):
     """Base class of the full-batch MLP estimators (not for direct use)."""
 
     _parameter_constraints: dict = {
@@ -68,6 +71,7 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
         "tol": [Interval(Real, 0, None, closed="left")],
         "max_fun": [_Count(Integral, 1, None, closed="left")],
         "early_stopping": ["boolean"],
+        "scoring": [None, str, callable],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [_Count(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
@@ -91,6 +95,7 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
         tol=1e-4,
         max_fun=15000,
         early_stopping=False,
+        scoring=None,
         validation_fraction=0.1,
         n_iter_no_change=10,
         random_state=None,
@@ -107,6 +112,7 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
         self.tol = tol
         self.max_fun = max_fun
         self.early_stopping = early_stopping
+        self.scoring = scoring
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.random_state = random_state
@@ -133,7 +139,10 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(
+        self, X, y, sample_weight=None, *, X_val=None, y_val=None,
+        sample_weight_val=None,
+    ):  # fmt: skip
         """Fit the model to data matrix X and target(s) y.
 
         Parameters
@@ -150,6 +159,25 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
             per-sample losses: a zero weight drops a sample, an integer weight
             repeats it.
 
+        X_val : {array-like, sparse matrix} of shape (n_val, n_features), \
+                default=None
+            Validation data for early stopping, in place of the
+            ``validation_fraction`` split (which then does not happen: all of
+            ``X`` is trained on). Needs ``early_stopping=True`` and ``y_val``.
+            Checked as ``X`` is (features, their names, finiteness) and of
+            the kind ``X`` is (in memory, on the same device, or Dask). In a
+            :class:`~sklearn.pipeline.Pipeline`, ``X_val`` can be transformed
+            as ``X`` is with ``Pipeline(..., transform_input=["X_val"])``.
+
+        y_val : array-like of shape (n_val,) or (n_val, n_outputs), \
+                default=None
+            Targets of ``X_val``: labels seen in training (a label unseen
+            there is a ValueError), or values of as many outputs as ``y``.
+
+        sample_weight_val : array-like of shape (n_val,), default=None
+            Weights of the validation samples in the early-stopping score
+            (used as given: ``class_weight`` does not apply to them).
+
         Returns
         -------
         self : object
@@ -161,7 +189,7 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
         saved_state = self.__dict__.copy()
         try:
             with torch_cpu_threads(X):
-                return self._fit(X, y, sample_weight)
+                return self._fit(X, y, sample_weight, X_val, y_val, sample_weight_val)
         except BaseException:
             callback_state = {
                 k: v for k, v in self.__dict__.items() if k in _CALLBACK_STATE
@@ -169,8 +197,13 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
             self.__dict__ = {**saved_state, **callback_state}
             raise
 
-    def _fit(self, X, y, sample_weight):
+    def _fit(self, X, y, sample_weight, X_val, y_val, sample_weight_val):
         hidden_layer_sizes = self._hidden_layer_sizes()
+        given_validation = check_arguments(
+            self.early_stopping, X_val, y_val, sample_weight_val
+        )
+        # The scoring is checked (a scorer name) before the data.
+        score_needs = validation_score(self)[1] if self.early_stopping else None
         warm = self.warm_start and hasattr(self, "coefs_")
         # validate_data records n_features_in_ / feature_names_in_ on the
         # estimator it is given: give it a throw-away view.
@@ -192,10 +225,13 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         x0 = self._initial_parameters(layout, warm, rng)
         validation = None
-        if self.early_stopping:
-            data, validation = data.split(
-                self.validation_fraction, rng, self._score_needs
+        if given_validation:
+            validation = data.given_validation(
+                proxy, X_val, y_val, sample_weight_val, targets=targets
             )
+            check_given_validation(validation, score_needs)
+        elif self.early_stopping:
+            data, validation = data.split(self.validation_fraction, rng, score_needs)
         loss = MLPLoss(layout, self.activation, targets.loss_output(fitted), self.alpha)
         objective = data.objective(loss, chunk_size=self.chunk_size)
         X, y, ops = data.X, data.y, objective.ops
@@ -345,21 +381,31 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
         )
 
     # -------------------------------------------------------------- predict
-    def _forward(self, X, method):
+    def _forward(self, X, method, output=True):
         """Output logits for ``X``, the fitted snapshot they come from and the
         backend of ``X`` (:mod:`sklearn_cgmlp._backends`): lazy logits for a
-        Dask ``X``, computed block by block."""
+        Dask ``X``, computed block by block. ``output=False`` stops the
+        forward pass at the last hidden layer."""
         model = self._fitted_view()
         backend = backend_of(X)
-        return backend.logits(model, X, method), model, backend
+        return backend.logits(model, X, method, output=output), model, backend
 
-    def _score_model(self, attributes, X, y, sample_weight):
-        """Early-stopping score of the model with fitted ``attributes`` on a
-        validation set ``X`` (in memory, on a device or on a cluster)."""
-        backend = backend_of(X)
-        Z, ops = backend.model_logits(attributes, self.activation, X)
-        pred = to_host(self._predictions(Z, attributes, ops))
-        return self._score_metric(y, pred, sample_weight=to_host(sample_weight))
+    def _score_model(self, attributes, validation):
+        """Early-stopping score (``scoring``) of the model with fitted
+        ``attributes`` on the ``validation`` set (in memory, on a device or
+        on a cluster)."""
+        score, _ = validation_score(self)
+        return score(attributes, validation)
+
+    def _model(self, attributes):
+        """A snapshot of the estimator with the fitted ``attributes`` (of an
+        iteration, for a scorer)."""
+        model = self._view()
+        model.__dict__ = {
+            **{k: v for k, v in model.__dict__.items() if not self._is_fitted(k)},
+            **attributes,
+        }
+        return model
 
     # ---------------------------------------------------------- persistence
     def __getstate__(self):

@@ -55,12 +55,16 @@ class CGMLPClassifier(ClassifierMixin, BaseCGMLP):
 
     early_stopping : bool, default=False
         Whether to set aside ``validation_fraction`` of the training data
-        (stratified, except for multilabel targets) and stop when the accuracy
-        on it has not improved by at least ``tol`` for ``n_iter_no_change``
-        consecutive iterations. The fitted model carries the weights of the
-        iteration with the best validation accuracy. The training part is a
+        (stratified, except for multilabel targets), or to use the validation
+        set given to ``fit`` (``X_val``, ``y_val``), and stop when the
+        validation score (``scoring``; the accuracy by default) has not
+        improved by at least ``tol`` for ``n_iter_no_change`` consecutive
+        iterations. The fitted model carries the weights of the iteration
+        with the best validation score. The training part of a split is a
         copy of ``X``. Unlike MLPClassifier, which ignores ``early_stopping``
         with its L-BFGS solver, every solver here honours it.
+
+    %(scoring)s
 
     %(validation_fraction)s
 
@@ -86,8 +90,9 @@ class CGMLPClassifier(ClassifierMixin, BaseCGMLP):
     %(fitted_solver)s
 
     validation_scores_ : list of float or None
-        Accuracy on the validation set after each iteration, if
-        ``early_stopping`` is True; None otherwise.
+        Validation score (``scoring``: the accuracy by default, minus the
+        log-loss for "loss") after each iteration, if ``early_stopping`` is
+        True; None otherwise.
 
     best_validation_score_ : float or None
         Best of ``validation_scores_``, whose weights the model carries, if
@@ -145,6 +150,11 @@ class CGMLPClassifier(ClassifierMixin, BaseCGMLP):
     0.97
     >>> cgmlp.n_iter_ == len(cgmlp.loss_curve_)
     True
+
+    The last hidden layer's activations, features learned by the network:
+
+    >>> clf.transform(X_test[:2]).shape
+    (2, 10)
     """
 
     _parameter_constraints: dict = {
@@ -164,6 +174,7 @@ class CGMLPClassifier(ClassifierMixin, BaseCGMLP):
         max_fun=15000,
         class_weight=None,
         early_stopping=False,
+        scoring=None,
         validation_fraction=0.1,
         n_iter_no_change=10,
         random_state=None,
@@ -181,6 +192,7 @@ class CGMLPClassifier(ClassifierMixin, BaseCGMLP):
             tol=tol,
             max_fun=max_fun,
             early_stopping=early_stopping,
+            scoring=scoring,
             validation_fraction=validation_fraction,
             n_iter_no_change=n_iter_no_change,
             random_state=random_state,

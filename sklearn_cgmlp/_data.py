@@ -6,7 +6,7 @@ Labels and weights are checked on the host, where they are small; the rows of
 ``X`` and the encoded targets stay where they are.
 """
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from scipy import sparse
@@ -17,6 +17,18 @@ from ._diagnostics import feature_magnitude
 from ._objective import ArrayAPIObjective, InMemoryObjective
 from ._ops import array_ops, numpy_dtype, to_host
 from ._threads import BlasThreads
+
+
+class Validation(NamedTuple):
+    """The validation set of early stopping: ``X`` and ``sample_weight``
+    (None: all ones) where the data lives, the labels or targets ``y`` as
+    scikit-learn metrics take them, and ``Y`` encoded as the loss takes them
+    (where the data lives, or lazily on a cluster)."""
+
+    X: Any
+    y: Any
+    Y: Any
+    sample_weight: Any
 
 
 class TrainingData:
@@ -87,6 +99,15 @@ class TrainingData:
             validation,
         )
 
+    def given_validation(self, proxy, X_val, y_val, sample_weight_val, *, targets):
+        """The validation set given to fit, validated as the training data
+        was (:func:`sklearn_cgmlp._validation.local_validation`)."""
+        from ._validation import local_validation
+
+        return local_validation(
+            self, proxy, X_val, y_val, sample_weight_val, targets=targets
+        )
+
     def magnitudes(self):
         """``(features, targets, weights)``: the largest absolute values of
         ``X`` and of the encoded targets, and the largest sample weight (None
@@ -140,7 +161,7 @@ def take_rows(A, rows):
     return ops.xp.take(A, ops.from_numpy(rows, ops.xp.int64), axis=0)
 
 
-def check_weights(sample_weight, n_samples, extra, dtype):
+def check_weights(sample_weight, n_samples, extra, dtype, *, name="sample_weight"):
     """Host sample weights times ``extra`` (class weights), or None if all one.
 
     The product is formed in float64. It must be finite and representable
@@ -165,7 +186,7 @@ def check_weights(sample_weight, n_samples, extra, dtype):
             weights = sample_weight * extra
         # Where both factors are positive, a zero product is an underflow.
         given = np.minimum(sample_weight, extra)
-    what = "sample_weight" + (" times class_weight" if extra is not None else "")
+    what = name + (" times class_weight" if extra is not None else "")
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         in_dtype = weights.astype(dtype)
         refuse_bad_weights(
@@ -380,7 +401,7 @@ def split_validation(X, y, Y, sample_weight, *, stratify, fraction, rng, needs):
         )
     return (
         (take_rows(X, train), y[train], take_rows(Y, train), sw_train),
-        (take_rows(X, val), y[val], sw_val),
+        Validation(take_rows(X, val), y[val], take_rows(Y, val), sw_val),
     )
 
 

@@ -70,10 +70,32 @@ max_fun : int, default=15000
     the end of the iteration in which it is reached.
 """
 
+_SHARED["scoring"] = """
+scoring : str, callable or None, default=None
+    The validation score of early stopping, where higher is better. Only
+    used if ``early_stopping`` is True.
+
+    - None: the estimator's ``score`` (accuracy for the classifier, R² for
+      the regressor).
+    - "loss": minus the weighted mean loss of the validation samples (the
+      loss the fit minimises, without the L2 penalty), as
+      HistGradientBoosting's ``scoring="loss"``: ``validation_scores_``
+      then holds negative losses, and ``tol`` is in units of the loss.
+    - another str: a scorer name of :func:`sklearn.metrics.get_scorer`
+      (``"neg_log_loss"``, ``"balanced_accuracy"``, ...).
+    - a callable ``scorer(estimator, X, y)`` (or with ``sample_weight=``)
+      such as :func:`sklearn.metrics.make_scorer` returns; it is called on
+      a snapshot of the model after each iteration.
+
+    With validation sample weights, the score is weighted. ``to_npz``
+    stores a string or None; a callable is refused there (pickle or skops
+    store it).
+"""
+
 _SHARED["validation_fraction"] = """
 validation_fraction : float, default=0.1
     Proportion of the training data set aside for early stopping. Only
-    used if ``early_stopping`` is True.
+    used if ``early_stopping`` is True and no ``X_val`` is given to fit.
 """
 
 _SHARED["n_iter_no_change"] = """

@@ -46,7 +46,9 @@ def _lookup(table, name, what):
         ) from None
 
 
-def forward(coefs, intercepts, X, activation, return_hidden=False, ops=NUMPY):
+def forward(
+    coefs, intercepts, X, activation, return_hidden=False, ops=NUMPY, *, output=True
+):
     """Output logits of the network for ``X`` (new arrays, thread-safe).
 
     Parameters
@@ -61,18 +63,23 @@ def forward(coefs, intercepts, X, activation, return_hidden=False, ops=NUMPY):
         Also return the outputs of the hidden layers.
     ops : NumPyOps or ArrayAPIOps, default=NUMPY
         Operations of the arrays' namespace (:mod:`sklearn_cgmlp._ops`).
+    output : bool, default=True
+        Whether to run the output layer; False stops the pass at the last
+        hidden layer and returns its activations (``transform``).
 
     Returns
     -------
     Z : array of shape (n_samples, n_outputs)
-        Output logits (before the output activation).
+        Output logits (before the output activation); with ``output=False``,
+        the last hidden layer's activations, of shape (n_samples, n_units).
     hidden : list of array
         Outputs of the hidden layers, if ``return_hidden``.
     """
     activation = _lookup(ACTIVATIONS, activation, "activation")
     A, hidden = X, []
     last = len(coefs) - 1
-    for i, (W, b) in enumerate(zip(coefs, intercepts)):
+    n_layers = len(coefs) if output else last
+    for i, (W, b) in enumerate(zip(coefs[:n_layers], intercepts[:n_layers])):
         Z = ops.matmul(A, W)
         Z += b
         if i < last:

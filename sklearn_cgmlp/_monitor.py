@@ -60,9 +60,11 @@ class IterationMonitor(Progress):
         ``attributes(x)`` returns the fitted attributes of the model with
         parameter vector ``x``.
     score : callable
-        ``score(attributes, X, y, sample_weight)`` scores a model on data.
-    validation : tuple or None
-        ``(X_val, y_val, sample_weight_val)`` for early stopping.
+        ``score(attributes, validation)`` scores a model on the validation
+        set (:mod:`sklearn_cgmlp._scoring`); higher is better.
+    validation : Validation or None
+        The validation set of early stopping (a
+        :class:`sklearn_cgmlp._data.Validation`).
     X_fit, y_fit : array-like
         The training part, for callbacks.
     """
@@ -138,8 +140,7 @@ class IterationMonitor(Progress):
 
     # early stopping --------------------------------------------------------
     def _score(self, x):
-        X_val, y_val, sw_val = self.validation
-        return float(self.score(self.attributes(x), X_val, y_val, sw_val))
+        return float(self.score(self.attributes(x), self.validation))
 
     def _update_early_stopping(self, x):
         """MLPClassifier's rule, applied after each iteration."""

@@ -80,13 +80,17 @@ class CGMLPRegressor(RegressorMixin, BaseCGMLP):
     %(max_fun)s
 
     early_stopping : bool, default=False
-        Whether to set aside ``validation_fraction`` of the training data and
-        stop when the coefficient of determination R² on it has not improved
-        by at least ``tol`` for ``n_iter_no_change`` consecutive iterations.
-        The fitted model carries the weights of the iteration with the best
-        validation R². The training part is a copy of ``X``. Unlike
-        MLPRegressor, which ignores ``early_stopping`` with its L-BFGS solver,
-        every solver here honours it.
+        Whether to set aside ``validation_fraction`` of the training data, or
+        to use the validation set given to ``fit`` (``X_val``, ``y_val``),
+        and stop when the validation score (``scoring``; the coefficient of
+        determination R² by default) has not improved by at least ``tol`` for
+        ``n_iter_no_change`` consecutive iterations. The fitted model carries
+        the weights of the iteration with the best validation score. The
+        training part of a split is a copy of ``X``. Unlike MLPRegressor,
+        which ignores ``early_stopping`` with its L-BFGS solver, every solver
+        here honours it.
+
+    %(scoring)s
 
     %(validation_fraction)s
 
@@ -109,8 +113,9 @@ class CGMLPRegressor(RegressorMixin, BaseCGMLP):
     %(fitted_solver)s
 
     validation_scores_ : list of float or None
-        R² on the validation set after each iteration, if ``early_stopping``
-        is True; None otherwise.
+        Validation score (``scoring``: R² by default, minus the loss for
+        "loss") after each iteration, if ``early_stopping`` is True; None
+        otherwise.
 
     best_validation_score_ : float or None
         Best of ``validation_scores_``, whose weights the model carries, if
@@ -165,6 +170,8 @@ class CGMLPRegressor(RegressorMixin, BaseCGMLP):
     (3,)
     >>> round(reg.score(X_test, y_test / 100), 2) > 0.3
     True
+    >>> reg.transform(X_test[:3]).shape  # the last hidden layer's activations
+    (3, 20)
     """
 
     _parameter_constraints: dict = {
@@ -189,6 +196,7 @@ class CGMLPRegressor(RegressorMixin, BaseCGMLP):
         tol=1e-4,
         max_fun=15000,
         early_stopping=False,
+        scoring=None,
         validation_fraction=0.1,
         n_iter_no_change=10,
         random_state=None,
@@ -206,6 +214,7 @@ class CGMLPRegressor(RegressorMixin, BaseCGMLP):
             tol=tol,
             max_fun=max_fun,
             early_stopping=early_stopping,
+            scoring=scoring,
             validation_fraction=validation_fraction,
             n_iter_no_change=n_iter_no_change,
             random_state=random_state,
@@ -259,8 +268,9 @@ class CGMLPRegressor(RegressorMixin, BaseCGMLP):
         ``((y - y_pred) ** 2).sum()`` and ``v`` the total sum of squares
         ``((y - y.mean()) ** 2).sum()``: 1 is a perfect fit, 0 that of a
         constant prediction of the mean, and it can be negative. It is the
-        score early stopping uses, whatever the ``loss``. With several
-        outputs it is the average of the outputs' R² (as
+        default score of early stopping (``scoring=None``), whatever the
+        ``loss``. With several outputs it is the average of the outputs' R²
+        (as
         :func:`~sklearn.metrics.r2_score` with
         ``multioutput="uniform_average"``).
 

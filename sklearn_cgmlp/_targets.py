@@ -15,9 +15,9 @@ from collections import namedtuple
 from numbers import Real
 
 import numpy as np
-from sklearn.preprocessing import LabelBinarizer
+from sklearn.preprocessing import LabelBinarizer, label_binarize
 from sklearn.utils import compute_sample_weight
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import column_or_1d
 
 from ._ops import to_host
@@ -71,6 +71,43 @@ class ClassificationTargets:
         Y = binarizer.transform(y).astype(dtype, copy=False)
         stratify = None if target_type == "multilabel-indicator" else y
         return Encoded(Y, stratify, self.fitted(classes, target_type, Y.shape[1]))
+
+    @staticmethod
+    def encode_validation(y, fitted, dtype):
+        """Host labels ``y`` of a validation set given to fit, encoded in
+        ``dtype`` as the training labels described by ``fitted`` were;
+        labels unseen in training and other kinds of targets are refused."""
+        # Numeric classes_ of a device fit live on the device.
+        classes, target_type = to_host(fitted["classes_"]), fitted["_target_type"]
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        y_type = type_of_target(y, input_name="y_val")
+        if target_type == "multilabel-indicator":
+            if y_type != target_type or y.shape[1] != len(classes):
+                raise ValueError(
+                    f"y_val must be a multilabel indicator matrix with "
+                    f"{len(classes)} columns, as y was; got {y_type} targets of "
+                    f"shape {y.shape}."
+                )
+            return np.asarray(y, dtype=dtype)
+        if y_type not in ("binary", "multiclass"):
+            raise ValueError(
+                f"y_val holds {y_type} targets, but the classifier was fitted on "
+                f"{target_type} labels."
+            )
+        try:
+            unseen = np.setdiff1d(np.unique(y), classes)
+        except TypeError as exc:  # labels that cannot be compared
+            raise ValueError(
+                f"y_val holds labels that cannot be compared with classes_ "
+                f"{classes.tolist()}."
+            ) from exc
+        if unseen.size:
+            raise ValueError(
+                f"y_val contains previously unseen labels: {unseen.tolist()}; "
+                f"the classes seen in training are {classes.tolist()}."
+            )
+        return label_binarize(y, classes=classes).astype(dtype, copy=False)
 
     @staticmethod
     def check_classes(classes, target_type):
@@ -188,6 +225,23 @@ class RegressionTargets:
 
     def encode(self, y, dtype):
         """:class:`Encoded` targets of host values ``y`` in ``dtype``."""
+        Y = self._values(y, dtype)
+        return Encoded(Y, None, self.fitted(Y.shape[1]))
+
+    def encode_validation(self, y, fitted, dtype):
+        """Host values ``y`` of a validation set given to fit, encoded in
+        ``dtype``; they must have the outputs of the training targets
+        (``fitted``) and the loss's range."""
+        Y = self._values(y, dtype)
+        if Y.shape[1] != fitted["n_outputs_"]:
+            raise ValueError(
+                f"y_val has {Y.shape[1]} outputs, but the regressor was fitted on "
+                f"{fitted['n_outputs_']}."
+            )
+        return Y
+
+    def _values(self, y, dtype):
+        """Checked targets as a 2-D array of ``dtype``."""
         y = np.asarray(y)
         self.check_dtype(y.dtype)
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
@@ -198,7 +252,7 @@ class RegressionTargets:
         if not np.all(np.isfinite(Y)):
             self.refuse_overflow(np.max(np.abs(y)), dtype)
         self.output.check_targets(np.min(Y))
-        return Encoded(Y, None, self.fitted(Y.shape[1]))
+        return Y
 
     def fitted(self, n_outputs):
         """The fitted attributes that describe the targets (a warm start must

@@ -378,7 +378,7 @@ def test_early_stopping_needs_an_improvement_of_at_least_tol(noisy, monkeypatch)
     X, y = noisy
     scores = []
 
-    def creeping(self, attributes, X, y, sample_weight):
+    def creeping(self, attributes, validation):
         # Better at every iteration, but by less than tol.
         scores.append(0.5 + 1e-5 * len(scores))
         return scores[-1]
@@ -534,9 +534,9 @@ def test_callbacks_are_handed_the_training_part_of_an_early_stopping_split(
     validation = []
     score = CGMLPClassifier._score_model
 
-    def spy(self, attributes, X_val, y_val, sample_weight):
-        validation.append(X_val)
-        return score(self, attributes, X_val, y_val, sample_weight)
+    def spy(self, attributes, validation_set):
+        validation.append(validation_set.X)
+        return score(self, attributes, validation_set)
 
     monkeypatch.setattr(CGMLPClassifier, "_score_model", spy)
     recorder = RecordData()

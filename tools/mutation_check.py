@@ -543,6 +543,116 @@ MUTANTS += [
     ),
 ]
 
+# Issue 27: hidden-layer features (transform), a validation set given to fit
+# (X_val, y_val, sample_weight_val) and the scoring of early stopping.
+T = "tests/test_validation_set.py"
+MUTANTS += [
+    Mutant(
+        "transform-is-the-output",
+        "_features.py",
+        'self._forward(X, "transform", output=False)',
+        'self._forward(X, "transform", output=True)',
+        "transform returns the output logits, not the last hidden layer",
+        ["tests/test_hidden_features.py", "-k", "last_hidden_layer"],
+    ),
+    Mutant(
+        "hidden-pass-runs-every-layer",
+        "_loss.py",
+        "n_layers = len(coefs) if output else last",
+        "n_layers = len(coefs)",
+        "the forward pass stopped at the last hidden layer runs the output layer",
+        ["tests/test_hidden_features.py", "-k", "last_hidden_layer"],
+    ),
+    Mutant(
+        "dask-transform-has-output-columns",
+        "_dask/predict.py",
+        "n_outputs = coefs[-1].shape[1 if output else 0]",
+        "n_outputs = coefs[-1].shape[1]",
+        "lazy Dask features announce the output's width, not the hidden layer's",
+        ["tests/test_hidden_features.py", "-k", "dask"],
+    ),
+    Mutant(
+        "given-validation-set-ignored",
+        "_base.py",
+        "        if given_validation:\n",
+        "        if False:\n",
+        "a validation set given to fit is ignored for the validation_fraction split",
+        [T, "-k", "replaces_the_split"],
+    ),
+    Mutant(
+        "validation-set-without-early-stopping",
+        "_validation.py",
+        "    if not early_stopping:\n",
+        "    if False:\n",
+        "X_val given with early_stopping=False is not refused as HGB refuses it",
+        [T, "-k", "without_early_stopping"],
+    ),
+    Mutant(
+        "validation-weights-alone-accepted",
+        "_validation.py",
+        "        if sample_weight_val is not None:\n",
+        "        if False:\n",
+        "sample_weight_val without X_val and y_val is silently ignored",
+        [T, "-k", "refused_and_keep"],
+    ),
+    Mutant(
+        "unseen-validation-labels-accepted",
+        "_targets.py",
+        "        if unseen.size:\n",
+        "        if False:\n",
+        "labels of y_val unseen in training are encoded as no class at all",
+        [T, "-k", "refused_and_keep"],
+    ),
+    Mutant(
+        "loss-score-sign",
+        "_scoring.py",
+        "return -float(total) / float(",
+        "return float(total) / float(",
+        'scoring="loss" scores the loss itself, where lower is better',
+        [T, "-k", "loss_scores"],
+    ),
+    Mutant(
+        "loss-score-unweighted",
+        "_scoring.py",
+        "        if sample_weight is None:\n            total = ops.total(row_loss)",
+        "        if True:\n            total = ops.total(row_loss)",
+        'scoring="loss" ignores the validation sample weights',
+        [T, "-k", "loss_scores"],
+    ),
+    Mutant(
+        "scorer-unweighted",
+        "_scoring.py",
+        "        if sample_weight is None:\n            return scorer(model, X, y)",
+        "        if True:\n            return scorer(model, X, y)",
+        "scorers are not handed the validation sample weights",
+        [T, "-k", "validation_weights"],
+    ),
+    Mutant(
+        "scorer-snapshot-expects-names",
+        "_scoring.py",
+        'vars(model).pop("feature_names_in_", None)',
+        "pass",
+        "a scorer warns about feature names on the validated validation set",
+        [T, "-k", "feature_names"],
+    ),
+    Mutant(
+        "validation-set-not-cast",
+        "_validation.py",
+        "    if X_val.dtype != data.X.dtype:",
+        "    if False:",
+        "a float64 X_val of a float32 fit is scored in float64",
+        [T, "-k", "float64_validation_set"],
+    ),
+    Mutant(
+        "given-validation-needs-unchecked",
+        "_validation.py",
+        "    if n_positive < needs.samples:\n",
+        "    if False:\n",
+        "a given validation set on which R² is undefined is accepted",
+        [T, "-k", "regression_validation_targets"],
+    ),
+]
+
 
 def run_tests(arguments, timeout):
     """``(exit code or "timeout", seconds)`` of pytest on ``arguments``."""

@@ -47,8 +47,9 @@ class DaskBackend:
 
         return DaskData.prepare(proxy, X, y, sample_weight, targets=targets, warm=warm)
 
-    def logits(self, model, X, method):
-        """Lazy output logits of the fitted ``model`` for the Dask ``X``,
+    def logits(self, model, X, method, output=True):
+        """Lazy output logits of the fitted ``model`` for the Dask ``X``
+        (the last hidden layer's activations with ``output=False``),
         validated as scikit-learn validates prediction inputs: feature names
         and their number at once, finiteness block by block when computed."""
         from sklearn.utils.validation import _check_feature_names, _check_n_features
@@ -64,7 +65,7 @@ class DaskBackend:
         coefs = [to_host(c) for c in model.coefs_]
         intercepts = [to_host(b) for b in model.intercepts_]
         return predict_logits_lazy(
-            X, coefs, intercepts, model.activation, estimator_name=name
+            X, coefs, intercepts, model.activation, estimator_name=name, output=output
         )
 
     def model_logits(self, attributes, activation, X):

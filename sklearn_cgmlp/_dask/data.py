@@ -23,13 +23,23 @@ from sklearn.utils.validation import _check_feature_names, _check_n_features
 
 from .._data import (
     ACCURACY,
+    Validation,
     check_split_sizes,
     refuse_unusable_parts,
     refuse_weight_total,
 )
+from .._validation import validation_targets
+from . import is_dask_collection
 from .objective import DaskObjective, get_client
 from .targets import check_sample_weight, encode_targets
-from .validation import _compute, _persist, check_finite, check_X_y, feature_names_of
+from .validation import (
+    _compute,
+    _persist,
+    check_finite,
+    check_X,
+    check_X_y,
+    feature_names_of,
+)
 
 # ---------------------------------------------------------- early stopping
 
@@ -210,8 +220,9 @@ class DaskData:
         return cls(X, y, Y, sample_weight, fitted=fitted, client=client)
 
     def split(self, fraction, rng, needs):
-        """The training part, and ``(X, y, sample_weight)`` for validation,
-        both persisted on the cluster (random within blocks, not stratified).
+        """The training part, and a :class:`~sklearn_cgmlp._data.Validation`
+        set, both persisted on the cluster (random within blocks, not
+        stratified).
 
         ``needs`` (a :class:`~sklearn_cgmlp._data.ScoreNeeds`) is what the
         early-stopping score needs of the validation part; parts that cannot
@@ -224,7 +235,30 @@ class DaskData:
         check_parts(train, val, needs)
         X, y, Y, sample_weight = train
         part = DaskData(X, y, Y, sample_weight, fitted=self.fitted, client=self.client)
-        return part, (val[0], val[1], val[3])
+        return part, Validation(*val)
+
+    def given_validation(self, proxy, X_val, y_val, sample_weight_val, *, targets):
+        """The validation set given to fit: ``X_val`` a Dask collection
+        checked as ``X`` was (feature names and number, finiteness) and
+        persisted in ``X``'s dtype; ``y_val`` and ``sample_weight_val``
+        (one value per validation row) computed to the client and checked
+        there, as in memory. A :class:`~sklearn_cgmlp._data.Validation`."""
+        if not is_dask_collection(X_val):
+            raise ValueError(
+                "X_val must be a Dask array or DataFrame when X is one, got "
+                f"{type(X_val).__name__}."
+            )
+        name = type(proxy).__name__
+        _check_feature_names(proxy, feature_names_of(X_val), reset=False)
+        X_val = check_X(X_val, name="X_val", estimator_name=name)
+        _check_n_features(proxy, X_val, reset=False)
+        (X_val,) = _persist(self.client, X_val.astype(self.X.dtype))
+        check_finite(X_val, estimator_name=name)
+        y_val, Y_val, sw_val = validation_targets(
+            proxy, y_val, sample_weight_val, int(X_val.shape[0]),
+            targets=targets, fitted=self.fitted, dtype=self.X.dtype,
+        )  # fmt: skip
+        return Validation(X_val, y_val, Y_val, sw_val)
 
     def magnitudes(self):
         """``(features, targets, weights)`` as

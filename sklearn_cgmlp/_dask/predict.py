@@ -15,15 +15,17 @@ from .validation import _as_dask_array, _compute, check_X
 # ---------------------------------------------------------------- predict
 
 
-def _logits(X, params, activation, estimator_name):
+def _logits(X, params, activation, estimator_name, output=True):
     if estimator_name is not None:
         # In memory, validate_data refuses NaN and infinity in X; here each
         # block does, in the same words, when it is computed.
         assert_all_finite(X, input_name="X", estimator_name=estimator_name)
-    return forward(params[0], params[1], X, activation)
+    return forward(params[0], params[1], X, activation, output=output)
 
 
-def predict_logits_lazy(X, coefs, intercepts, activation, estimator_name=None):
+def predict_logits_lazy(
+    X, coefs, intercepts, activation, estimator_name=None, output=True
+):
     """Output logits for a Dask ``X``, lazily, block by block.
 
     Parameters
@@ -40,12 +42,16 @@ def predict_logits_lazy(X, coefs, intercepts, activation, estimator_name=None):
         scikit-learn's ``ValueError`` ("Input X contains NaN.") naming it, as
         prediction in memory does at once; None checks nothing (data that
         were checked already, as validation parts of a fit).
+    output : bool, default=True
+        False stops at the last hidden layer (its activations, for
+        ``transform``).
 
     Returns
     -------
     Z : dask.array.Array of shape (n_samples, n_outputs)
-        Logits, as :func:`sklearn_cgmlp._loss.forward` returns them. The
-        weights enter the graph once, as one key all blocks depend on.
+        Logits (or hidden activations), as
+        :func:`sklearn_cgmlp._loss.forward` returns them. The weights enter
+        the graph once, as one key all blocks depend on.
     """
     import dask
 
@@ -57,12 +63,13 @@ def predict_logits_lazy(X, coefs, intercepts, activation, estimator_name=None):
         )
     params = dask.delayed((list(coefs), list(intercepts)), pure=True)
     dtype = np.result_type(X.dtype, *coefs)
-    n_outputs = coefs[-1].shape[1]
+    n_outputs = coefs[-1].shape[1 if output else 0]
     return X.map_blocks(
         _logits,
         params,
         activation,
         estimator_name,
+        output,
         chunks=(X.chunks[0], (n_outputs,)),
         dtype=dtype,
         meta=np.empty((0, n_outputs), dtype=dtype),
