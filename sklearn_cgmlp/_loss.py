@@ -29,7 +29,7 @@ products (:meth:`MLPLoss.curvature_product`).
 
 import numpy as np
 
-from ._activations import ACTIVATIONS
+from ._activations import resolve
 from ._ops import NUMPY
 from ._outputs import OUTPUTS
 from ._workspace import Workspace, accumulate, chunks, row_slice
@@ -46,6 +46,16 @@ def _lookup(table, name, what):
         ) from None
 
 
+def activate(activation, Z, ops, keep_input, out=None):
+    """``(f(Z), Z or None)``: the output of a hidden layer, and its
+    pre-activation ``Z`` where ``keep_input`` and the activation's derivatives
+    need it (then ``f(Z)`` is a new array, or ``out`` with NumPy); otherwise
+    ``f(Z)`` overwrites ``Z`` (NumPy)."""
+    if keep_input and activation.needs_input:
+        return activation.apply(Z, ops, out=out), Z
+    return activation.apply_(Z, ops), None
+
+
 def forward(coefs, intercepts, X, activation, return_hidden=False, ops=NUMPY):
     """Output logits of the network for ``X`` (new arrays, thread-safe).
 
@@ -55,10 +65,13 @@ def forward(coefs, intercepts, X, activation, return_hidden=False, ops=NUMPY):
         Per-layer parameters, in the namespace of ``X``.
     X : {array, sparse matrix} of shape (n_samples, n_features)
         Input data.
-    activation : str or Activation
-        Hidden activation (a name of :data:`~sklearn_cgmlp._activations.ACTIVATIONS`).
+    activation : str, Activation, or tuple or list of them
+        Hidden activation (a name of
+        :data:`~sklearn_cgmlp._activations.ACTIVATIONS`), or one per hidden
+        layer.
     return_hidden : bool, default=False
-        Also return the outputs of the hidden layers.
+        Also return the outputs of the hidden layers, and their
+        pre-activations where the activation's derivatives need them.
     ops : NumPyOps or ArrayAPIOps, default=NUMPY
         Operations of the arrays' namespace (:mod:`sklearn_cgmlp._ops`).
 
@@ -68,18 +81,22 @@ def forward(coefs, intercepts, X, activation, return_hidden=False, ops=NUMPY):
         Output logits (before the output activation).
     hidden : list of array
         Outputs of the hidden layers, if ``return_hidden``.
+    inputs : list of array or None
+        Pre-activations of the hidden layers whose activation ``needs_input``
+        (None for the others), if ``return_hidden``.
     """
-    activation = _lookup(ACTIVATIONS, activation, "activation")
-    A, hidden = X, []
+    activations = resolve(activation, len(coefs) - 1)
+    A, hidden, inputs = X, [], []
     last = len(coefs) - 1
     for i, (W, b) in enumerate(zip(coefs, intercepts)):
         Z = ops.matmul(A, W)
         Z += b
         if i < last:
-            Z = activation.apply_(Z, ops)
+            Z, kept = activate(activations[i], Z, ops, return_hidden)
             hidden.append(Z)
+            inputs.append(kept)
         A = Z
-    return (A, hidden) if return_hidden else A
+    return (A, hidden, inputs) if return_hidden else A
 
 
 def weight_sum(n_samples, sample_weight, ops=NUMPY):
@@ -96,9 +113,10 @@ class MLPLoss:
     ----------
     layout : ParameterLayout
         Layout of the flat parameter vector.
-    activation : str
+    activation : str or tuple of str
         Hidden activation, a name of
-        :data:`~sklearn_cgmlp._activations.ACTIVATIONS`.
+        :data:`~sklearn_cgmlp._activations.ACTIVATIONS`, or one per hidden
+        layer.
     output : str
         Output activation, a name of :data:`~sklearn_cgmlp._outputs.OUTPUTS`;
         it selects the loss.
@@ -108,8 +126,12 @@ class MLPLoss:
 
     Attributes
     ----------
-    activation : Activation
-        The hidden activation's entry of the activation table.
+    activations : tuple of Activation
+        The entry of the activation table of each hidden layer.
+    keeps_input : tuple of bool
+        Per hidden layer, whether evaluations keep its pre-activations (its
+        activation's derivatives need them); a
+        :class:`~sklearn_cgmlp._workspace.Workspace` holds a buffer for each.
     output : Output
         The output's entry of the output table.
     n_coefs : int
@@ -119,14 +141,17 @@ class MLPLoss:
 
     def __init__(self, layout, activation, output, alpha):
         self.layout = layout
-        self.activation = _lookup(ACTIVATIONS, activation, "activation")
+        self.activations = resolve(activation, len(layout.layer_units) - 2)
+        self.keeps_input = tuple(a.needs_input for a in self.activations)
         self.output = _lookup(OUTPUTS, output, "output activation")
         self.alpha = float(alpha)
         self.n_coefs = layout.intercept_slices[0].start
 
     def __repr__(self):
+        names = [a.name for a in self.activations]
+        activation = names[0] if len(set(names)) == 1 else tuple(names)
         return (
-            f"MLPLoss({self.layout!r}, activation={self.activation.name!r}, "
+            f"MLPLoss({self.layout!r}, activation={activation!r}, "
             f"output={self.output.activation!r}, alpha={self.alpha!r})"
         )
 
@@ -137,8 +162,18 @@ class MLPLoss:
 
     # ------------------------------------------------------------ data term
     def forward(self, coefs, intercepts, X, return_hidden=False, ops=NUMPY):
-        """Output logits for ``X``: :func:`forward` with this activation."""
-        return forward(coefs, intercepts, X, self.activation, return_hidden, ops)
+        """Output logits for ``X``: :func:`forward` with these activations."""
+        return forward(coefs, intercepts, X, self.activations, return_hidden, ops)
+
+    def workspace(self, n_rows, dtype, workspace=None):
+        """``workspace`` if it serves evaluations of ``n_rows`` rows in
+        ``dtype``, else a new :class:`~sklearn_cgmlp._workspace.Workspace`."""
+        units = self.layout.layer_units
+        if workspace is None or not workspace.fits(
+            units, n_rows, dtype, self.keeps_input
+        ):
+            workspace = Workspace(units, n_rows, dtype, keep_input=self.keeps_input)
+        return workspace
 
     def data_loss_gradient(
         self,
@@ -198,9 +233,7 @@ class MLPLoss:
         """
         if ops.is_numpy:
             n_rows = min(X.shape[0], chunk_size or X.shape[0])
-            units = self.layout.layer_units
-            if workspace is None or not workspace.fits(units, n_rows, theta.dtype):
-                workspace = Workspace(units, n_rows, theta.dtype)
+            workspace = self.workspace(n_rows, theta.dtype, workspace)
             if grad is None:
                 grad = np.empty_like(theta)
         return self._data_pass(
@@ -262,7 +295,7 @@ class MLPLoss:
         alone), written by the first chunk and added to by the others (None
         entries become new arrays). Returns the scaled, weighted data loss.
         """
-        activation, output = self.activation, self.output
+        activations, output = self.activations, self.output
         coef_grads, intercept_grads = grads
         parts = chunks(X.shape[0], chunk_size)
         n_layers = len(coefs)
@@ -274,22 +307,36 @@ class MLPLoss:
             if workspace is not None:
                 acts = [a[:m] for a in workspace.acts]
                 deltas = [d[:m] for d in workspace.deltas]
+                inputs = [None if z is None else z[:m] for z in workspace.inputs]
                 row_loss, out_tmp = workspace.row_loss[:m], workspace.out_tmp[:m]
                 coef_tmp = workspace.coef_tmp
             else:
                 acts, deltas = [None] * n_layers, [None] * (n_layers - 1)
+                inputs = [None] * (n_layers - 1)
                 row_loss = out_tmp = None
                 coef_tmp = [None] * n_layers
 
-            # Forward pass; acts[i] holds the output of layer i + 1.
+            # Forward pass; acts[i] holds the output of layer i + 1, and
+            # inputs[i] its pre-activation where its activation needs it
+            # (None elsewhere). Such a Z is computed into the inputs buffer,
+            # f(Z) into the acts buffer; other activations work in place.
             for i in range(n_layers):
+                hidden = i < n_layers - 1
+                keep = hidden and activations[i].needs_input
+                out = inputs[i] if keep and inputs[i] is not None else acts[i]
                 if i == 0:
-                    Z = first_layer(Xc, start, stop, acts[0])
+                    Z = first_layer(Xc, start, stop, out)
                 else:
-                    Z = ops.matmul(acts[i - 1], coefs[i], out=acts[i])
+                    Z = ops.matmul(acts[i - 1], coefs[i], out=out)
                     Z += intercepts[i]
-                if i < n_layers - 1:
-                    Z = activation.apply_(Z, ops)
+                if hidden:
+                    Z, inputs[i] = activate(
+                        activations[i],
+                        Z,
+                        ops,
+                        keep,
+                        out=None if out is acts[i] else acts[i],
+                    )
                 acts[i] = Z
 
             # Output loss; the output delta dloss/dlogits (times s_i * scale)
@@ -312,9 +359,11 @@ class MLPLoss:
                     coef_tmp, ops,
                 )  # fmt: skip
                 D = ops.matmul(delta, coefs[i].T, out=deltas[i - 1])
-                # acts[i - 1] was last needed for the gradient above; it
-                # becomes scratch.
-                delta = activation.multiply_by_derivative(acts[i - 1], D, ops)
+                # acts[i - 1] (and inputs[i - 1]) were last needed for the
+                # gradient above; they become scratch.
+                delta = activations[i - 1].multiply_by_derivative(
+                    acts[i - 1], inputs[i - 1], D, ops
+                )
             first_delta(Xc, start, stop, delta, first)
         return data_loss * scale
 
@@ -432,9 +481,7 @@ class MLPLoss:
             sample_weight_sum = weight_sum(X.shape[0], sample_weight, ops)
         if ops.is_numpy:
             n_rows = min(X.shape[0], chunk_size or X.shape[0])
-            units = self.layout.layer_units
-            if workspace is None or not workspace.fits(units, n_rows, theta.dtype):
-                workspace = Workspace(units, n_rows, theta.dtype)
+            workspace = self.workspace(n_rows, theta.dtype, workspace)
         loss, grad = self.data_loss_gradient(
             theta,
             X,

@@ -11,7 +11,13 @@ from sklearn_cgmlp._hessian import CurvatureProduct
 from sklearn_cgmlp._layout import ParameterLayout
 from sklearn_cgmlp._loss import MLPLoss, forward
 
-HIDDEN_ACTIVATIONS = list(ACTIVATIONS)
+# Every activation of the table, and one per hidden layer.
+HIDDEN_ACTIVATIONS = [*ACTIVATIONS, ("silu", "softplus")]
+
+
+def hidden_for(activation, hidden):
+    """``hidden``, or two hidden layers for a per-layer ``activation``."""
+    return hidden if isinstance(activation, str) else (hidden[0], 2)
 
 
 def curvature(theta, X, Y, *, layout, activation, out_activation, alpha, **kwargs):
@@ -99,7 +105,9 @@ def test_exact_hessian_vector_product_matches_gradient_differences(
 )
 def test_gauss_newton_product_matches_its_definition(activation, target, weighted):
     """G v = J^T H_L J v + alpha/S v_W, with J from finite differences."""
-    X, Y, layout, theta, v, sw, out_activation = make_problem(target, hidden=(3,))
+    X, Y, layout, theta, v, sw, out_activation = make_problem(
+        target, hidden=hidden_for(activation, (3,))
+    )
     alpha = 0.4
     sw = sw if weighted else None
     G = curvature(
