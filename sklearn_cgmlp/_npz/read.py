@@ -12,6 +12,7 @@ from .schema import (
     FORMAT,
     GENERIC_SCHEMA,
     READABLE_VERSIONS,
+    SEQUENCE_PARAMS,
     decode_float,
     estimator_part,
 )
@@ -91,6 +92,19 @@ def _hidden_sizes(value, version):
     return kind(value)
 
 
+def _sequence(name, value):
+    """A parameter of ``SEQUENCE_PARAMS``: a JSON list is a tuple,
+    ``{"__list__": [...]}`` a list, anything else as it is (the parameter
+    validation judges the items)."""
+    if isinstance(value, list):
+        return tuple(value)
+    if isinstance(value, dict):
+        if set(value) != {"__list__"} or not isinstance(value["__list__"], list):
+            fail(f"malformed {name} {short.repr(value)}.")
+        return list(value["__list__"])
+    return value
+
+
 def _class_weight(value):
     """Decode the ``{"__labels__": [...], "__weights__": [...]}`` of a dict."""
     if not isinstance(value, dict):
@@ -123,6 +137,8 @@ def _estimator_from_params(cls, params, version):
             value = _hidden_sizes(value, version)
         elif name == "class_weight":
             value = _class_weight(value)
+        elif name in SEQUENCE_PARAMS:
+            value = _sequence(name, value)
         decoded[name] = value
     estimator.set_params(**decoded)
     try:

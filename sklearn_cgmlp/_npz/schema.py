@@ -37,6 +37,14 @@ _TARGET_TYPES = ("binary", "multiclass", "multilabel-indicator")
 _NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 
 
+# Parameters that may be a tuple or a list of plain items (besides a plain
+# value), and the type of the items: a tuple is stored as a JSON list, a list
+# as {"__list__": [...]}, so that get_params() reads back what was set, as
+# hidden_layer_sizes is stored. The values are then checked by the
+# estimator's own parameter validation.
+SEQUENCE_PARAMS = {"activation": str}
+
+
 class NotRepresentable(Exception):
     """What the format cannot hold; the message says what and what to do."""
 
