@@ -28,6 +28,8 @@ ESTIMATORS = [
     CGMLPClassifier(),
     CGMLPRegressor(),
     CGMLPRegressor(loss="poisson"),
+    # Smooth activations scikit-learn lacks, one per hidden layer.
+    CGMLPClassifier(hidden_layer_sizes=(10, 5), activation=("gelu", "softplus")),
 ]
 
 

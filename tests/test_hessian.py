@@ -15,6 +15,11 @@ from sklearn_cgmlp._loss import MLPLoss, forward
 HIDDEN_ACTIVATIONS = [*ACTIVATIONS, ("silu", "softplus")]
 
 
+def per_layer_id(value):
+    """Test ids: ``silu+softplus`` for a per-layer tuple."""
+    return "+".join(value) if isinstance(value, tuple) else None
+
+
 def hidden_for(activation, hidden):
     """``hidden``, or two hidden layers for a per-layer ``activation``."""
     return hidden if isinstance(activation, str) else (hidden[0], 2)
@@ -75,6 +80,7 @@ def relative_error(a, b):
             HIDDEN_ACTIVATIONS, OUTPUTS, [0.0, 0.7], [False, True], ["dense", "csr"]
         )
     ),
+    ids=per_layer_id,
 )
 def test_exact_hessian_vector_product_matches_gradient_differences(
     activation, target, alpha, weighted, fmt
@@ -102,6 +108,7 @@ def test_exact_hessian_vector_product_matches_gradient_differences(
 @pytest.mark.parametrize(
     "activation, target, weighted",
     list(itertools.product(HIDDEN_ACTIVATIONS, OUTPUTS, [False, True])),
+    ids=per_layer_id,
 )
 def test_gauss_newton_product_matches_its_definition(activation, target, weighted):
     """G v = J^T H_L J v + alpha/S v_W, with J from finite differences."""
@@ -153,7 +160,7 @@ def test_gauss_newton_product_matches_its_definition(activation, target, weighte
 
 
 @pytest.mark.parametrize("target", OUTPUTS)
-@pytest.mark.parametrize("activation", HIDDEN_ACTIVATIONS)
+@pytest.mark.parametrize("activation", HIDDEN_ACTIVATIONS, ids=per_layer_id)
 def test_gauss_newton_is_positive_semidefinite(activation, target):
     X, Y, layout, theta, _, _, out_activation = make_problem(target)
     G = curvature(

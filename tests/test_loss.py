@@ -22,6 +22,11 @@ HIDDEN_ACTIVATIONS = [*ACTIVATIONS, ("gelu", "elu")]
 SKLEARN_ACTIVATIONS = ["identity", "logistic", "tanh", "relu"]
 
 
+def per_layer_id(value):
+    """Test ids: ``gelu+elu`` for a per-layer tuple (pytest's own otherwise)."""
+    return "+".join(value) if isinstance(value, tuple) else None
+
+
 def activation_cases(*options):
     """``itertools.product(HIDDEN_ACTIVATIONS, OUTPUTS, alphas, *options)``,
     with alpha 0.5 only for the activations scikit-learn does not have."""
@@ -151,6 +156,7 @@ def as_format(X, fmt):
 @pytest.mark.parametrize(
     "activation, target, alpha, weighted, fmt, chunk_size",
     activation_cases([False, True], ["dense", "csr", "csc"], [None, 7]),
+    ids=per_layer_id,
 )
 def test_gradient_matches_finite_differences_float64(
     activation, target, alpha, weighted, fmt, chunk_size
@@ -183,6 +189,7 @@ def test_gradient_matches_finite_differences_float64(
 @pytest.mark.parametrize(
     "activation, target, alpha, weighted, fmt",
     activation_cases([False, True], ["dense", "csr"]),
+    ids=per_layer_id,
 )
 def test_gradient_float32_matches_finite_differences_of_float64(
     activation, target, alpha, weighted, fmt

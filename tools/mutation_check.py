@@ -175,6 +175,123 @@ MUTANTS = [
     ),
 ]
 
+# The activations scikit-learn's MLPs lack, and one activation per hidden layer.
+_GRADIENT = "test_gradient_matches_finite_differences_float64"
+MUTANTS += [
+    Mutant(
+        "softplus-second-derivative",
+        "_activations.py",
+        "return d1, d1 * xp.exp(-A)",
+        "return d1, d1 * xp.exp(A)",
+        "softplus's f'' is f' e^a instead of f' e^-a",
+        ["tests/test_hessian.py", "-k", "softplus"],
+    ),
+    Mutant(
+        "elu-derivative-constant",
+        "_activations.py",
+        "A += A.dtype.type(self.alpha)",
+        "A += A.dtype.type(2 * self.alpha)",
+        "elu's backpropagated derivative adds 2 alpha to a, not alpha (NumPy)",
+        ["tests/test_loss.py", "-k", f"{_GRADIENT} and elu and not relu"],
+    ),
+    Mutant(
+        "leaky-relu-slope",
+        "_activations.py",
+        "positive += self.negative_slope",
+        "positive += 0.1",
+        "leaky_relu's derivative on the negative side is 0.1, not 0.01",
+        ["tests/test_loss.py", "-k", f"{_GRADIENT} and leaky_relu"],
+    ),
+    Mutant(
+        "gelu-density-constant",
+        "_activations.py",
+        "A *= A.dtype.type(-0.5)",
+        "A *= A.dtype.type(-1.0)",
+        "gelu's backpropagated derivative uses exp(-z**2), not exp(-z**2 / 2)",
+        ["tests/test_loss.py", "-k", f"{_GRADIENT} and gelu"],
+    ),
+    Mutant(
+        "gelu-second-derivative",
+        "_activations.py",
+        "pdf * (2.0 - Z * Z)",
+        "pdf * (1.0 - Z * Z)",
+        "gelu's f'' is phi (1 - z**2), not phi (2 - z**2)",
+        ["tests/test_hessian.py", "-k", "gelu"],
+    ),
+    Mutant(
+        "gelu-device-derivative",
+        "_activations.py",
+        "return ops.ndtr(Z) + Z * pdf,",
+        "return ops.ndtr(Z) + 0.5 * Z * pdf,",
+        "gelu's f' on array API devices halves the z phi(z) term",
+        ["tests/test_array_api.py", "-k", "kernel_on_device and gelu"],
+    ),
+    Mutant(
+        "silu-derivative",
+        "_activations.py",
+        "            s += 1\n",
+        "            s += 2\n",
+        "silu's backpropagated derivative is s (2 + z (1 - s)) (NumPy)",
+        ["tests/test_loss.py", "-k", f"{_GRADIENT} and silu"],
+    ),
+    Mutant(
+        "silu-second-derivative",
+        "_activations.py",
+        "(2.0 + Z * (1.0 - 2.0 * s))",
+        "(1.0 + Z * (1.0 - 2.0 * s))",
+        "silu's f'' has 1 + z (1 - 2 s) for 2 + z (1 - 2 s)",
+        ["tests/test_hessian.py", "-k", "silu"],
+    ),
+    Mutant(
+        "kept-input-overwritten",
+        "_loss.py",
+        "out=None if out is acts[i] else acts[i],",
+        "out=None if out is acts[i] else inputs[i],",
+        "the forward pass writes gelu's output over the pre-activation it keeps",
+        ["tests/test_loss.py", "-k", f"{_GRADIENT} and gelu"],
+    ),
+    Mutant(
+        "per-layer-order",
+        "_activations.py",
+        "return tuple(lookup(a) for a in activation)",
+        "return tuple(lookup(a) for a in activation[::-1])",
+        "per-layer activations are applied to the hidden layers in reverse order",
+        ["tests/test_loss.py", "-k", f"{_GRADIENT} and gelu+elu"],
+    ),
+    Mutant(
+        "phi-series-short",
+        "_ops.py",
+        "_NDTR_DEGREE = 28",
+        "_NDTR_DEGREE = 12",
+        "Phi on array API devices comes from a series too short for float64",
+        ["tests/test_activations.py", "-k", "phi"],
+    ),
+    Mutant(
+        "per-layer-length-unchecked",
+        "_base.py",
+        "if is_per_layer(activation) and len(activation) != n_hidden:",
+        "if False:",
+        "a per-layer activation of the wrong length is not refused by fit",
+        ["tests/test_activations.py", "-k", "wrong_length"],
+    ),
+    Mutant(
+        "npz-activation-list-as-tuple",
+        "_npz/write.py",
+        'return items if isinstance(value, tuple) else {"__list__": items}',
+        "return items",
+        "a list of activations is stored as a tuple is (and loads as a tuple)",
+        ["tests/test_npz_round_trips.py", "-k", "per_layer_tuple"],
+    ),
+    Mutant(
+        "onnx-gelu-tail",
+        "onnx.py",
+        'negative = graph.node("Less", [Z, graph.constant("zero", 0.0)])',
+        'negative = graph.node("Greater", [Z, graph.constant("zero", 0.0)])',
+        "float64 ONNX graphs take gelu's Phi from the wrong tail",
+        ["tests/test_onnx.py", "-k", "matches_predict and gelu and model64"],
+    ),
+]
+
 
 def run_tests(arguments, timeout):
     """``(exit code or "timeout", seconds)`` of pytest on ``arguments``."""
