@@ -19,8 +19,11 @@ linear; the others bend the boundary.
 # boundary is about as accurate as the smooth ones. Where the warning matters,
 # pick a smooth activation such as tanh, softplus, gelu or silu, as the message
 # advises (see "Convergence diagnostics and warnings" in the user guide).
-# leaky_relu has relu's kinks. The last panel gives its two hidden layers
-# their own activations, ``activation=("gelu", "tanh")``.
+# leaky_relu has relu's kinks. Smooth is not fast: softplus, elu, gelu and silu
+# are still lowering the loss slowly when they reach ``max_iter`` here, and
+# say so with a ConvergenceWarning; their boundaries are as accurate. The last
+# panel gives its two hidden layers their own activations,
+# ``activation=("gelu", "tanh")``.
 import textwrap
 import warnings
 
