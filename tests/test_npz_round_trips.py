@@ -222,6 +222,8 @@ def test_every_activation_and_per_layer_tuple_load_back(activation, output):
         ({"__tuple__": ["gelu"]}, "malformed activation"),
         (["gelu", 3], "invalid parameters"),
         (["gelu", "swish"], "invalid parameters"),
+        (["gelu"], r"names 1 activations for 2 hidden layers"),
+        ([], r"names 0 activations for 2 hidden layers"),
     ],
 )
 def test_malformed_stored_activations_are_refused(stored, message):

@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 
+from .._activations import is_per_layer
 from .._safe_read import fail, is_int, is_real, open_archive, parse_json, short
 from .schema import (
     FORMAT,
@@ -225,6 +226,12 @@ def import_npz(cls, file):
                     f"n_layers={meta['n_layers']}, but hidden_layer_sizes={hidden} "
                     f"gives {len(hidden) + 2} layers."
                 )
+        activation = estimator.activation
+        if is_per_layer(activation) and len(activation) != len(hidden):
+            fail(
+                f"activation={short.repr(activation)} names {len(activation)} "
+                f"activations for {len(hidden)} hidden layers."
+            )
         units = (meta["n_features_in"], *hidden, meta["n_outputs"])
         headers = _headers(archive, meta, part, units)
         # Only now, with every size known to match the metadata, read data.
