@@ -76,6 +76,15 @@ class Activation:
             return self.apply_(out, ops)
         return self.apply_(ops.copy(Z), ops)
 
+    def forward_(self, Z, ops, keep_input, out=None):
+        """``(f(Z), Z or None)``: a hidden layer's output, and its
+        pre-activation ``Z`` if ``keep_input`` and the derivatives need it
+        (then ``f(Z)`` is new, or ``out`` with NumPy); otherwise ``f(Z)``
+        overwrites ``Z`` (NumPy) and None is kept."""
+        if keep_input and self.needs_input:
+            return self.apply(Z, ops, out=out), Z
+        return self.apply_(Z, ops), None
+
     def multiply_by_derivative(self, A, Z, delta, ops):
         """``delta * f'`` at the output ``A`` (and the pre-activation ``Z``,
         None unless ``needs_input``).

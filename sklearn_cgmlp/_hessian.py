@@ -93,7 +93,7 @@ class CurvatureProduct:
         coefs = self.coefs
         n_hidden = len(coefs) - 1
         Z, self.acts, inputs = loss.forward(
-            coefs, intercepts, X, return_hidden=True, ops=ops
+            coefs, intercepts, X, return_hidden=True, ops=ops, return_inputs=True
         )
         self.curvature = self.output.curvature_state(Z, ops)
         derivs = [

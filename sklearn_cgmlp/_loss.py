@@ -22,8 +22,8 @@ This is the objective of :class:`sklearn.neural_network.MLPClassifier` and
 linear model: one object that the objectives (in memory, on a device, on the
 blocks of a cluster) hold and hand data to. It evaluates the data term over
 one block of rows (:meth:`MLPLoss.data_loss_gradient`, in chunks if asked),
-the L2 penalty's value, gradient and curvature (the only place they are
-written), both together (:meth:`MLPLoss.loss_gradient`), and curvature
+the L2 penalty's value, gradient and curvature (written once, in
+:mod:`sklearn_cgmlp._penalty`, a base of :class:`MLPLoss`), both together (:meth:`MLPLoss.loss_gradient`), and curvature
 products (:meth:`MLPLoss.curvature_product`).
 """
 
@@ -32,6 +32,7 @@ import numpy as np
 from ._activations import resolve
 from ._ops import NUMPY
 from ._outputs import OUTPUTS
+from ._penalty import L2Penalty
 from ._workspace import Workspace, accumulate, chunks, row_slice
 
 
@@ -46,17 +47,8 @@ def _lookup(table, name, what):
         ) from None
 
 
-def activate(activation, Z, ops, keep_input, out=None):
-    """``(f(Z), Z or None)``: the output of a hidden layer, and its
-    pre-activation ``Z`` where ``keep_input`` and the activation's derivatives
-    need it (then ``f(Z)`` is a new array, or ``out`` with NumPy); otherwise
-    ``f(Z)`` overwrites ``Z`` (NumPy)."""
-    if keep_input and activation.needs_input:
-        return activation.apply(Z, ops, out=out), Z
-    return activation.apply_(Z, ops), None
-
-
-def forward(coefs, intercepts, X, activation, return_hidden=False, ops=NUMPY):
+def forward(coefs, intercepts, X, activation, return_hidden=False, ops=NUMPY, *,
+            return_inputs=False):  # fmt: skip
     """Output logits of the network for ``X`` (new arrays, thread-safe).
 
     Parameters
@@ -70,10 +62,12 @@ def forward(coefs, intercepts, X, activation, return_hidden=False, ops=NUMPY):
         :data:`~sklearn_cgmlp._activations.ACTIVATIONS`), or one per hidden
         layer.
     return_hidden : bool, default=False
-        Also return the outputs of the hidden layers, and their
-        pre-activations where the activation's derivatives need them.
+        Also return the outputs of the hidden layers.
     ops : NumPyOps or ArrayAPIOps, default=NUMPY
         Operations of the arrays' namespace (:mod:`sklearn_cgmlp._ops`).
+    return_inputs : bool, default=False
+        With ``return_hidden``, also return the hidden layers'
+        pre-activations where their activation ``needs_input``.
 
     Returns
     -------
@@ -82,8 +76,7 @@ def forward(coefs, intercepts, X, activation, return_hidden=False, ops=NUMPY):
     hidden : list of array
         Outputs of the hidden layers, if ``return_hidden``.
     inputs : list of array or None
-        Pre-activations of the hidden layers whose activation ``needs_input``
-        (None for the others), if ``return_hidden``.
+        Those pre-activations (None for other layers), if ``return_inputs``.
     """
     activations = resolve(activation, len(coefs) - 1)
     A, hidden, inputs = X, [], []
@@ -92,11 +85,13 @@ def forward(coefs, intercepts, X, activation, return_hidden=False, ops=NUMPY):
         Z = ops.matmul(A, W)
         Z += b
         if i < last:
-            Z, kept = activate(activations[i], Z, ops, return_hidden)
+            Z, kept = activations[i].forward_(Z, ops, return_inputs)
             hidden.append(Z)
             inputs.append(kept)
         A = Z
-    return (A, hidden, inputs) if return_hidden else A
+    if not return_hidden:
+        return A
+    return (A, hidden, inputs) if return_inputs else (A, hidden)
 
 
 def weight_sum(n_samples, sample_weight, ops=NUMPY):
@@ -106,7 +101,7 @@ def weight_sum(n_samples, sample_weight, ops=NUMPY):
     return ops.total(sample_weight)
 
 
-class MLPLoss:
+class MLPLoss(L2Penalty):
     """The objective of one network: its data term and its L2 penalty.
 
     Parameters
@@ -129,9 +124,8 @@ class MLPLoss:
     activations : tuple of Activation
         The entry of the activation table of each hidden layer.
     keeps_input : tuple of bool
-        Per hidden layer, whether evaluations keep its pre-activations (its
-        activation's derivatives need them); a
-        :class:`~sklearn_cgmlp._workspace.Workspace` holds a buffer for each.
+        Per hidden layer, whether evaluations keep its pre-activations (in a
+        buffer of the :class:`~sklearn_cgmlp._workspace.Workspace`).
     output : Output
         The output's entry of the output table.
     n_coefs : int
@@ -161,19 +155,19 @@ class MLPLoss:
         return self.layout.n_params
 
     # ------------------------------------------------------------ data term
-    def forward(self, coefs, intercepts, X, return_hidden=False, ops=NUMPY):
+    def forward(self, coefs, intercepts, X, return_hidden=False, ops=NUMPY, *,
+                return_inputs=False):  # fmt: skip
         """Output logits for ``X``: :func:`forward` with these activations."""
-        return forward(coefs, intercepts, X, self.activations, return_hidden, ops)
+        return forward(coefs, intercepts, X, self.activations, return_hidden, ops,
+                       return_inputs=return_inputs)  # fmt: skip
 
     def workspace(self, n_rows, dtype, workspace=None):
-        """``workspace`` if it serves evaluations of ``n_rows`` rows in
-        ``dtype``, else a new :class:`~sklearn_cgmlp._workspace.Workspace`."""
-        units = self.layout.layer_units
-        if workspace is None or not workspace.fits(
-            units, n_rows, dtype, self.keeps_input
-        ):
-            workspace = Workspace(units, n_rows, dtype, keep_input=self.keeps_input)
-        return workspace
+        """``workspace`` if it serves ``n_rows`` rows in ``dtype``, else a new
+        :class:`~sklearn_cgmlp._workspace.Workspace`."""
+        units, keep = self.layout.layer_units, self.keeps_input
+        if workspace is not None and workspace.fits(units, n_rows, dtype, keep):
+            return workspace
+        return Workspace(units, n_rows, dtype, keep_input=keep)
 
     def data_loss_gradient(
         self,
@@ -316,10 +310,9 @@ class MLPLoss:
                 row_loss = out_tmp = None
                 coef_tmp = [None] * n_layers
 
-            # Forward pass; acts[i] holds the output of layer i + 1, and
-            # inputs[i] its pre-activation where its activation needs it
-            # (None elsewhere). Such a Z is computed into the inputs buffer,
-            # f(Z) into the acts buffer; other activations work in place.
+            # Forward pass; acts[i] holds the output of layer i + 1, inputs[i]
+            # its pre-activation Z where its activation needs it (None
+            # elsewhere): Z into the inputs buffer, then f(Z) into acts'.
             for i in range(n_layers):
                 hidden = i < n_layers - 1
                 keep = hidden and activations[i].needs_input
@@ -330,13 +323,8 @@ class MLPLoss:
                     Z = ops.matmul(acts[i - 1], coefs[i], out=out)
                     Z += intercepts[i]
                 if hidden:
-                    Z, inputs[i] = activate(
-                        activations[i],
-                        Z,
-                        ops,
-                        keep,
-                        out=None if out is acts[i] else acts[i],
-                    )
+                    spare = None if out is acts[i] else acts[i]
+                    Z, inputs[i] = activations[i].forward_(Z, ops, keep, out=spare)
                 acts[i] = Z
 
             # Output loss; the output delta dloss/dlogits (times s_i * scale)
@@ -366,86 +354,6 @@ class MLPLoss:
                 )
             first_delta(Xc, start, stop, delta, first)
         return data_loss * scale
-
-    # -------------------------------------------------------------- penalty
-    def penalty_strength(self, sample_weight_sum):
-        """The factor ``alpha / S`` of the L2 term's gradient."""
-        return self.alpha / sample_weight_sum
-
-    def coef_parts(self, part=None):
-        """The coefficient entries within ``part`` (a slice of the parameter
-        vector; None for all), as one slice per layer when ``part`` is None,
-        else as one slice (possibly empty)."""
-        if part is None:
-            return list(self.layout.coef_slices)
-        start = max(part.start or 0, 0)
-        stop = self.n_coefs if part.stop is None else min(part.stop, self.n_coefs)
-        return [slice(start, stop)] if start < stop else []
-
-    def add_penalty_gradient(self, theta, grad, strength, *, parts=None,
-                             scratch=None, ops=NUMPY):  # fmt: skip
-        """Add the L2 term's gradient ``strength * W`` to ``grad`` in place.
-
-        Intercepts are not penalised.
-
-        Parameters
-        ----------
-        theta, grad : array of shape (n_params,)
-            Parameters and the gradient to add to (in the same namespace).
-        strength : float
-            ``alpha / S`` (:meth:`penalty_strength`).
-        parts : list of slice, default=None
-            Where to add: slices of the coefficient entries (from
-            :meth:`coef_parts`), e.g. the share of one thread; None for every
-            coefficient (layer by layer with NumPy, at once elsewhere).
-        scratch : ndarray of shape (n_coefs,), default=None
-            NumPy: room for ``strength * W``, so that no temporary is made.
-        ops : NumPyOps or ArrayAPIOps, default=NUMPY
-            Operations of the arrays' namespace. Other namespaces update
-            ``grad`` by slice assignment, which the standard defines.
-
-        Returns
-        -------
-        squares : float
-            The sum of the squared coefficients over ``parts``, from which
-            :meth:`penalty_value` gives the term's value.
-        """
-        if strength == 0:
-            return 0.0
-        if parts is None:
-            parts = self.coef_parts() if ops.is_numpy else self.coef_parts(slice(None))
-        squares = 0.0
-        for part in parts:
-            W = theta[part]
-            squares += ops.squared_norm(W)
-            if ops.is_numpy:
-                factor = theta.dtype.type(strength)
-                tmp = None if scratch is None else scratch[part]
-                grad[part] += np.multiply(W, factor, out=tmp)
-            else:
-                grad[part] += strength * W
-        return squares
-
-    def penalty_value(self, strength, squares):
-        """The L2 term ``strength / 2 * sum ||W||^2`` from the sum of squares."""
-        return 0.5 * strength * squares
-
-    def add_penalty(self, theta, grad, strength, *, scratch=None, ops=NUMPY):
-        """:meth:`add_penalty_gradient` over every coefficient; returns the
-        term's value."""
-        squares = self.add_penalty_gradient(
-            theta, grad, strength, scratch=scratch, ops=ops
-        )
-        return self.penalty_value(strength, squares)
-
-    def add_penalty_curvature(self, v, Hv, strength):
-        """Add the L2 term's curvature times ``v`` to ``Hv`` in place; return
-        it. The term's Hessian is ``strength`` on the coefficient entries and
-        zero on the intercepts."""
-        if strength:
-            coefs = slice(0, self.n_coefs)
-            Hv[coefs] += strength * v[coefs]
-        return Hv
 
     # ------------------------------------------------------------ objective
     def loss_gradient(

@@ -80,7 +80,7 @@ MUTANTS = [
     ),
     Mutant(
         "penalty-gradient-factor",
-        "_loss.py",
+        "_penalty.py",
         "grad[part] += np.multiply(W, factor, out=tmp)",
         "grad[part] += 2 * np.multiply(W, factor, out=tmp)",
         "the L2 penalty's gradient is twice what its value implies (NumPy)",
@@ -245,8 +245,8 @@ MUTANTS += [
     Mutant(
         "kept-input-overwritten",
         "_loss.py",
-        "out=None if out is acts[i] else acts[i],",
-        "out=None if out is acts[i] else inputs[i],",
+        "spare = None if out is acts[i] else acts[i]",
+        "spare = None if out is acts[i] else inputs[i]",
         "the forward pass writes gelu's output over the pre-activation it keeps",
         ["tests/test_loss.py", "-k", f"{_GRADIENT} and gelu"],
     ),
