@@ -23,8 +23,9 @@ linear model: one object that the objectives (in memory, on a device, on the
 blocks of a cluster) hold and hand data to. It evaluates the data term over
 one block of rows (:meth:`MLPLoss.data_loss_gradient`, in chunks if asked),
 the L2 penalty's value, gradient and curvature (written once, in
-:mod:`sklearn_cgmlp._penalty`, a base of :class:`MLPLoss`), both together (:meth:`MLPLoss.loss_gradient`), and curvature
-products (:meth:`MLPLoss.curvature_product`).
+:mod:`sklearn_cgmlp._penalty`, a base of :class:`MLPLoss`), both together
+(:meth:`MLPLoss.loss_gradient`), and curvature products
+(:meth:`MLPLoss.curvature_product`).
 """
 
 import numpy as np

@@ -17,6 +17,7 @@ from ._line import BlockLine, PenaltyLine, step_parameters
 from ._loss import weight_sum
 from ._ops import NUMPY
 from ._threads import BlasThreads, RowPool
+from ._workspace import Workspace
 
 # A thread of its own pays off from about this many rows on (smaller blocks
 # make matrix products too thin to run at full speed).
@@ -89,7 +90,12 @@ class InMemoryObjective:
         self.chunk_size = chunk_size if chunked else None
         self.dtype = X.dtype
         self.workspaces = [
-            loss.workspace(chunk_size if chunked else rows, X.dtype)
+            Workspace(
+                loss.layout.layer_units,
+                chunk_size if chunked else rows,
+                X.dtype,
+                keep_input=loss.keeps_input,
+            )
             for _ in self.blocks
         ]
         self._pool = RowPool(n_blocks)
