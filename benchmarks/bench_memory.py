@@ -7,7 +7,9 @@ and, without chunks, the ``n_samples x hidden`` buffers and, where CG's line
 searches run on cached first-layer products, their two ``n_samples x h1``
 caches (given apart, from ``n_line_trials_``). With ``chunk_size`` the buffers
 are bounded and lines are not cached; with a ``np.memmap`` X the data itself
-stays on disk.
+stays on disk. The gelu rows show what an activation whose derivatives need
+the pre-activation costs: one more ``n_samples x h`` buffer (``chunk_size x
+h`` with chunks).
 
 Run ``python benchmarks/bench_memory.py`` (under a minute on 2 cores).
 """
@@ -59,16 +61,21 @@ def main():
             mm.flush()
             X_mm = np.memmap(path, dtype=dtype, mode="r", shape=X.shape)
             cases = [
-                ("CGMLPClassifier", X, None),
-                ("CGMLPClassifier, full evaluations", X, "full"),
-                ("CGMLPClassifier, chunk_size=1000", X, 1000),
-                ("CGMLPClassifier, chunk_size=100", X, 100),
-                ("CGMLPClassifier, memmap X, chunk_size=1000", X_mm, 1000),
+                ("CGMLPClassifier", X, None, "relu"),
+                ("CGMLPClassifier, full evaluations", X, "full", "relu"),
+                ("CGMLPClassifier, chunk_size=1000", X, 1000, "relu"),
+                ("CGMLPClassifier, chunk_size=100", X, 100, "relu"),
+                ("CGMLPClassifier, memmap X, chunk_size=1000", X_mm, 1000, "relu"),
+                # gelu keeps the pre-activations of its layer: n x h more.
+                ("CGMLPClassifier, gelu", X, None, "gelu"),
+                ("CGMLPClassifier, gelu, full evaluations", X, "full", "gelu"),
+                ("CGMLPClassifier, gelu, chunk_size=1000", X, 1000, "gelu"),
             ]
-            for name, data, chunk in cases:
+            for name, data, chunk, activation in cases:
                 full = chunk == "full"
                 est = CGMLPClassifier(
                     hidden_layer_sizes=(h,),
+                    activation=activation,
                     max_iter=5,
                     chunk_size=None if full else chunk,
                     random_state=0,

@@ -1,10 +1,12 @@
 """
-===========================================
-Decision boundaries of the four activations
-===========================================
+======================================
+Decision boundaries of the activations
+======================================
 
 The same small network with each hidden activation, fitted on two
-interleaving half moons. The identity activation makes the whole network
+interleaving half moons: scikit-learn's four (top row), then the smooth and
+leaky ones scikit-learn's MLPs lack and a network with one activation per
+hidden layer (bottom row). The identity activation makes the whole network
 linear; the others bend the boundary.
 """
 
@@ -15,8 +17,13 @@ linear; the others bend the boundary.
 # :class:`~sklearn.exceptions.ConvergenceWarning`, which we record and print
 # with the results. The fitted weights are the best point found, and its
 # boundary is about as accurate as the smooth ones. Where the warning matters,
-# pick a smooth activation such as tanh, as the message advises (see
-# "Convergence diagnostics and warnings" in the user guide).
+# pick a smooth activation such as tanh, softplus, gelu or silu, as the message
+# advises (see "Convergence diagnostics and warnings" in the user guide).
+# leaky_relu has relu's kinks. Smooth is not fast: softplus, elu, gelu and silu
+# are still lowering the loss slowly when they reach ``max_iter`` here, and
+# say so with a ConvergenceWarning; their boundaries are as accurate. The last
+# panel gives its two hidden layers their own activations,
+# ``activation=("gelu", "tanh")``.
 import textwrap
 import warnings
 
@@ -29,10 +36,15 @@ from sklearn_cgmlp import CGMLPClassifier
 
 X, y = make_moons(n_samples=300, noise=0.2, random_state=0)
 
-fig, axes = plt.subplots(1, 4, figsize=(16, 4), sharey=True)
-for ax, activation in zip(axes, ["identity", "logistic", "tanh", "relu"]):
+ACTIVATIONS = ["identity", "logistic", "tanh", "relu", None]
+ACTIVATIONS += ["softplus", "elu", "leaky_relu", "gelu", "silu", ("gelu", "tanh")]
+fig, axes = plt.subplots(2, 6, figsize=(24, 8), sharex=True, sharey=True)
+axes[0, -1].set_visible(False)
+for ax, activation in zip(axes.ravel(), ACTIVATIONS):
+    if activation is None:
+        continue
     clf = CGMLPClassifier(
-        hidden_layer_sizes=(16,),
+        hidden_layer_sizes=(16,) if isinstance(activation, str) else (16, 16),
         activation=activation,
         alpha=1e-2,
         max_iter=500,

@@ -19,11 +19,11 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from . import _npz, _persistence
-from ._activations import ACTIVATIONS
+from ._activations import ACTIVATIONS, is_per_layer
 from ._adapters import NonFiniteInitialLoss, SciPyObjective, Transfer
 from ._backends import backend_of
 from ._diagnostics import Scales, exit_warning, known_rows, non_finite_hint
@@ -54,6 +54,23 @@ class _Count(Interval):
         return not isinstance(val, bool | np.bool_) and super().is_satisfied_by(val)
 
 
+class _PerLayerActivations(Options):
+    """A tuple or list of activation names, one per hidden layer (an
+    ``Options`` subclass, since scikit-learn takes no other constraint
+    objects)."""
+
+    def __init__(self):
+        super().__init__(tuple, frozenset(ACTIVATIONS))
+
+    def is_satisfied_by(self, val):
+        return is_per_layer(val) and all(
+            isinstance(a, str) and a in ACTIVATIONS for a in val
+        )
+
+    def __str__(self):
+        return "a tuple or list of those, one per hidden layer"
+
+
 # Attributes that scikit-learn's _fit_context uses to tear callbacks down
 # after fit; they are not part of the model.
 _CALLBACK_STATE = ("_callback_fit_ctx", "_skl_callbacks_to_teardown")
@@ -64,7 +81,7 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, HiddenFeaturesMixin, BaseEst
 
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", _Count(Integral, 1, None, closed="left")],
-        "activation": [StrOptions(set(ACTIVATIONS))],
+        "activation": [StrOptions(set(ACTIVATIONS)), _PerLayerActivations()],
         "solver": [StrOptions(set(SOLVERS))],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "max_iter": [_Count(Integral, 1, None, closed="left")],
@@ -204,6 +221,7 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, HiddenFeaturesMixin, BaseEst
         )
         # The scoring is checked (a scorer name) before the data.
         score_needs = validation_score(self)[1] if self.early_stopping else None
+        self._check_activation(len(hidden_layer_sizes))
         warm = self.warm_start and hasattr(self, "coefs_")
         # validate_data records n_features_in_ / feature_names_in_ on the
         # estimator it is given: give it a throw-away view.
@@ -359,6 +377,19 @@ class BaseCGMLP(DocLinkMixin, CallbackSupportMixin, HiddenFeaturesMixin, BaseEst
                 f"hidden_layer_sizes must be positive integers, got {sizes}."
             )
         return [int(s) for s in sizes]
+
+    def _check_activation(self, n_hidden):
+        """Refuse a per-layer ``activation`` of the wrong length."""
+        activation = self.activation
+        if is_per_layer(activation) and len(activation) != n_hidden:
+            n = len(activation)
+            raise ValueError(
+                f"activation={activation!r} names {n} activation"
+                f"{'s' if n != 1 else ''}, but hidden_layer_sizes="
+                f"{self.hidden_layer_sizes!r} gives {n_hidden} hidden layer"
+                f"{'s' if n_hidden != 1 else ''}: give one activation per "
+                "hidden layer, or one name for all."
+            )
 
     def _initial_parameters(self, layout, warm, rng):
         """Float64 starting point: the previous fit's weights, or Glorot's."""

@@ -243,7 +243,7 @@ def exit_warning(result, *, solver, tol, max_iter, max_fun, activation, scales):
         " With relu units this usually means the weights sit on a kink of the "
         "loss, where its gradient jumps; a smooth activation such as 'tanh' "
         "converges further."
-        if activation == "relu"
+        if "relu" in ((activation,) if isinstance(activation, str) else activation)
         else ""
     )
     return ConvergenceWarning, (

@@ -16,13 +16,29 @@ hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
 """
 
 _SHARED["activation"] = """
-activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
-    Activation function of the hidden layers.
+activation : str or tuple of str, default="relu"
+    Activation function of the hidden layers: one of the names below for all
+    of them, or a tuple (or list) with one name per hidden layer, as long as
+    ``hidden_layer_sizes`` (e.g. ``("gelu", "tanh")`` for two hidden layers).
+    It is kept as given.
 
     - "identity": ``f(x) = x``
     - "logistic": ``f(x) = 1 / (1 + exp(-x))``
     - "tanh": ``f(x) = tanh(x)``
     - "relu": ``f(x) = max(0, x)``
+    - "softplus": ``f(x) = log(1 + exp(x))``
+    - "elu": ``f(x) = x`` for ``x > 0``, else ``exp(x) - 1``
+    - "leaky_relu": ``f(x) = x`` for ``x > 0``, else ``0.01 x``
+    - "gelu": ``f(x) = x Phi(x)``, with ``Phi`` the standard normal
+      distribution function (the exact form, not the tanh approximation)
+    - "silu": ``f(x) = x / (1 + exp(-x))``
+
+    The constants are PyTorch's defaults (``Softplus(beta=1)``,
+    ``ELU(alpha=1.0)``, ``LeakyReLU(negative_slope=0.01)``,
+    ``GELU(approximate="none")``, ``SiLU()``). The last five are not in
+    scikit-learn's MLPs. "gelu" and "silu" keep each hidden layer's
+    pre-activations during a fit, one more ``n_samples x units`` array per
+    such layer (``chunk_size`` rows with ``chunk_size``).
 """
 
 _SHARED["solver"] = """

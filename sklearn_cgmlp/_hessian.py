@@ -24,8 +24,9 @@ wherever no residual sits exactly there.
 Both use the notation of :mod:`sklearn_cgmlp._loss`: ``A_l`` the output of
 layer ``l`` (``A_0 = X``), ``Z_l = A_{l-1} W_l + b_l``, ``D_l`` the scaled
 loss derivative with respect to ``Z_l``. The first and second derivatives
-``f'`` and ``f''`` of the activation, expressed through its output, come from
-the activation table (:mod:`sklearn_cgmlp._activations`); the L2 term's
+``f'`` and ``f''`` of each hidden layer's activation, at its output (or its
+pre-activation, where the activation needs it), come from the activation
+table (:mod:`sklearn_cgmlp._activations`); the L2 term's
 curvature from :class:`~sklearn_cgmlp._loss.MLPLoss`.
 
 The forward quantities at ``theta`` are computed once and reused by every
@@ -99,9 +100,14 @@ class CurvatureProduct:
         # Forward pass at theta; acts are A_1 .. A_{L-1}, the hidden outputs.
         coefs = self.coefs
         n_hidden = len(coefs) - 1
-        Z, self.acts = loss.forward(coefs, intercepts, X, return_hidden=True, ops=ops)
+        Z, self.acts, inputs = loss.forward(
+            coefs, intercepts, X, return_hidden=True, ops=ops, return_inputs=True
+        )
         self.curvature = self.output.curvature_state(Z, Y, ops)
-        derivs = [loss.activation.derivatives(A, ops) for A in self.acts]
+        derivs = [
+            activation.derivatives(A, Zl, ops)
+            for activation, A, Zl in zip(loss.activations, self.acts, inputs)
+        ]
         self.d1 = [d[0] for d in derivs]
         self.d2 = [d[1] for d in derivs]
 

@@ -14,7 +14,7 @@ from itertools import pairwise
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ._activations import ACTIVATIONS
+from ._activations import init_factors
 
 
 class ParameterLayout:
@@ -157,13 +157,15 @@ class ParameterLayout:
 def glorot_init(layout, activation, random_state):
     """Initial float64 parameter vector, drawn as scikit-learn's MLPs draw it.
 
-    ``activation`` names the hidden activation, whose entry of the activation
-    table gives the factor of the bound.
+    ``activation`` names the hidden activation (or one per hidden layer),
+    whose entry of the activation table gives the factor of the bound: a
+    hidden layer takes its activation's, the output layer the last hidden
+    layer's (:func:`~sklearn_cgmlp._activations.init_factors`).
     """
     rng = check_random_state(random_state)
-    factor = ACTIVATIONS[activation].init_factor
+    factors = init_factors(activation, layout.n_layers - 2)
     coefs, intercepts = [], []
-    for fan_in, fan_out in layout.coef_shapes:
+    for factor, (fan_in, fan_out) in zip(factors, layout.coef_shapes):
         bound = np.sqrt(factor / (fan_in + fan_out))
         coefs.append(rng.uniform(-bound, bound, (fan_in, fan_out)))
         intercepts.append(rng.uniform(-bound, bound, fan_out))

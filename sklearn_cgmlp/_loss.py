@@ -22,16 +22,18 @@ This is the objective of :class:`sklearn.neural_network.MLPClassifier` and
 linear model: one object that the objectives (in memory, on a device, on the
 blocks of a cluster) hold and hand data to. It evaluates the data term over
 one block of rows (:meth:`MLPLoss.data_loss_gradient`, in chunks if asked),
-the L2 penalty's value, gradient and curvature (the only place they are
-written), both together (:meth:`MLPLoss.loss_gradient`), and curvature
-products (:meth:`MLPLoss.curvature_product`).
+the L2 penalty's value, gradient and curvature (written once, in
+:mod:`sklearn_cgmlp._penalty`, a base of :class:`MLPLoss`), both together
+(:meth:`MLPLoss.loss_gradient`), and curvature products
+(:meth:`MLPLoss.curvature_product`).
 """
 
 import numpy as np
 
-from ._activations import ACTIVATIONS
+from ._activations import resolve
 from ._ops import NUMPY
 from ._outputs import OUTPUTS
+from ._penalty import L2Penalty
 from ._workspace import Workspace, accumulate, chunks, row_slice
 
 
@@ -46,9 +48,8 @@ def _lookup(table, name, what):
         ) from None
 
 
-def forward(
-    coefs, intercepts, X, activation, return_hidden=False, ops=NUMPY, *, output=True
-):
+def forward(coefs, intercepts, X, activation, return_hidden=False, ops=NUMPY, *,
+            output=True, return_inputs=False):  # fmt: skip
     """Output logits of the network for ``X`` (new arrays, thread-safe).
 
     Parameters
@@ -57,8 +58,10 @@ def forward(
         Per-layer parameters, in the namespace of ``X``.
     X : {array, sparse matrix} of shape (n_samples, n_features)
         Input data.
-    activation : str or Activation
-        Hidden activation (a name of :data:`~sklearn_cgmlp._activations.ACTIVATIONS`).
+    activation : str, Activation, or tuple or list of them
+        Hidden activation (a name of
+        :data:`~sklearn_cgmlp._activations.ACTIVATIONS`), or one per hidden
+        layer.
     return_hidden : bool, default=False
         Also return the outputs of the hidden layers.
     ops : NumPyOps or ArrayAPIOps, default=NUMPY
@@ -66,6 +69,9 @@ def forward(
     output : bool, default=True
         Whether to run the output layer; False stops the pass at the last
         hidden layer and returns its activations (``transform``).
+    return_inputs : bool, default=False
+        With ``return_hidden``, also return the hidden layers'
+        pre-activations where their activation ``needs_input``.
 
     Returns
     -------
@@ -74,19 +80,24 @@ def forward(
         the last hidden layer's activations, of shape (n_samples, n_units).
     hidden : list of array
         Outputs of the hidden layers, if ``return_hidden``.
+    inputs : list of array or None
+        Those pre-activations (None for other layers), if ``return_inputs``.
     """
-    activation = _lookup(ACTIVATIONS, activation, "activation")
-    A, hidden = X, []
+    activations = resolve(activation, len(coefs) - 1)
+    A, hidden, inputs = X, [], []
     last = len(coefs) - 1
     n_layers = len(coefs) if output else last
     for i, (W, b) in enumerate(zip(coefs[:n_layers], intercepts[:n_layers])):
         Z = ops.matmul(A, W)
         Z += b
         if i < last:
-            Z = activation.apply_(Z, ops)
+            Z, kept = activations[i].forward_(Z, ops, return_inputs)
             hidden.append(Z)
+            inputs.append(kept)
         A = Z
-    return (A, hidden) if return_hidden else A
+    if not return_hidden:
+        return A
+    return (A, hidden, inputs) if return_inputs else (A, hidden)
 
 
 def weight_sum(n_samples, sample_weight, ops=NUMPY):
@@ -96,16 +107,17 @@ def weight_sum(n_samples, sample_weight, ops=NUMPY):
     return ops.total(sample_weight)
 
 
-class MLPLoss:
+class MLPLoss(L2Penalty):
     """The objective of one network: its data term and its L2 penalty.
 
     Parameters
     ----------
     layout : ParameterLayout
         Layout of the flat parameter vector.
-    activation : str
+    activation : str or tuple of str
         Hidden activation, a name of
-        :data:`~sklearn_cgmlp._activations.ACTIVATIONS`.
+        :data:`~sklearn_cgmlp._activations.ACTIVATIONS`, or one per hidden
+        layer.
     output : str
         Output activation, a name of :data:`~sklearn_cgmlp._outputs.OUTPUTS`;
         it selects the loss.
@@ -115,8 +127,11 @@ class MLPLoss:
 
     Attributes
     ----------
-    activation : Activation
-        The hidden activation's entry of the activation table.
+    activations : tuple of Activation
+        The entry of the activation table of each hidden layer.
+    keeps_input : tuple of bool
+        Per hidden layer, whether evaluations keep its pre-activations (in a
+        buffer of the :class:`~sklearn_cgmlp._workspace.Workspace`).
     output : Output
         The output's entry of the output table.
     n_coefs : int
@@ -126,14 +141,17 @@ class MLPLoss:
 
     def __init__(self, layout, activation, output, alpha):
         self.layout = layout
-        self.activation = _lookup(ACTIVATIONS, activation, "activation")
+        self.activations = resolve(activation, len(layout.layer_units) - 2)
+        self.keeps_input = tuple(a.needs_input for a in self.activations)
         self.output = _lookup(OUTPUTS, output, "output activation")
         self.alpha = float(alpha)
         self.n_coefs = layout.intercept_slices[0].start
 
     def __repr__(self):
+        names = [a.name for a in self.activations]
+        activation = names[0] if len(set(names)) == 1 else tuple(names)
         return (
-            f"MLPLoss({self.layout!r}, activation={self.activation.name!r}, "
+            f"MLPLoss({self.layout!r}, activation={activation!r}, "
             f"output={self.output.activation!r}, alpha={self.alpha!r})"
         )
 
@@ -143,9 +161,19 @@ class MLPLoss:
         return self.layout.n_params
 
     # ------------------------------------------------------------ data term
-    def forward(self, coefs, intercepts, X, return_hidden=False, ops=NUMPY):
-        """Output logits for ``X``: :func:`forward` with this activation."""
-        return forward(coefs, intercepts, X, self.activation, return_hidden, ops)
+    def forward(self, coefs, intercepts, X, return_hidden=False, ops=NUMPY, *,
+                return_inputs=False):  # fmt: skip
+        """Output logits for ``X``: :func:`forward` with these activations."""
+        return forward(coefs, intercepts, X, self.activations, return_hidden, ops,
+                       return_inputs=return_inputs)  # fmt: skip
+
+    def workspace(self, n_rows, dtype, workspace=None):
+        """``workspace`` if it serves ``n_rows`` rows in ``dtype``, else a new
+        :class:`~sklearn_cgmlp._workspace.Workspace`."""
+        units, keep = self.layout.layer_units, self.keeps_input
+        if workspace is not None and workspace.fits(units, n_rows, dtype, keep):
+            return workspace
+        return Workspace(units, n_rows, dtype, keep_input=keep)
 
     def data_loss_gradient(
         self,
@@ -205,9 +233,7 @@ class MLPLoss:
         """
         if ops.is_numpy:
             n_rows = min(X.shape[0], chunk_size or X.shape[0])
-            units = self.layout.layer_units
-            if workspace is None or not workspace.fits(units, n_rows, theta.dtype):
-                workspace = Workspace(units, n_rows, theta.dtype)
+            workspace = self.workspace(n_rows, theta.dtype, workspace)
             if grad is None:
                 grad = np.empty_like(theta)
         return self._data_pass(
@@ -269,7 +295,7 @@ class MLPLoss:
         alone), written by the first chunk and added to by the others (None
         entries become new arrays). Returns the scaled, weighted data loss.
         """
-        activation, output = self.activation, self.output
+        activations, output = self.activations, self.output
         coef_grads, intercept_grads = grads
         parts = chunks(X.shape[0], chunk_size)
         n_layers = len(coefs)
@@ -281,22 +307,30 @@ class MLPLoss:
             if workspace is not None:
                 acts = [a[:m] for a in workspace.acts]
                 deltas = [d[:m] for d in workspace.deltas]
+                inputs = [None if z is None else z[:m] for z in workspace.inputs]
                 row_loss, out_tmp = workspace.row_loss[:m], workspace.out_tmp[:m]
                 coef_tmp = workspace.coef_tmp
             else:
                 acts, deltas = [None] * n_layers, [None] * (n_layers - 1)
+                inputs = [None] * (n_layers - 1)
                 row_loss = out_tmp = None
                 coef_tmp = [None] * n_layers
 
-            # Forward pass; acts[i] holds the output of layer i + 1.
+            # Forward pass; acts[i] holds the output of layer i + 1, inputs[i]
+            # its pre-activation Z where its activation needs it (None
+            # elsewhere): Z into the inputs buffer, then f(Z) into acts'.
             for i in range(n_layers):
+                hidden = i < n_layers - 1
+                keep = hidden and activations[i].needs_input
+                out = inputs[i] if keep and inputs[i] is not None else acts[i]
                 if i == 0:
-                    Z = first_layer(Xc, start, stop, acts[0])
+                    Z = first_layer(Xc, start, stop, out)
                 else:
-                    Z = ops.matmul(acts[i - 1], coefs[i], out=acts[i])
+                    Z = ops.matmul(acts[i - 1], coefs[i], out=out)
                     Z += intercepts[i]
-                if i < n_layers - 1:
-                    Z = activation.apply_(Z, ops)
+                if hidden:
+                    spare = None if out is acts[i] else acts[i]
+                    Z, inputs[i] = activations[i].forward_(Z, ops, keep, out=spare)
                 acts[i] = Z
 
             # Output loss; the output delta dloss/dlogits (times s_i * scale)
@@ -319,91 +353,13 @@ class MLPLoss:
                     coef_tmp, ops,
                 )  # fmt: skip
                 D = ops.matmul(delta, coefs[i].T, out=deltas[i - 1])
-                # acts[i - 1] was last needed for the gradient above; it
-                # becomes scratch.
-                delta = activation.multiply_by_derivative(acts[i - 1], D, ops)
+                # acts[i - 1] (and inputs[i - 1]) were last needed for the
+                # gradient above; they become scratch.
+                delta = activations[i - 1].multiply_by_derivative(
+                    acts[i - 1], inputs[i - 1], D, ops
+                )
             first_delta(Xc, start, stop, delta, first)
         return data_loss * scale
-
-    # -------------------------------------------------------------- penalty
-    def penalty_strength(self, sample_weight_sum):
-        """The factor ``alpha / S`` of the L2 term's gradient."""
-        return self.alpha / sample_weight_sum
-
-    def coef_parts(self, part=None):
-        """The coefficient entries within ``part`` (a slice of the parameter
-        vector; None for all), as one slice per layer when ``part`` is None,
-        else as one slice (possibly empty)."""
-        if part is None:
-            return list(self.layout.coef_slices)
-        start = max(part.start or 0, 0)
-        stop = self.n_coefs if part.stop is None else min(part.stop, self.n_coefs)
-        return [slice(start, stop)] if start < stop else []
-
-    def add_penalty_gradient(self, theta, grad, strength, *, parts=None,
-                             scratch=None, ops=NUMPY):  # fmt: skip
-        """Add the L2 term's gradient ``strength * W`` to ``grad`` in place.
-
-        Intercepts are not penalised.
-
-        Parameters
-        ----------
-        theta, grad : array of shape (n_params,)
-            Parameters and the gradient to add to (in the same namespace).
-        strength : float
-            ``alpha / S`` (:meth:`penalty_strength`).
-        parts : list of slice, default=None
-            Where to add: slices of the coefficient entries (from
-            :meth:`coef_parts`), e.g. the share of one thread; None for every
-            coefficient (layer by layer with NumPy, at once elsewhere).
-        scratch : ndarray of shape (n_coefs,), default=None
-            NumPy: room for ``strength * W``, so that no temporary is made.
-        ops : NumPyOps or ArrayAPIOps, default=NUMPY
-            Operations of the arrays' namespace. Other namespaces update
-            ``grad`` by slice assignment, which the standard defines.
-
-        Returns
-        -------
-        squares : float
-            The sum of the squared coefficients over ``parts``, from which
-            :meth:`penalty_value` gives the term's value.
-        """
-        if strength == 0:
-            return 0.0
-        if parts is None:
-            parts = self.coef_parts() if ops.is_numpy else self.coef_parts(slice(None))
-        squares = 0.0
-        for part in parts:
-            W = theta[part]
-            squares += ops.squared_norm(W)
-            if ops.is_numpy:
-                factor = theta.dtype.type(strength)
-                tmp = None if scratch is None else scratch[part]
-                grad[part] += np.multiply(W, factor, out=tmp)
-            else:
-                grad[part] += strength * W
-        return squares
-
-    def penalty_value(self, strength, squares):
-        """The L2 term ``strength / 2 * sum ||W||^2`` from the sum of squares."""
-        return 0.5 * strength * squares
-
-    def add_penalty(self, theta, grad, strength, *, scratch=None, ops=NUMPY):
-        """:meth:`add_penalty_gradient` over every coefficient; returns the
-        term's value."""
-        squares = self.add_penalty_gradient(
-            theta, grad, strength, scratch=scratch, ops=ops
-        )
-        return self.penalty_value(strength, squares)
-
-    def add_penalty_curvature(self, v, Hv, strength):
-        """Add the L2 term's curvature times ``v`` to ``Hv`` in place; return
-        it. The term's Hessian is ``strength`` on the coefficient entries and
-        zero on the intercepts."""
-        if strength:
-            coefs = slice(0, self.n_coefs)
-            Hv[coefs] += strength * v[coefs]
-        return Hv
 
     # ------------------------------------------------------------ objective
     def loss_gradient(
@@ -439,9 +395,7 @@ class MLPLoss:
             sample_weight_sum = weight_sum(X.shape[0], sample_weight, ops)
         if ops.is_numpy:
             n_rows = min(X.shape[0], chunk_size or X.shape[0])
-            units = self.layout.layer_units
-            if workspace is None or not workspace.fits(units, n_rows, theta.dtype):
-                workspace = Workspace(units, n_rows, theta.dtype)
+            workspace = self.workspace(n_rows, theta.dtype, workspace)
         loss, grad = self.data_loss_gradient(
             theta,
             X,

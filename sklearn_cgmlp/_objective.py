@@ -90,7 +90,12 @@ class InMemoryObjective:
         self.chunk_size = chunk_size if chunked else None
         self.dtype = X.dtype
         self.workspaces = [
-            Workspace(loss.layout.layer_units, chunk_size if chunked else rows, X.dtype)
+            Workspace(
+                loss.layout.layer_units,
+                chunk_size if chunked else rows,
+                X.dtype,
+                keep_input=loss.keeps_input,
+            )
             for _ in self.blocks
         ]
         self._pool = RowPool(n_blocks)

@@ -24,6 +24,11 @@ class Workspace:
         Largest number of rows evaluated at once (the chunk size).
     dtype : dtype
         Floating dtype of the data and parameters.
+    keep_input : sequence of bool, default=()
+        Per hidden layer, whether its pre-activations are kept besides its
+        outputs (an activation whose derivatives need them, see
+        :mod:`sklearn_cgmlp._activations`): one more ``n_rows x units``
+        buffer for each such layer. Missing entries are False.
 
     Notes
     -----
@@ -35,16 +40,22 @@ class Workspace:
     NumPy's for the cores during the next matrix product.
     """
 
-    def __init__(self, layer_units, n_rows, dtype):
+    def __init__(self, layer_units, n_rows, dtype, keep_input=()):
         self.layer_units = tuple(layer_units)
         self.n_rows = int(n_rows)
         self.dtype = np.dtype(dtype)
         units = self.layer_units[1:]
+        self.keep_input = _keep_input(keep_input, len(units) - 1)
         # Z of every non-input layer; activations overwrite them in place, the
         # output delta overwrites the logits.
         self.acts = [np.empty((self.n_rows, u), dtype=self.dtype) for u in units]
         # Backpropagated errors of the hidden layers.
         self.deltas = [np.empty((self.n_rows, u), dtype=self.dtype) for u in units[:-1]]
+        # Pre-activations of the hidden layers that keep them; None elsewhere.
+        self.inputs = [
+            np.empty((self.n_rows, u), dtype=self.dtype) if keep else None
+            for u, keep in zip(units[:-1], self.keep_input)
+        ]
         # Scratch for the output loss.
         self.out_tmp = np.empty((self.n_rows, units[-1]), dtype=self.dtype)
         self.row_loss = np.empty(self.n_rows, dtype=self.dtype)
@@ -58,13 +69,19 @@ class Workspace:
             self.coef_tmp.append(view.reshape(fi, fo))
             start += fi * fo
 
-    def fits(self, layer_units, n_rows, dtype):
+    def fits(self, layer_units, n_rows, dtype, keep_input=()):
         """Whether this workspace can serve the given evaluation."""
         return (
             self.layer_units == tuple(layer_units)
             and self.n_rows >= n_rows
             and self.dtype == np.dtype(dtype)
+            and self.keep_input == _keep_input(keep_input, len(layer_units) - 2)
         )
+
+
+def _keep_input(keep_input, n_hidden):
+    keep = tuple(bool(k) for k in keep_input)[:n_hidden]
+    return keep + (False,) * (n_hidden - len(keep))
 
 
 def row_slice(A, start, stop):

@@ -17,6 +17,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_cgmlp import CGMLPClassifier, CGMLPRegressor, _ops
+from sklearn_cgmlp._activations import ACTIVATIONS
 from sklearn_cgmlp._layout import ParameterLayout
 from sklearn_cgmlp._layout import glorot_init as _glorot_init
 from sklearn_cgmlp._loss import MLPLoss
@@ -113,6 +114,58 @@ def test_device_cg_iterates_equal_scipys_on_numpy_float64(iris):
     assert result.nit == len(ours) == len(scipy_iterates) == 40
     for a, b in zip(ours, scipy_iterates):
         np.testing.assert_array_equal(a, b)
+
+
+# ------------------------------------ the kernel on device, every activation
+@pytest.mark.parametrize("xp, device, dtype", namespaces())
+@pytest.mark.parametrize("activation", [*ACTIVATIONS, ("gelu", "leaky_relu")])
+def test_kernel_on_device_matches_numpy_and_finite_differences(
+    xp, device, dtype, activation
+):
+    """Loss, gradient and both curvature products of the kernel, computed
+    where the data is: equal to NumPy's, and (float64) to finite differences."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 4))
+    Y = np.eye(3)[rng.integers(3, size=30)]
+    layout = ParameterLayout([4, 5, 4, 3])
+    theta = 0.8 * rng.standard_normal(layout.n_params)
+    v = rng.standard_normal(layout.n_params)
+    loss = MLPLoss(layout, activation, "softmax", 0.3)
+    X_d, Y_d, theta_d, v_d = (
+        to_namespace(xp, device, A, dtype) for A in (X, Y, theta, v)
+    )
+    ops = _ops.array_ops(X_d)
+    value, grad = loss.loss_gradient(theta_d, X_d, Y_d, ops=ops)
+    products = [
+        loss.curvature_product(theta_d, X_d, Y_d, gauss_newton=gn, ops=ops).dot(v_d)
+        for gn in (True, False)
+    ]
+    assert all(on(a, xp, device) for a in (grad, *products))
+    np_ = np.dtype(dtype)
+    value0, grad0 = loss.loss_gradient(theta.astype(np_), X.astype(np_), Y.astype(np_))
+    rtol = 1e-10 if dtype == "float64" else 1e-4
+    assert value == pytest.approx(value0, rel=rtol)
+    np.testing.assert_allclose(
+        host(grad), grad0, rtol=rtol, atol=rtol * abs(grad0).max()
+    )
+    for gn, Hv in zip((True, False), products):
+        Hv0 = loss.curvature_product(
+            theta.astype(np_), X.astype(np_), Y.astype(np_), gauss_newton=gn
+        ).dot(v.astype(np_))
+        np.testing.assert_allclose(host(Hv), Hv0, rtol=rtol, atol=rtol * abs(Hv0).max())
+    if dtype != "float64":
+        return
+    eps = 1e-6
+
+    def at(t):
+        return loss.loss_gradient(to_namespace(xp, device, t, dtype), X_d, Y_d, ops=ops)
+
+    (up, g_up), (down, g_down) = at(theta + eps * v), at(theta - eps * v)
+    assert float(host(grad) @ v) == pytest.approx((up - down) / (2 * eps), rel=1e-6)
+    fd = (host(g_up) - host(g_down)) / (2 * eps)
+    np.testing.assert_allclose(
+        host(products[1]), fd, rtol=1e-5, atol=1e-6 * abs(fd).max()
+    )
 
 
 # ------------------------------------------------ fit and predict on device

@@ -315,6 +315,29 @@ def test_regression_losses_fit_and_check_targets_as_in_memory(backend, loss, cas
         assert not hasattr(est, "coefs_")
 
 
+# ------------------------------------------------------ every activation
+@pytest.mark.parametrize(
+    "activation", ["softplus", "elu", "leaky_relu", "gelu", "silu", ("gelu", "tanh")]
+)
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
+def test_every_activation_fits_and_predicts_as_in_memory(backend, activation):
+    """The activations scikit-learn lacks, and one per hidden layer, fit and
+    predict on every backend as in memory."""
+    X, y = data("classifier")
+    params = dict(hidden_layer_sizes=(4, 3), activation=activation, max_iter=8,
+                  random_state=0)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reference = CGMLPClassifier(**params).fit(X, y)
+        with backend.context():
+            est = CGMLPClassifier(**params).fit(backend.X(X), backend.rows(y))
+            proba = backend.host(est.predict_proba(backend.X(X)))
+    assert est.activation == activation  # kept as given
+    for got, expected in zip(est.coefs_, reference.coefs_):
+        np.testing.assert_allclose(backend.host(got), expected, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(proba, reference.predict_proba(X), rtol=1e-6, atol=1e-9)
+
+
 # ----------------------------------------------------- prediction-time cases
 def _fitted(frame):
     models = {}

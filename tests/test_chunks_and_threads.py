@@ -35,9 +35,9 @@ def test_chunk_size_bounds_the_workspace(digits, monkeypatch):
     sizes = []
     original = objective_module.Workspace
 
-    def spy(layer_units, n_rows, dtype):
+    def spy(layer_units, n_rows, dtype, **kwargs):
         sizes.append(n_rows)
-        return original(layer_units, n_rows, dtype)
+        return original(layer_units, n_rows, dtype, **kwargs)
 
     monkeypatch.setattr(objective_module, "Workspace", spy)
     fit_quietly(

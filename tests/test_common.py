@@ -38,6 +38,8 @@ ESTIMATORS = [
     # 10 samples of 2 classes, which a stratified split of 0.1 cannot hold).
     CGMLPClassifier(early_stopping=True, scoring="loss", validation_fraction=0.3),
     CGMLPRegressor(early_stopping=True, scoring="neg_mean_absolute_error"),
+    # Smooth activations scikit-learn lacks, one per hidden layer.
+    CGMLPClassifier(hidden_layer_sizes=(10, 5), activation=("gelu", "softplus")),
 ]
 POSITIVE_TARGETS = ("poisson", "gamma")
 

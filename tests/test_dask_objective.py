@@ -105,11 +105,13 @@ def test_workers_import_the_package_under_test(client):
 # ------------------------------------------------------------- objective
 
 
+@pytest.mark.parametrize("activation", ["tanh", "gelu"])  # gelu keeps Z
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("weights", [True, False])
 @pytest.mark.parametrize("n_blocks", [1, 3, 4])
-def test_matches_the_in_memory_objective(client, dtype, weights, n_blocks):
+def test_matches_the_in_memory_objective(client, dtype, weights, n_blocks, activation):
     X, Y, sw, kw, theta = problem(dtype=dtype, weights=weights)
+    kw["activation"] = activation
     reference = in_memory(X, Y, sw, kw)
     objective = dask_objective(client, X, Y, sw, kw, n_blocks)
     assert objective.n_blocks == n_blocks
@@ -131,11 +133,15 @@ def test_matches_the_in_memory_objective(client, dtype, weights, n_blocks):
     assert_allclose(Hv, Hv0, rtol=rtol, atol=rtol * np.abs(Hv0).max())
 
 
+@pytest.mark.parametrize("activation", ["tanh", ("silu",), "softplus"])
 @pytest.mark.parametrize(
     "out_activation", ["logistic", "identity", "exp", Huber(0.5), Gamma()], ids=str
 )
-def test_matches_in_memory_for_other_outputs_and_chunked_blocks(client, out_activation):
+def test_matches_in_memory_for_other_outputs_and_chunked_blocks(
+    client, out_activation, activation
+):
     X, _, sw, kw, theta = problem()
+    kw["activation"] = activation
     rng = np.random.default_rng(2)
     Y = (rng.random((X.shape[0], 3)) < 0.4).astype(float)
     if out_activation in ("identity",) or isinstance(out_activation, Huber):

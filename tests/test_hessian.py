@@ -12,7 +12,18 @@ from sklearn_cgmlp._layout import ParameterLayout
 from sklearn_cgmlp._loss import MLPLoss, forward
 from sklearn_cgmlp._outputs import Gamma, Huber
 
-HIDDEN_ACTIVATIONS = list(ACTIVATIONS)
+# Every activation of the table, and one per hidden layer.
+HIDDEN_ACTIVATIONS = [*ACTIVATIONS, ("silu", "softplus")]
+
+
+def per_layer_id(value):
+    """Test ids: ``silu+softplus`` for a per-layer tuple."""
+    return "+".join(value) if isinstance(value, tuple) else None
+
+
+def hidden_for(activation, hidden):
+    """``hidden``, or two hidden layers for a per-layer ``activation``."""
+    return hidden if isinstance(activation, str) else (hidden[0], 2)
 
 
 def curvature(theta, X, Y, *, layout, activation, out_activation, alpha, **kwargs):
@@ -79,6 +90,7 @@ def relative_error(a, b):
             HIDDEN_ACTIVATIONS, OUTPUTS, [0.0, 0.7], [False, True], ["dense", "csr"]
         )
     ),
+    ids=per_layer_id,
 )
 def test_exact_hessian_vector_product_matches_gradient_differences(
     activation, target, alpha, weighted, fmt
@@ -106,10 +118,13 @@ def test_exact_hessian_vector_product_matches_gradient_differences(
 @pytest.mark.parametrize(
     "activation, target, weighted",
     list(itertools.product(HIDDEN_ACTIVATIONS, OUTPUTS, [False, True])),
+    ids=per_layer_id,
 )
 def test_gauss_newton_product_matches_its_definition(activation, target, weighted):
     """G v = J^T H_L J v + alpha/S v_W, with J from finite differences."""
-    X, Y, layout, theta, v, sw, out_activation = make_problem(target, hidden=(3,))
+    X, Y, layout, theta, v, sw, out_activation = make_problem(
+        target, hidden=hidden_for(activation, (3,))
+    )
     alpha = 0.4
     sw = sw if weighted else None
     G = curvature(
@@ -162,7 +177,7 @@ def test_gauss_newton_product_matches_its_definition(activation, target, weighte
 
 
 @pytest.mark.parametrize("target", OUTPUTS)
-@pytest.mark.parametrize("activation", HIDDEN_ACTIVATIONS)
+@pytest.mark.parametrize("activation", HIDDEN_ACTIVATIONS, ids=per_layer_id)
 def test_gauss_newton_is_positive_semidefinite(activation, target):
     X, Y, layout, theta, _, _, out_activation = make_problem(target)
     G = curvature(
@@ -201,9 +216,10 @@ def test_float32_products_stay_float32(gauss_newton):
 
 
 @pytest.mark.parametrize("hidden", [(4, 3), (3,)])
-@pytest.mark.parametrize("activation", HIDDEN_ACTIVATIONS)
+@pytest.mark.parametrize("activation", HIDDEN_ACTIVATIONS, ids=per_layer_id)
 def test_huber_problem_straddles_epsilon(activation, hidden):
     """The Huber checks above see both pieces of its second derivative."""
+    hidden = hidden_for(activation, hidden)
     X, Y, layout, theta, _, _, output = make_problem("huber", hidden=hidden)
     coefs, intercepts = layout.unpack(theta)
     inside = np.abs(forward(coefs, intercepts, X, activation) - Y) <= output.epsilon

@@ -15,6 +15,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 import sklearn_cgmlp._line as line_module
 from sklearn_cgmlp import CGMLPClassifier, CGMLPRegressor
+from sklearn_cgmlp._activations import ACTIVATIONS
 from sklearn_cgmlp._adapters import SciPyObjective
 from sklearn_cgmlp._layout import ParameterLayout, glorot_init
 from sklearn_cgmlp._line import line_pays, trial_cost_ratio
@@ -93,23 +94,24 @@ def check_line_against_evaluations(objective, theta, p, rtol, n_lines=3, seed=1)
 
 
 # --------------------------------------------------- values along a line
+@pytest.mark.parametrize("activation", ["tanh", "gelu"])  # gelu keeps Z
 @pytest.mark.parametrize("out", list(OUTPUTS))
 @pytest.mark.parametrize("hidden", [(), (7,), (7, 5)])
 @pytest.mark.parametrize(
     "fmt, n_threads, chunk_size",
     [("dense", 1, None), ("dense", 1, 130), ("csr", 3, None), ("csc", 2, 100)],
 )
-def test_in_memory_line_equals_full_evaluations(out, hidden, fmt, n_threads,
-                                                chunk_size):  # fmt: skip
+def test_in_memory_line_equals_full_evaluations(activation, out, hidden, fmt,
+                                                n_threads, chunk_size):  # fmt: skip
     X, Y, sw, layout, theta, p = problem(out, hidden, fmt=fmt)
     objective = InMemoryObjective(
-        X, Y, loss=MLPLoss(layout, "tanh", output(out), 0.3), sample_weight=sw,
+        X, Y, loss=MLPLoss(layout, activation, output(out), 0.3), sample_weight=sw,
         n_threads=n_threads, chunk_size=chunk_size, cached_line=True,
     )  # fmt: skip
     check_line_against_evaluations(objective, theta, p, rtol=1e-10)
 
 
-@pytest.mark.parametrize("activation", ["identity", "logistic", "tanh", "relu"])
+@pytest.mark.parametrize("activation", [*ACTIVATIONS, ("silu", "softplus")])
 @pytest.mark.parametrize("alpha", [0.0, 2.0])
 def test_every_activation_and_penalty(activation, alpha):
     X, Y, sw, layout, theta, p = problem("softmax", (6, 4))

@@ -5,6 +5,7 @@ import itertools
 import numpy as np
 import pytest
 from scipy import sparse
+from scipy.special import erf
 
 from sklearn_cgmlp._activations import ACTIVATIONS
 from sklearn_cgmlp._layout import ParameterLayout
@@ -13,7 +14,39 @@ from sklearn_cgmlp._outputs import OUTPUTS as OUTPUT_LAYERS
 from sklearn_cgmlp._outputs import Gamma, Huber, logistic_logit_bound
 from sklearn_cgmlp._workspace import Workspace
 
-HIDDEN_ACTIVATIONS = list(ACTIVATIONS)
+# Every activation of the table, and one per hidden layer (two hidden layers).
+HIDDEN_ACTIVATIONS = [*ACTIVATIONS, ("gelu", "elu")]
+# scikit-learn's four run through every combination of the options below; the
+# others through every output and option but alpha = 0.5 only (the penalty
+# does not meet the activation), to keep the finite differences affordable.
+SKLEARN_ACTIVATIONS = ["identity", "logistic", "tanh", "relu"]
+
+
+def per_layer_id(value):
+    """Test ids: ``gelu+elu`` for a per-layer tuple (pytest's own otherwise)."""
+    return "+".join(value) if isinstance(value, tuple) else None
+
+
+def activation_cases(*options):
+    """``itertools.product(HIDDEN_ACTIVATIONS, OUTPUTS, alphas, *options)``,
+    with alpha 0.5 only for the activations scikit-learn does not have."""
+    old = itertools.product(SKLEARN_ACTIVATIONS, OUTPUTS, [0.0, 0.5], *options)
+    new = [a for a in HIDDEN_ACTIVATIONS if a not in SKLEARN_ACTIVATIONS]
+    return [*old, *itertools.product(new, OUTPUTS, [0.5], *options)]
+
+
+# Independent references of the activations (PyTorch's default constants).
+REFERENCE_ACTIVATIONS = {
+    "identity": lambda z: z,
+    "logistic": lambda z: 1 / (1 + np.exp(-z)),
+    "tanh": np.tanh,
+    "relu": lambda z: np.maximum(z, 0),
+    "softplus": lambda z: np.log1p(np.exp(z)),
+    "elu": lambda z: np.where(z > 0, z, np.exp(np.minimum(z, 0)) - 1),
+    "leaky_relu": lambda z: np.where(z > 0, z, 0.01 * z),
+    "gelu": lambda z: z * 0.5 * (1 + erf(z / np.sqrt(2))),
+    "silu": lambda z: z / (1 + np.exp(-z)),
+}
 
 
 def loss_grad(theta, X, Y, *, layout, activation, out_activation, alpha, **kwargs):
@@ -82,18 +115,15 @@ def reference_loss(theta, X, Y, layout, activation, out_activation, alpha, sw):
     coefs, intercepts = layout.unpack(np.asarray(theta, dtype=np.float64))
     X = X.toarray() if sparse.issparse(X) else np.asarray(X, dtype=np.float64)
     sw = np.ones(X.shape[0]) if sw is None else np.asarray(sw, dtype=np.float64)
-    f = {
-        "identity": lambda z: z,
-        "logistic": lambda z: 1 / (1 + np.exp(-z)),
-        "tanh": np.tanh,
-        "relu": lambda z: np.maximum(z, 0),
-    }[activation]
+    if isinstance(activation, str):
+        activation = [activation] * (len(coefs) - 1)
+    fs = [REFERENCE_ACTIVATIONS[a] for a in activation]
     total = 0.0
     for x, y, s in zip(X, Y, sw):
         a = x
         for i, (W, b) in enumerate(zip(coefs, intercepts)):
             z = a @ W + b
-            a = f(z) if i < len(coefs) - 1 else z
+            a = fs[i](z) if i < len(coefs) - 1 else z
         if out_activation == "softmax":
             p = np.exp(a - a.max())
             p /= p.sum()
@@ -145,16 +175,8 @@ def as_format(X, fmt):
 
 @pytest.mark.parametrize(
     "activation, target, alpha, weighted, fmt, chunk_size",
-    list(
-        itertools.product(
-            HIDDEN_ACTIVATIONS,
-            OUTPUTS,
-            [0.0, 0.5],
-            [False, True],
-            ["dense", "csr", "csc"],
-            [None, 7],
-        )
-    ),
+    activation_cases([False, True], ["dense", "csr", "csc"], [None, 7]),
+    ids=per_layer_id,
 )
 def test_gradient_matches_finite_differences_float64(
     activation, target, alpha, weighted, fmt, chunk_size
@@ -186,15 +208,8 @@ def test_gradient_matches_finite_differences_float64(
 
 @pytest.mark.parametrize(
     "activation, target, alpha, weighted, fmt",
-    list(
-        itertools.product(
-            HIDDEN_ACTIVATIONS,
-            OUTPUTS,
-            [0.0, 0.5],
-            [False, True],
-            ["dense", "csr"],
-        )
-    ),
+    activation_cases([False, True], ["dense", "csr"]),
+    ids=per_layer_id,
 )
 def test_gradient_float32_matches_finite_differences_of_float64(
     activation, target, alpha, weighted, fmt

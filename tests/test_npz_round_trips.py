@@ -213,6 +213,59 @@ def test_every_export_loads_back_as_the_same_model(
 
 
 @pytest.mark.parametrize(
+    "activation",
+    [
+        "softplus",
+        "elu",
+        "leaky_relu",
+        "gelu",
+        "silu",
+        ("gelu", "tanh"),
+        ["silu", "elu"],
+    ],
+)
+@pytest.mark.parametrize("output", ["multiclass", "poisson-2"])
+def test_every_activation_and_per_layer_tuple_load_back(activation, output):
+    """A tuple of activations comes back a tuple, a list a list (as
+    hidden_layer_sizes); pickle keeps them too."""
+    import pickle
+
+    cls, X, y = problem(output, np.float64)
+    model = cls((4, 3), activation=activation, max_iter=3, random_state=0).fit(X, y)
+    for loaded in (round_trip(model), pickle.loads(pickle.dumps(model))):
+        assert_same_model(loaded, model, X)
+        assert type(loaded.activation) is type(activation)
+
+
+@pytest.mark.parametrize(
+    "stored, message",
+    [
+        ({"__list__": "gelu"}, "malformed activation"),
+        ({"__tuple__": ["gelu"]}, "malformed activation"),
+        (["gelu", 3], "invalid parameters"),
+        (["gelu", "swish"], "invalid parameters"),
+        (["gelu"], r"names 1 activations for 2 hidden layers"),
+        ([], r"names 0 activations for 2 hidden layers"),
+    ],
+)
+def test_malformed_stored_activations_are_refused(stored, message):
+    cls, X, y = problem("multiclass", np.float64)
+    model = cls((4, 3), activation=("gelu", "tanh"), max_iter=2, random_state=0)
+    buffer = io.BytesIO()
+    model.fit(X, y).to_npz(buffer)
+    meta = metadata(buffer.getvalue())
+    assert meta["params"]["activation"] == ["gelu", "tanh"]  # a tuple: a list
+    meta["params"]["activation"] = stored
+    arrays = dict(np.load(io.BytesIO(buffer.getvalue()), allow_pickle=False))
+    arrays["metadata"] = np.array(json.dumps(meta))
+    forged = io.BytesIO()
+    np.savez(forged, **arrays)
+    forged.seek(0)
+    with pytest.raises(ValueError, match=message):
+        cls.from_npz(forged)
+
+
+@pytest.mark.parametrize(
     "hidden_layer_sizes", [(7, 7), 7, [7], (1,), np.array(3), "3", [3.0]]
 )
 def test_architecture_comes_from_the_fitted_weights(hidden_layer_sizes):

@@ -17,6 +17,7 @@ import warnings
 import numpy as np
 import pytest
 import sklearn
+from scipy.special import expit, ndtr
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import (
     make_classification,
@@ -37,9 +38,11 @@ from skl2onnx import to_onnx  # noqa: E402
 
 import sklearn_cgmlp.onnx as cgmlp_onnx  # noqa: E402
 from sklearn_cgmlp import CGMLPClassifier, CGMLPRegressor  # noqa: E402
+from sklearn_cgmlp._activations import ACTIVATIONS as _ACTIVATION_TABLE  # noqa: E402
 from sklearn_cgmlp._outputs import logistic_logit_bound  # noqa: E402
 
-ACTIVATIONS = ["identity", "logistic", "tanh", "relu"]
+# Every activation of the table, and one per hidden layer (two hidden layers).
+ACTIVATIONS = [*_ACTIVATION_TABLE, ("gelu", "softplus"), ("silu", "leaky_relu")]
 DTYPES = [np.float32, np.float64]
 # Tolerance by the dtype of the graph's input and outputs.
 TOLERANCE = {np.float32: 1e-5, np.float64: 1e-9}
@@ -78,11 +81,19 @@ def logits(model, X):
         "logistic": lambda z: 0.5 * (1 + np.tanh(z / 2)),
         "tanh": np.tanh,
         "relu": lambda z: np.maximum(z, 0),
+        "softplus": lambda z: np.logaddexp(0, z),
+        "elu": lambda z: np.where(z > 0, z, np.expm1(np.minimum(z, 0))),
+        "leaky_relu": lambda z: np.where(z > 0, z, 0.01 * z),
+        "gelu": lambda z: z * ndtr(z),
+        "silu": lambda z: z * expit(z),
     }
+    activation = model.activation
+    if isinstance(activation, str):
+        activation = [activation] * (len(model.coefs_) - 1)
     for i, (W, b) in enumerate(zip(model.coefs_, model.intercepts_)):
         A = A @ W + b
         if i < len(model.coefs_) - 1:
-            A = functions[model.activation](A)
+            A = functions[activation[i]](A)
     return A
 
 
@@ -356,7 +367,9 @@ def test_regressor_matches_predict(
     assert reg.coefs_[0].dtype == model_dtype
     X = held_out(np.zeros((1, N_FEATURES)), seed=5).astype(input_dtype)
     if loss in ("poisson", "gamma"):
-        X = X[:70]  # exp of the logits of the farthest rows overflows
+        # exp of the logits of the farthest rows overflows (of rows 30 times
+        # typical ones too, through the unbounded elu, gelu, silu... units).
+        X = X[:70] if activation in ("identity", "logistic", "tanh", "relu") else X[:60]
     ours = reg.predict(X)
     assert np.isfinite(ours).all()
     (pred,), _ = run(reg, X)
@@ -586,3 +599,11 @@ def test_old_target_opset_is_refused():
     reg = fitted_regressor("squared_error", 1, "relu", np.float64)
     with pytest.raises(RuntimeError, match="target_opset >= 11"):
         to_onnx(reg, np.zeros((1, N_FEATURES)), target_opset=9)
+
+
+def test_an_activation_without_conversion_is_named(monkeypatch):
+    clf = fitted_classifier("multiclass", "int", ("gelu", "tanh"), np.float64)
+    hidden = {k: v for k, v in cgmlp_onnx._HIDDEN.items() if k != "gelu"}
+    monkeypatch.setattr(cgmlp_onnx, "_HIDDEN", hidden)
+    with pytest.raises(ValueError, match="Cannot convert the hidden activation 'gelu'"):
+        to_onnx(clf, np.zeros((1, N_FEATURES)))

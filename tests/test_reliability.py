@@ -460,7 +460,7 @@ def test_a_fit_failing_late_changes_nothing(fitted_models, kind, where, monkeypa
         ({"hidden_layer_sizes": 0}, "hidden_layer_sizes"),
         ({"hidden_layer_sizes": (5, -1)}, "hidden_layer_sizes must be positive"),
         ({"hidden_layer_sizes": (5, 2.5)}, "hidden_layer_sizes must be positive"),
-        ({"activation": "softplus"}, "'activation' parameter"),
+        ({"activation": "softmax"}, "'activation' parameter"),
         ({"solver": "adam"}, "'solver' parameter"),
         ({"alpha": -1.0}, "'alpha' parameter"),
         ({"max_iter": 0}, "'max_iter' parameter"),

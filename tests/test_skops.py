@@ -53,6 +53,10 @@ def classifier_case(name):
         return est, X, y
     if name == "bool-labels-newton":
         return CGMLPClassifier(**params, solver="newton-cg"), X, y == 2
+    if name == "per-layer-activations":  # a tuple of the new activations
+        return CGMLPClassifier((5, 3), activation=("gelu", "elu"), max_iter=30), X, y
+    if name == "silu-list":
+        return CGMLPClassifier((4,), activation=["silu"], max_iter=30), X, y
     if name == "numpy-parameters":
         est = CGMLPClassifier(
             hidden_layer_sizes=np.array([4]),
@@ -113,7 +117,7 @@ def assert_same_fitted_state(loaded, est):
         elif isinstance(value, np.random.RandomState):
             assert isinstance(other, np.random.RandomState)
         else:
-            assert other == value, key
+            assert type(other) is type(value) and other == value, key
     assert vars(loaded).keys() == vars(est).keys()
 
 
@@ -126,6 +130,8 @@ def assert_same_fitted_state(loaded, est):
         "float32-early-stopping",
         "class-weight-lbfgs",
         "bool-labels-newton",
+        "per-layer-activations",
+        "silu-list",
         "numpy-parameters",
     ],
 )

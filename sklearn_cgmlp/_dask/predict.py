@@ -34,8 +34,8 @@ def predict_logits_lazy(
         Input data (unknown row chunks are fine).
     coefs, intercepts : list of ndarray
         Fitted weights.
-    activation : str
-        Hidden activation.
+    activation : str or tuple of str
+        Hidden activation, or one per hidden layer.
     estimator_name : str, default=None
         The estimator whose prediction this is. If given, every block checks
         that its rows are finite when it is computed, and raises

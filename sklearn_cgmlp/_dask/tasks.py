@@ -11,7 +11,6 @@ import numpy as np
 
 from .._line import BlockLine, step_parameters
 from .._ops import NUMPY
-from .._workspace import Workspace
 
 
 class Block:
@@ -166,9 +165,7 @@ def _workspace(block, spec, dtype):
     rows = block.X.shape[0]
     if spec.chunk_size is not None and spec.chunk_size < rows:
         rows = spec.chunk_size
-    units = spec.loss.layout.layer_units
-    if block.workspace is None or not block.workspace.fits(units, rows, dtype):
-        block.workspace = Workspace(units, rows, dtype)
+    block.workspace = spec.loss.workspace(rows, dtype, block.workspace)
     return block.workspace
 
 

@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 
+from .._activations import is_per_layer
 from .._safe_read import fail, is_int, is_real, open_archive, parse_json, short
 from .consistency import check_model
 from .schema import (
@@ -13,6 +14,7 @@ from .schema import (
     GENERIC_SCHEMA,
     PARAMS_WRITTEN,
     READABLE_VERSIONS,
+    SEQUENCE_PARAMS,
     decode_float,
     estimator_part,
 )
@@ -92,6 +94,19 @@ def _hidden_sizes(value, version):
     return kind(value)
 
 
+def _sequence(name, value):
+    """A parameter of ``SEQUENCE_PARAMS``: a JSON list is a tuple,
+    ``{"__list__": [...]}`` a list, anything else as it is (the parameter
+    validation judges the items)."""
+    if isinstance(value, list):
+        return tuple(value)
+    if isinstance(value, dict):
+        if set(value) != {"__list__"} or not isinstance(value["__list__"], list):
+            fail(f"malformed {name} {short.repr(value)}.")
+        return list(value["__list__"])
+    return value
+
+
 def _class_weight(value):
     """Decode the ``{"__labels__": [...], "__weights__": [...]}`` of a dict."""
     if not isinstance(value, dict):
@@ -129,6 +144,8 @@ def _estimator_from_params(cls, part, params, version):
             value = _hidden_sizes(value, version)
         elif name == "class_weight":
             value = _class_weight(value)
+        elif name in SEQUENCE_PARAMS:
+            value = _sequence(name, value)
         decoded[name] = value
     estimator.set_params(**decoded)
     try:
@@ -222,6 +239,12 @@ def import_npz(cls, file):
                     f"n_layers={meta['n_layers']}, but hidden_layer_sizes={hidden} "
                     f"gives {len(hidden) + 2} layers."
                 )
+        activation = estimator.activation
+        if is_per_layer(activation) and len(activation) != len(hidden):
+            fail(
+                f"activation={short.repr(activation)} names {len(activation)} "
+                f"activations for {len(hidden)} hidden layers."
+            )
         units = (meta["n_features_in"], *hidden, meta["n_outputs"])
         headers = _headers(archive, meta, part, units)
         # Only now, with every size known to match the metadata, read data.

@@ -62,6 +62,12 @@ _PARAMS_WRITTEN = (
     "on_interrupt",
 )
 PARAMS_WRITTEN = {2: _PARAMS_WRITTEN, 3: _PARAMS_WRITTEN}
+# Parameters that may be a tuple or a list of plain items (besides a plain
+# value), and the type of the items: a tuple is stored as a JSON list, a list
+# as {"__list__": [...]}, so that get_params() reads back what was set, as
+# hidden_layer_sizes is stored. The values are then checked by the
+# estimator's own parameter validation.
+SEQUENCE_PARAMS = {"activation": str}
 
 
 class NotRepresentable(Exception):

@@ -15,7 +15,13 @@ from .._safe_read import InvalidModelFile, is_int, is_real, short
 from .._version import __version__
 from .consistency import fitted_widths, hidden_widths
 from .read import import_npz
-from .schema import FORMAT, FORMAT_VERSION, NotRepresentable, estimator_part
+from .schema import (
+    FORMAT,
+    FORMAT_VERSION,
+    SEQUENCE_PARAMS,
+    NotRepresentable,
+    estimator_part,
+)
 
 
 def _plain(value):
@@ -53,6 +59,10 @@ def _json_param(name, value):
             "list of ints, which is what the file can hold; set it to a tuple "
             "with set_params before exporting."
         )
+    if name in SEQUENCE_PARAMS and isinstance(value, tuple | list):
+        items = [_plain(v) for v in value]
+        if all(isinstance(v, SEQUENCE_PARAMS[name]) for v in items):
+            return items if isinstance(value, tuple) else {"__list__": items}
     if name == "class_weight" and isinstance(value, dict):
         return {
             "__labels__": [_plain(k) for k in value],
