@@ -65,6 +65,14 @@ _MESSAGES = {
 }
 
 
+#: The sufficient-descent margin of SciPy's CG (its ``sigma_3``).
+SUFFICIENT_DESCENT = 0.01
+#: Powell's restart test (Powell 1977; Nocedal & Wright, eq. 5.52), in the
+#: metric of the preconditioner: the conjugacy term is dropped where
+#: ``|g_new . H g| >= POWELL_RESTART * g_new . H_new g_new``.
+POWELL_RESTART = 0.2
+
+
 class _LineSearchFailed(Exception):
     pass
 
@@ -194,7 +202,7 @@ def minimize_cg(fun, x0, *, ops, gtol, maxiter, c1=1e-4, c2=0.4, callback=None,
     zk = gfk
     pk = -zk
     gnorm = ops.inf_norm(gfk)
-    sigma_3 = 0.01
+    sigma_3 = SUFFICIENT_DESCENT
     warnflag = 0
 
     while gnorm > gtol and k < maxiter:
@@ -207,33 +215,24 @@ def minimize_cg(fun, x0, *, ops, gtol, maxiter, c1=1e-4, c2=0.4, callback=None,
 
         def polak_ribiere_powell_step(alpha, gfkp1, xk=xk, pk=pk, gfk=gfk,
                                       deltak=deltak, search=search,
-                                      pairs=pairs):  # fmt: skip
+                                      pairs=pairs, zk=zk):  # fmt: skip
             xkp1 = xk + alpha * pk
             if gfkp1 is None:
                 gfkp1 = search.gradient(alpha)
             yk = gfkp1 - gfk
             if pairs is None:
-                zkp1 = gfkp1
+                zkp1, new_pairs = gfkp1, None
                 # NumPy's division, as SciPy's: a zero deltak gives inf or
                 # NaN (then beta_k is 0), not an error.
                 beta_k = float(max(0, np.float64(ops.dot(yk, gfkp1)) / deltak))
+                pkp1 = -zkp1 + beta_k * pk
             else:
-                # Polak-Ribiere+ in the metric of the preconditioner H, which
-                # the new pair (s, y) updates: its secant equation H y = s
-                # turns z.y into g.s (Notay's flexible form).
-                sk = alpha * pk
-                new_pairs = pairs.with_pair(sk, yk)
+                new_pairs = pairs.with_pair(alpha * pk, yk)
                 zkp1 = new_pairs.apply(gfkp1)
-                beta_k = float(max(0, np.float64(ops.dot(gfkp1, sk)) / deltak))
-            pkp1 = -zkp1 + beta_k * pk
-            if pairs is not None:
-                if not ops.dot(pkp1, gfkp1) <= -sigma_3 * ops.dot(gfkp1, zkp1):
-                    # Not a descent direction by the margin CG asks: the
-                    # preconditioned gradient alone is one.
-                    pkp1 = -zkp1
-                step = (alpha, xkp1, pkp1, gfkp1, ops.inf_norm(gfkp1), zkp1)
-                return step + (new_pairs,)
-            return alpha, xkp1, pkp1, gfkp1, ops.inf_norm(gfkp1), zkp1, None
+                pkp1 = preconditioned_direction(
+                    ops, gfkp1, zkp1, zk, alpha * pk, pk, deltak
+                )
+            return alpha, xkp1, pkp1, gfkp1, ops.inf_norm(gfkp1), zkp1, new_pairs
 
         def descent_condition(alpha, xkp1, fp1, gfkp1, cached_step=cached_step,
                               step=polak_ribiere_powell_step):  # fmt: skip
@@ -277,6 +276,28 @@ def minimize_cg(fun, x0, *, ops, gtol, maxiter, c1=1e-4, c2=0.4, callback=None,
         x=xk, fun=old_fval, jac=gfk, status=warnflag, message=_MESSAGES[warnflag],
         nit=k,
     )  # fmt: skip
+
+
+def preconditioned_direction(ops, g, z, z_old, s_old, p_old, delta_old):
+    """The next direction of the preconditioned iteration.
+
+    Polak-Ribiere+ in the metric of the preconditioner ``H``: ``p = -z +
+    beta p_old`` with ``z = H g``. The preconditioner was just updated with
+    the pair ``(s_old, y_old)``, whose secant equation ``H y_old = s_old``
+    turns the numerator ``z . y_old`` into ``g . s_old`` (Notay's flexible
+    form); ``delta_old = g_old . z_old``. The conjugacy term is dropped
+    (``beta = 0``) by Powell's restart test, and the direction is ``-z``
+    where ``p`` would not be a descent direction by the margin SciPy's CG
+    asks (``p . g <= -0.01 z . g``); ``-z`` is one, ``H`` being positive
+    definite.
+    """
+    beta = float(max(0, np.float64(ops.dot(g, s_old)) / delta_old))
+    if abs(ops.dot(g, z_old)) >= POWELL_RESTART * ops.dot(g, z):
+        beta = 0.0
+    p = -z + beta * p_old
+    if not ops.dot(p, g) <= -SUFFICIENT_DESCENT * ops.dot(g, z):
+        p = -z
+    return p
 
 
 class CurvaturePairs:

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import scipy.optimize
 
-from sklearn_cgmlp._nlcg import CurvaturePairs, minimize_cg
+from sklearn_cgmlp._nlcg import CurvaturePairs, minimize_cg, preconditioned_direction
 from sklearn_cgmlp._ops import NUMPY
 
 
@@ -79,42 +79,62 @@ def rosenbrock(x):
     return float(scipy.optimize.rosen(x)), scipy.optimize.rosen_der(x)
 
 
-@pytest.mark.parametrize(
-    "x0, fallback",
-    [
-        (np.array([-1.2, 1.0, -0.5, 0.8, 0.3, -0.7]), False),
-        # The sixth direction is no descent direction: -H g replaces it.
-        (np.array([0.427, 0.918, 0.174, 1.74, 1.263, -1.989]), True),
-    ],
-)
-def test_each_direction_is_the_preconditioned_polak_ribiere_one(x0, fallback):
+def test_each_direction_is_the_preconditioned_polak_ribiere_one():
     """``p_k = -H_k g_k + beta_k p_{k-1}``, with ``H_k`` the dense BFGS
     inverse of the last 3 pairs, ``beta_k = max(0, g_k.s_{k-1} /
-    g_{k-1}.H_{k-1} g_{k-1})`` (``H_0 = I``), and ``-H_k g_k`` alone where
-    that is no descent direction; each step is along ``p_k``."""
+    g_{k-1}.H_{k-1} g_{k-1})`` (``H_0 = I``), 0 where Powell's test finds
+    ``|g_k.H_{k-1} g_{k-1}| >= 0.2 g_k.H_k g_k``; each step is along
+    ``p_k``."""
+    x0 = np.array([0.462, -0.465, 1.989, 1.923, 0.742, 0.602])
     iterates = [x0]
     minimize_cg(
         rosenbrock, x0, ops=NUMPY, gtol=0.0, maxiter=12, c2=0.9, memory=3,
         callback=lambda r: iterates.append(np.array(r.x)),
     )  # fmt: skip
     grads = [rosenbrock(x)[1] for x in iterates]
-    pairs, p, z, betas, fallbacks = [], -grads[0], grads[0], [], 0
+    pairs, p, z, betas, restarts = [], -grads[0], grads[0], [], 0
     for k in range(1, len(iterates) - 1):
         s, y = iterates[k] - iterates[k - 1], grads[k] - grads[k - 1]
         pairs = (pairs + [(s, y)])[-3:]
         beta = max(0.0, (grads[k] @ s) / (grads[k - 1] @ z))
-        z = dense_inverse(pairs) @ grads[k]
+        z_new = dense_inverse(pairs) @ grads[k]
+        if abs(grads[k] @ z) >= 0.2 * (grads[k] @ z_new):
+            beta, restarts = 0.0, restarts + 1
+        z = z_new
         p = -z + beta * p
-        if not p @ grads[k] <= -0.01 * (grads[k] @ z):
-            p, fallbacks = -z, fallbacks + 1
+        assert p @ grads[k] <= -0.01 * (grads[k] @ z)
         betas.append(beta)
         step = iterates[k + 1] - iterates[k]
         np.testing.assert_allclose(
             step / np.linalg.norm(step), p / np.linalg.norm(p), atol=1e-7
         )
-    # The conjugacy term is there, and large enough to matter.
-    assert max(betas) > 0.1, betas
-    assert (fallbacks > 0) == fallback
+    # Both branches are taken: the conjugacy term, large enough to matter,
+    # and Powell's restarts.
+    assert max(betas) > 0.5 and restarts > 0, betas
+
+
+def test_powell_restart_and_descent_fallback_of_a_direction():
+    """The direction rule on hand-made vectors (H = I: z = g)."""
+    g, p_old = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    s_old = 2.0 * p_old
+    # g.s_old = 0: beta = 0, the direction is -z.
+    assert_direction = np.testing.assert_allclose
+    assert_direction(preconditioned_direction(NUMPY, g, g, g, s_old, p_old, 1.0), -g)
+    # beta = g.s / delta = 0.5 with s along p_old and g: kept where the old
+    # preconditioned gradient is nearly conjugate to the new gradient...
+    g = np.array([1.0, 0.5])
+    z_old = np.array([0.1, 0.0])  # |g.z_old| = 0.1 < 0.2 g.z = 0.25
+    p = preconditioned_direction(NUMPY, g, g, z_old, s_old, p_old, 2.0)
+    assert_direction(p, -g + 0.5 * p_old)
+    # ... and dropped by Powell's test where it is not.
+    z_old = np.array([0.3, 0.0])  # 0.3 >= 0.25
+    assert_direction(
+        preconditioned_direction(NUMPY, g, g, z_old, s_old, p_old, 2.0), -g
+    )
+    # A conjugacy term that leaves no descent: -z instead (beta = 3.5 gives
+    # p = (-1, 3), g.p = 0.5 > 0).
+    p = preconditioned_direction(NUMPY, g, g, np.zeros(2), 14.0 * p_old, p_old, 2.0)
+    assert_direction(p, -g)
 
 
 @pytest.mark.parametrize("n", [6, 20])
