@@ -497,7 +497,18 @@ def test_regression_targets(client):
         (np.random.default_rng(0).integers(3, size=60), {0: 2.0, 1: 0.5, 2: 3.0}),
         (np.array(["a", "b", "b"] * 20), {"a": 4.0, "b": 1.0}),
         (np.random.default_rng(1).integers(2, size=(60, 3)), "balanced"),
+        # A label that every sample has, or none: one value, weight 1.
+        (np.c_[np.ones(60, int), np.arange(60) % 3 == 0], "balanced"),
+        (np.c_[np.arange(60) % 4 == 0, np.zeros(60, int)], "balanced"),
     ],
+    ids=[
+        "balanced",
+        "dict",
+        "strings",
+        "multilabel",
+        "label-always",
+        "label-never",
+    ],  # fmt: skip
 )
 def test_class_weights_match_compute_sample_weight(client, y, class_weight):
     y_d = da.from_array(y, chunks=(25,) + y.shape[1:])
