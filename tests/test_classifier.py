@@ -460,3 +460,11 @@ def test_early_stopping_keeps_mlpclassifiers_initial_weights(iris, activation,
         np.testing.assert_array_equal(
             drawn[-1], layout.pack(mlp.coefs_, mlp.intercepts_)
         )
+
+
+@pytest.mark.parametrize("weight", [True, False, np.bool_(True)])
+def test_a_boolean_class_weight_is_refused(iris, weight):
+    X, y = iris
+    clf = CGMLPClassifier((3,), class_weight={0: weight, 1: 1.0})
+    with pytest.raises(ValueError, match="non-negative finite numbers"):
+        clf.fit(X, y)

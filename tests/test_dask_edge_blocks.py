@@ -160,3 +160,18 @@ def test_column_vector_y_warns_on_dask_as_in_memory(dask_client, data):
             warnings.simplefilter("ignore", ConvergenceWarning)
             reg.fit(X_, y_.astype(float))
         assert reg.n_outputs_ == 1
+
+
+def test_weights_overflow_hint_on_dask_is_the_in_memory_one(dask_client, data):
+    """The hint's largest sample weight is a reduction over the weights too:
+    weights whose products with the squared error overflow are named."""
+    X, _ = data
+    y = 300 * (X[:, 0] - X[:, 3])  # a weight times a squared error overflows
+    weight = np.full(len(y), 1e305)  # their sum does not
+    reg = CGMLPRegressor((5,), max_iter=30, random_state=0)
+    with pytest.raises(ValueError) as in_memory:
+        reg.fit(X[KEEP], y[KEEP], sample_weight=weight[KEEP])
+    with pytest.raises(ValueError) as on_dask:
+        reg.fit(filtered(X), filtered(y), sample_weight=filtered(weight))
+    assert "The sample weights reach 1e+305" in str(in_memory.value)
+    assert str(on_dask.value) == str(in_memory.value)

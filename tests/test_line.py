@@ -558,3 +558,55 @@ def test_an_array_api_fit_on_cached_lines_is_the_numpy_fit(cached, array_api_dis
         layout.pack(coefs, intercepts), X, np.eye(10)[y]
     )
     assert on_device.loss_ == pytest.approx(fresh, rel=1e-10)
+
+
+def test_exact_products_fall_on_every_exact_every_th_line(cached, monkeypatch):
+    """With EXACT_EVERY=3, lines 0, 4, 8, ... compute X W1 exactly; the three
+    lines after each continue from the previous line's Z1."""
+    X, Y, sw, layout, theta, p = problem("softmax", (6,))
+    objective = InMemoryObjective(
+        X, Y, loss=MLPLoss(layout, "tanh", "softmax", 0.1), cached_line=True
+    )
+    monkeypatch.setattr(line_module, "EXACT_EVERY", 3)
+    exact = []
+    for k in range(13):
+        line = objective.line(theta, p, continues=k > 0)
+        exact.append(objective._lines[0].lines_since_exact == 0)
+        line.gradient(0.1)
+        theta = theta + 0.1 * p
+    assert [k for k, e in enumerate(exact) if e] == [0, 4, 8, 12]
+
+
+def test_a_cached_fit_continues_each_line_from_the_last(cached, monkeypatch):
+    """Between exact recomputations, each line of a fit costs one product
+    with X (its direction's), not two: the glue tells the objective that
+    the line starts at the previous line's accepted step."""
+    products = []
+    original = line_module.BlockLine._first_layer_product
+
+    def spy(self, W, b, out):
+        products.append(1)
+        return original(self, W, b, out)
+
+    monkeypatch.setattr(line_module.BlockLine, "_first_layer_product", spy)
+    X, y = digits()
+    clf = fit_quietly(
+        CGMLPClassifier((16,), activation="tanh", max_iter=30, tol=0.0,
+                        random_state=0), X, y,
+    )  # fmt: skip
+    assert clf.n_iter_ == 30
+    # One line per iteration (and per descent-test retry, rare), one exact
+    # product of X W1 at the first line.
+    assert clf.n_iter_ + 1 <= len(products) <= clf.n_iter_ + 3
+
+
+def test_a_non_finite_trial_is_an_unacceptable_step():
+    """A trial whose loss overflows is an infinite loss with a zero slope
+    for the line search, as a full evaluation is (never NaN)."""
+    X, Y, sw, layout, theta, p = problem("exp", (5,))
+    loss = MLPLoss(layout, "tanh", "exp", 0.1)
+    adapter = SciPyObjective(InMemoryObjective(X, Y, loss=loss, cached_line=True))
+    line = adapter.line(theta, 50.0 * p)
+    assert np.isfinite(line.phi(0.01))
+    assert line.phi(1e3) == np.inf
+    assert line.derphi(1e3) == 0.0

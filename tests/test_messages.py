@@ -192,3 +192,21 @@ def test_convergence_warnings_point_at_the_callers_fit(kind):
     with pytest.warns(ConvergenceWarning, match="max_iter=2") as record:
         est.fit(X, y)
     assert record[0].filename == __file__
+
+
+def test_features_up_to_the_threshold_look_scaled():
+    from sklearn_cgmlp._diagnostics import LARGE_FEATURES, scale_hint
+
+    assert scale_hint(LARGE_FEATURES) is None
+    above = np.nextafter(LARGE_FEATURES, np.inf)
+    assert scale_hint(above).startswith("The features reach 1e+06")
+
+
+def test_sparse_X_without_stored_entries_warns_without_a_scale_hint():
+    from scipy import sparse
+
+    X, y = sparse.csr_matrix((40, 3)), np.arange(40) % 2
+    clf = CGMLPClassifier(hidden_layer_sizes=(3,), max_iter=1, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="did not converge") as caught:
+        clf.fit(X, y)
+    assert "Increase max_iter, scale the features" in str(caught[0].message)
