@@ -65,24 +65,35 @@ def record(fit):
     "make, target",
     [
         (lambda: CGMLPClassifier((5,), max_iter=3, random_state=0), "classes"),
+        (lambda: CGMLPClassifier((5,), max_iter=3, random_state=0), "binary"),
         (lambda: CGMLPRegressor((5,), max_iter=3, random_state=0), "values"),
         (
             lambda: CGMLPRegressor((5,), loss="poisson", max_iter=3, random_state=0),
             "counts",
         ),
     ],
-    ids=["classifier", "squared_error", "poisson"],
+    ids=["classifier", "binary", "squared_error", "poisson"],
 )
 def test_fit_on_empty_blocks_ends_and_warns_as_in_memory(dask_client, data, make,
                                                          target):  # fmt: skip
     X, y = data
-    y = {"classes": y, "values": X[:, 0] - X[:, 3], "counts": y.astype(float)}[target]
+    y = {
+        "classes": y,
+        "binary": np.array(["no", "yes"])[(y > 0).astype(int)],
+        "values": X[:, 0] - X[:, 3],
+        "counts": y.astype(float),
+    }[target]
     in_memory, expected = record(lambda: make().fit(X[KEEP], y[KEEP]))
     on_dask, got = record(lambda: make().fit(filtered(X), filtered(y)))
     assert [c for c, _ in expected] == [ConvergenceWarning]  # max_iter reached
     assert got == expected
     assert on_dask.n_iter_ == in_memory.n_iter_ == 3
     assert on_dask.loss_ == pytest.approx(in_memory.loss_, rel=1e-9)
+    predicted = on_dask.predict(filtered(X)).compute()
+    if target in ("classes", "binary"):
+        np.testing.assert_array_equal(predicted, in_memory.predict(X[KEEP]))
+    else:
+        np.testing.assert_allclose(predicted, in_memory.predict(X[KEEP]), rtol=1e-9)
 
 
 def test_scale_hint_on_empty_blocks_is_the_in_memory_hint(dask_client, data):
