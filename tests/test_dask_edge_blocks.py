@@ -148,7 +148,7 @@ def test_column_vector_y_warns_on_dask_as_in_memory(dask_client, data):
     column = y[:, None]
 
     def make():
-        return CGMLPClassifier((5,), max_iter=200, random_state=0)
+        return CGMLPClassifier((5,), max_iter=3, random_state=0)
 
     for X_, y_ in ((X, column), (filtered(X), filtered(column))):
         with warnings.catch_warnings(record=True) as caught:
@@ -167,7 +167,7 @@ def test_column_vector_y_warns_on_dask_as_in_memory(dask_client, data):
     for X_, y_ in ((X, column), (filtered(X), filtered(column))):
         with warnings.catch_warnings():
             warnings.simplefilter("error", DataConversionWarning)
-            reg = CGMLPRegressor((3,), max_iter=200, random_state=0)
+            reg = CGMLPRegressor((3,), max_iter=3, random_state=0)
             warnings.simplefilter("ignore", ConvergenceWarning)
             reg.fit(X_, y_.astype(float))
         assert reg.n_outputs_ == 1
