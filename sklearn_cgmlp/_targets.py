@@ -11,10 +11,12 @@ messages; nothing outside this module and that one asks whether an estimator
 is a classifier or a regressor.
 """
 
+import warnings
 from collections import namedtuple
 from numbers import Real
 
 import numpy as np
+from sklearn.exceptions import DataConversionWarning
 from sklearn.preprocessing import LabelBinarizer, label_binarize
 from sklearn.utils import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
@@ -22,11 +24,24 @@ from sklearn.utils.validation import column_or_1d
 
 from ._ops import to_host
 from ._outputs import OUTPUTS, REGRESSION_LOSSES, regression_output
+from ._warn import warn
 
 #: Encoded targets in memory: the loss's targets ``Y``, the labels to stratify
 #: an early-stopping split by (or None), and the fitted attributes that
 #: describe the targets (``out_activation_`` included).
 Encoded = namedtuple("Encoded", ["Y", "stratify", "fitted"])
+
+
+def warn_column_vector():
+    """scikit-learn's DataConversionWarning for a column-vector ``y`` given
+    to a classifier, in the installed version's words (its own
+    ``column_or_1d`` warns on a stand-in), attributed to the user's line."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataConversionWarning)
+        column_or_1d(np.zeros((1, 1)), warn=True)
+    for found in caught:
+        if issubclass(found.category, DataConversionWarning):
+            warn(found.message)
 
 
 def plain(value):
@@ -56,7 +71,8 @@ class ClassificationTargets:
     def encode(self, y, dtype):
         """:class:`Encoded` targets of host labels ``y`` in ``dtype``."""
         if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
+            warn_column_vector()
+            y = column_or_1d(y)
         try:
             check_classification_targets(y)
             binarizer = LabelBinarizer().fit(y)

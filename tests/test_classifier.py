@@ -407,3 +407,83 @@ def test_no_probability_underflows_to_zero(iris, dtype):
     assert proba.min() > 0 and np.isfinite(np.log(proba)).all()
     np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-6)
     np.testing.assert_array_equal(proba.argmax(axis=1), log_proba.argmax(axis=1))
+
+
+# ------------------------------------------- targets, weights, initial draw
+def test_a_warm_start_refuses_targets_of_another_type_with_the_same_classes(iris):
+    """Multiclass labels 0, 1, 2 and a 3-column multilabel matrix have the
+    same classes_ ([0, 1, 2]) but not the same outputs (softmax against
+    logistic): a warm start must refuse the change, in either direction."""
+    X, y = iris
+    Y = np.eye(3, dtype=int)[y]
+    Y[::7, 0] = 1  # some rows with two labels: multilabel
+    for first, second in ((y, Y), (Y, y)):
+        clf = CGMLPClassifier((5,), max_iter=5, warm_start=True, random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            clf.fit(X, first)
+        np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
+        before = [c.copy() for c in clf.coefs_]
+        with pytest.raises(ValueError, match="warm_start can only be used where"):
+            clf.fit(X, second)
+        for a, b in zip(clf.coefs_, before):  # the model is left as it was
+            np.testing.assert_array_equal(a, b)
+
+
+@not_about_convergence
+def test_a_zero_class_weight_is_valid_and_drops_the_class_from_the_loss(iris):
+    X, y = iris
+    params = dict(hidden_layer_sizes=(5,), max_iter=30, random_state=0)
+    weighted = CGMLPClassifier(class_weight={0: 0.0, 1: 1.0, 2: 2.0}, **params)
+    weighted.fit(X, y)
+    reference = CGMLPClassifier(**params).fit(
+        X, y, sample_weight=np.array([0.0, 1.0, 2.0])[y]
+    )
+    np.testing.assert_array_equal(weighted.classes_, [0, 1, 2])
+    for a, b in zip(weighted.coefs_, reference.coefs_):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="non-negative finite numbers"):
+        CGMLPClassifier(class_weight={0: -1.0}, **params).fit(X, y)
+
+
+@pytest.mark.parametrize("activation", ["relu", "logistic"])
+def test_early_stopping_keeps_mlpclassifiers_initial_weights(iris, activation,
+                                                             monkeypatch):  # fmt: skip
+    """The random state draws the initial weights first, then the split,
+    as in MLPClassifier: early stopping does not change the initial draw.
+    MLPClassifier's own is read off a fit with a learning rate too small to
+    move any weight."""
+    import sklearn_cgmlp._base as base
+
+    X, y = iris
+    drawn = []
+
+    def spy(*args, **kwargs):
+        drawn.append(glorot_init(*args, **kwargs))
+        return drawn[-1]
+
+    monkeypatch.setattr(base, "glorot_init", spy)
+    for early_stopping in (False, True):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            CGMLPClassifier(
+                (6,), activation=activation, early_stopping=early_stopping,
+                max_iter=2, random_state=7,
+            ).fit(X, y)  # fmt: skip
+            mlp = MLPClassifier(
+                (6,), activation=activation, solver="sgd", early_stopping=True,
+                learning_rate_init=1e-300, momentum=0.0, max_iter=1,
+                random_state=7,
+            ).fit(X, y)  # fmt: skip
+        layout = ParameterLayout([4, 6, 3])
+        np.testing.assert_array_equal(
+            drawn[-1], layout.pack(mlp.coefs_, mlp.intercepts_)
+        )
+
+
+@pytest.mark.parametrize("weight", [True, False, np.bool_(True)])
+def test_a_boolean_class_weight_is_refused(iris, weight):
+    X, y = iris
+    clf = CGMLPClassifier((3,), class_weight={0: weight, 1: 1.0})
+    with pytest.raises(ValueError, match="non-negative finite numbers"):
+        clf.fit(X, y)

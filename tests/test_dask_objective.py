@@ -515,7 +515,18 @@ def test_regression_targets(client):
         (np.random.default_rng(0).integers(3, size=60), {0: 2.0, 1: 0.5, 2: 3.0}),
         (np.array(["a", "b", "b"] * 20), {"a": 4.0, "b": 1.0}),
         (np.random.default_rng(1).integers(2, size=(60, 3)), "balanced"),
+        # A label that every sample has, or none: one value, weight 1.
+        (np.c_[np.ones(60, int), np.arange(60) % 3 == 0], "balanced"),
+        (np.c_[np.arange(60) % 4 == 0, np.zeros(60, int)], "balanced"),
     ],
+    ids=[
+        "balanced",
+        "dict",
+        "strings",
+        "multilabel",
+        "label-always",
+        "label-never",
+    ],  # fmt: skip
 )
 def test_class_weights_match_compute_sample_weight(client, y, class_weight):
     y_d = da.from_array(y, chunks=(25,) + y.shape[1:])
@@ -592,12 +603,18 @@ def test_validation_split_sizes_and_coverage(client):
     assert train[2] is None and val[2] is None
     assert val[0].shape[0] == 11 and train[0].shape[0] == 92  # ceil(10.3)
     assert sum(val[0].chunks[0]) == 11 and len(val[0].chunks[0]) == 4
+    # Shares 3.2, 3.2, 3.2, 1.39: the row left over goes to the largest
+    # fractional part.
+    assert val[0].chunks[0] == (3, 3, 3, 2)
     for part in (*train[:2], *val[:2]):
         assert distributed.futures_of(part)  # persisted on the workers
     X_train, X_val = train[0].compute(), val[0].compute()
     assert_array_equal(train[1].compute(), X_train[:, 0])  # rows stay aligned
     assert_array_equal(np.sort(np.r_[X_train[:, 0], X_val[:, 0]]), ids)
     assert np.all(np.diff(X_train[:, 0]) > 0)  # order kept
+    # Each block draws its own rows (the draw is seeded by the block too).
+    first, second = X_val[:3, 0], X_val[3:6, 0] - 30
+    assert not np.array_equal(first, second)
     again = _dask_data.split_validation([X], 0.1, 0, client=client)[1][0]
     other = _dask_data.split_validation([X], 0.1, 1, client=client)[1][0]
     assert_array_equal(again.compute(), X_val)

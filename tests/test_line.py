@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.optimize
+import sklearn
 from scipy import sparse
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
@@ -444,3 +445,185 @@ def test_a_dask_fit_on_cached_lines_is_the_in_memory_fit(cached, dask_client):
     assert on_dask.n_line_trials_ > 0
     assert on_dask.n_fun_evals_ == in_memory.n_fun_evals_
     np.testing.assert_allclose(on_dask.loss_curve_, in_memory.loss_curve_, rtol=1e-9)
+
+
+# ------------------------------ which lines continue from the previous one
+def _adapter_on_lines(hidden=(6,)):
+    X, Y, sw, layout, theta, p = problem("softmax", hidden)
+    loss = MLPLoss(layout, "tanh", "softmax", 0.3)
+    adapter = SciPyObjective(
+        InMemoryObjective(X, Y, loss=loss, sample_weight=sw, cached_line=True)
+    )
+    reference = InMemoryObjective(X, Y, loss=loss, sample_weight=sw)
+    return adapter, reference, theta, p
+
+
+def assert_line_is_the_objective(line, reference, x, p):
+    """The line's values, slopes and gradient along ``x + a p`` are full
+    evaluations of ``reference``."""
+    for a in (-0.4, 0.3, 1.2):
+        loss0, grad0 = reference.loss_grad(x + a * p)
+        assert line.phi(a) == pytest.approx(loss0, rel=1e-10)
+        assert line.derphi(a) == pytest.approx(grad0 @ p, rel=1e-9, abs=1e-12)
+    loss0, grad0 = reference.loss_grad(x + 0.6 * p)
+    np.testing.assert_allclose(line.gradient(0.6), grad0, rtol=1e-9, atol=1e-13)
+
+
+def test_a_line_after_a_failed_search_starts_afresh():
+    """A failed search takes gradients at steps it then rejects; CG restarts
+    at the failed line's start, which is not where that line ended."""
+    adapter, reference, x, p = _adapter_on_lines()
+    rng = np.random.default_rng(5)
+    adapter.line(x, p).gradient(0.5)  # an accepted step
+    x = x + 0.5 * p
+    failed = adapter.line(x, 0.3 * rng.standard_normal(p.size))
+    failed.phi(0.8)
+    failed.gradient(0.8)  # rejected (by the descent test, say)
+    p = 0.3 * rng.standard_normal(p.size)
+    assert_line_is_the_objective(adapter.line(x, p), reference, x, p)
+
+
+def test_a_line_after_a_line_without_gradient_starts_afresh():
+    """A search that fails before any gradient leaves the line's caches at
+    its start, with its direction: the next line at that point must not
+    continue from the last gradient's step (of the line before)."""
+    adapter, reference, x, p = _adapter_on_lines()
+    rng = np.random.default_rng(6)
+    adapter.line(x, p).gradient(0.5)
+    x = x + 0.5 * p
+    failed = adapter.line(x, 0.3 * rng.standard_normal(p.size))
+    failed.phi(0.8), failed.derphi(0.8)  # trials only
+    p = 0.3 * rng.standard_normal(p.size)
+    assert_line_is_the_objective(adapter.line(x, p), reference, x, p)
+    # And the line after that, at this one's gradient, continues correctly.
+    x = x + 0.6 * p
+    p = 0.3 * rng.standard_normal(p.size)
+    assert_line_is_the_objective(adapter.line(x, p), reference, x, p)
+
+
+def _strict_namespace():
+    xp = pytest.importorskip("array_api_strict")
+    from sklearn_cgmlp._ops import ArrayAPIOps
+
+    device = xp.Device("device1")
+    return xp, ArrayAPIOps(xp, device), lambda a: xp.asarray(a, device=device)
+
+
+def _torch_namespace():
+    torch = pytest.importorskip("torch")
+    from sklearn_cgmlp._ops import array_ops
+
+    return torch, array_ops(torch.zeros(1)), lambda a: torch.asarray(a)
+
+
+@pytest.mark.parametrize("namespace", [_strict_namespace, _torch_namespace],
+                         ids=["strict", "torch"])  # fmt: skip
+def test_array_api_lines_in_a_row_equal_full_evaluations(array_api_dispatch,
+                                                         namespace):  # fmt: skip
+    """Each line continues from the previous line's gradient (Z1 carried
+    from line to line on the device) and stays the objective."""
+    from sklearn_cgmlp._objective import ArrayAPIObjective
+
+    xp, ops, to = namespace()
+    X, Y, sw, layout, theta, p = problem("softmax", (6,))
+    loss = MLPLoss(layout, "tanh", "softmax", 0.3)
+    objective = ArrayAPIObjective(
+        to(X), to(Y), loss=loss, sample_weight=to(sw), ops=ops, cached_line=True
+    )
+    reference = InMemoryObjective(X, Y, loss=loss, sample_weight=sw)
+    rng = np.random.default_rng(2)
+    for k in range(4):
+        line = objective.line(to(theta), to(p), continues=k > 0)
+        for a in rng.uniform(-1.0, 2.0, 3):
+            value, slope = line.trial(float(a))
+            loss0, grad0 = reference.loss_grad(theta + a * p)
+            assert value == pytest.approx(loss0, rel=1e-10)
+            assert slope == pytest.approx(grad0 @ p, rel=1e-9, abs=1e-12)
+        a = float(rng.uniform(0.3, 1.0))
+        value, grad = line.gradient(a)
+        loss0, grad0 = reference.loss_grad(theta + a * p)
+        assert value == pytest.approx(loss0, rel=1e-10)
+        np.testing.assert_allclose(ops.to_numpy(grad), grad0, rtol=1e-9, atol=1e-13)
+        theta, p = theta + a * p, 0.3 * rng.standard_normal(p.size)
+
+
+@pytest.mark.parametrize("namespace", [_strict_namespace, _torch_namespace],
+                         ids=["strict", "torch"])  # fmt: skip
+def test_an_array_api_fit_on_cached_lines_is_the_numpy_fit(cached, array_api_dispatch,
+                                                           namespace):  # fmt: skip
+    """The fit's result, not only its lines: the loss curve of a device fit
+    on cached lines is that of the NumPy fit on full evaluations, and its
+    final loss a fresh evaluation at its weights."""
+    xp, ops, to = namespace()
+    X, y = digits(400)
+    params = dict(hidden_layer_sizes=(10,), activation="relu", max_iter=40,
+                  tol=0.0, random_state=0)  # fmt: skip
+    with sklearn.config_context(array_api_dispatch=True):
+        on_device = fit_quietly(CGMLPClassifier(**params), to(X), to(y))
+    assert on_device.n_line_trials_ > on_device.n_iter_
+    line_module.line_pays, saved = (lambda *a, **k: False), line_module.line_pays
+    try:
+        full = fit_quietly(CGMLPClassifier(**params), X, y)
+    finally:
+        line_module.line_pays = saved
+    assert full.n_line_trials_ == 0
+    np.testing.assert_allclose(on_device.loss_curve_, full.loss_curve_, rtol=1e-8)
+    layout = ParameterLayout([64, 10, 10])
+    coefs = [ops.to_numpy(c) for c in on_device.coefs_]
+    intercepts = [ops.to_numpy(b) for b in on_device.intercepts_]
+    fresh, _ = MLPLoss(layout, "relu", "softmax", on_device.alpha).loss_gradient(
+        layout.pack(coefs, intercepts), X, np.eye(10)[y]
+    )
+    assert on_device.loss_ == pytest.approx(fresh, rel=1e-10)
+
+
+def test_exact_products_fall_on_every_exact_every_th_line(cached, monkeypatch):
+    """With EXACT_EVERY=3, lines 0, 4, 8, ... compute X W1 exactly; the three
+    lines after each continue from the previous line's Z1."""
+    X, Y, sw, layout, theta, p = problem("softmax", (6,))
+    objective = InMemoryObjective(
+        X, Y, loss=MLPLoss(layout, "tanh", "softmax", 0.1), cached_line=True
+    )
+    monkeypatch.setattr(line_module, "EXACT_EVERY", 3)
+    exact = []
+    for k in range(13):
+        line = objective.line(theta, p, continues=k > 0)
+        exact.append(objective._lines[0].lines_since_exact == 0)
+        line.gradient(0.1)
+        theta = theta + 0.1 * p
+    assert [k for k, e in enumerate(exact) if e] == [0, 4, 8, 12]
+
+
+def test_a_cached_fit_continues_each_line_from_the_last(cached, monkeypatch):
+    """Between exact recomputations, each line of a fit costs one product
+    with X (its direction's), not two: the glue tells the objective that
+    the line starts at the previous line's accepted step."""
+    products = []
+    original = line_module.BlockLine._first_layer_product
+
+    def spy(self, W, b, out):
+        products.append(1)
+        return original(self, W, b, out)
+
+    monkeypatch.setattr(line_module.BlockLine, "_first_layer_product", spy)
+    X, y = digits()
+    clf = fit_quietly(
+        CGMLPClassifier((16,), activation="tanh", max_iter=30, tol=0.0,
+                        random_state=0), X, y,
+    )  # fmt: skip
+    assert clf.n_iter_ == 30
+    # One line per iteration (and per descent-test retry, rare), one exact
+    # product of X W1 at the first line.
+    assert clf.n_iter_ + 1 <= len(products) <= clf.n_iter_ + 3
+
+
+def test_a_non_finite_trial_is_an_unacceptable_step():
+    """A trial whose loss overflows is an infinite loss with a zero slope
+    for the line search, as a full evaluation is (never NaN)."""
+    X, Y, sw, layout, theta, p = problem("exp", (5,))
+    loss = MLPLoss(layout, "tanh", "exp", 0.1)
+    adapter = SciPyObjective(InMemoryObjective(X, Y, loss=loss, cached_line=True))
+    line = adapter.line(theta, 50.0 * p)
+    assert np.isfinite(line.phi(0.01))
+    assert line.phi(1e3) == np.inf
+    assert line.derphi(1e3) == 0.0

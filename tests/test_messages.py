@@ -270,3 +270,22 @@ def test_diabetes_with_raw_targets_blames_the_targets_not_the_scaled_features():
     assert "TransformedTargetRegressor" in message
     assert "The loss was still falling" in message
     assert "The features reach" not in message and "scale the features" not in message
+
+
+def test_features_up_to_the_threshold_look_scaled():
+    from sklearn_cgmlp._diagnostics import LARGE_FEATURES, scale_hint
+
+    assert scale_hint(LARGE_FEATURES) is None
+    above = np.nextafter(LARGE_FEATURES, np.inf)
+    assert scale_hint(above).startswith("The features reach 1e+06")
+
+
+def test_sparse_X_without_stored_entries_warns_without_a_scale_hint():
+    from scipy import sparse
+
+    X, y = sparse.csr_matrix((40, 3)), np.arange(40) % 2
+    clf = CGMLPClassifier(hidden_layer_sizes=(3,), max_iter=1, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="did not converge") as caught:
+        clf.fit(X, y)
+    message = str(caught[0].message)
+    assert message.endswith("Increase max_iter or tol.") and "reach" not in message

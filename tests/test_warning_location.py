@@ -179,3 +179,28 @@ def test_stacklevel_counts_the_internal_frames():
     namespace = {"__name__": "sklearn_cgmlp._made_up", "sys": sys}
     exec("def inner():\n    return sys._getframe()\n", namespace)
     assert user_stacklevel(namespace["inner"]()) == 2
+
+
+@pytest.mark.parametrize(
+    "module", ["sklearn_cgmlp_experiments", "sklearnish", "joblib_jobs", "skops2"]
+)
+def test_user_modules_named_like_a_package_are_the_users(data, module, tmp_path,
+                                                         monkeypatch):  # fmt: skip
+    """Only the internal packages' own modules are skipped: a user module
+    whose name merely starts with one (``sklearn_cgmlp_experiments``) is
+    where the warning belongs."""
+    (tmp_path / f"{module}.py").write_text(
+        "def run(est, X, y):\n    est.fit(X, y)  # line 2\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, module, raising=False)
+    user = __import__(module)
+    X, y = data
+    with Recorder() as rec:
+        user.run(short_fit(), X, y)
+    found = [w for w in rec.caught if issubclass(w.category, ConvergenceWarning)]
+    assert [(w.filename, w.lineno) for w in found] == [(user.__file__, 2)]
+    # Its frames count as the user's: level 1.
+    namespace = {"__name__": module, "sys": sys}
+    exec("def inner():\n    return sys._getframe()\n", namespace)
+    assert user_stacklevel(namespace["inner"]()) == 1

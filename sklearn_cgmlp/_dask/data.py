@@ -31,13 +31,14 @@ from .._data import (
 from .._validation import validation_targets
 from . import is_dask_collection
 from .objective import DaskObjective, get_client
-from .targets import check_sample_weight, encode_targets
+from .targets import check_sample_weight, encode_targets, warns_on_column
 from .validation import (
     _compute,
     _persist,
     check_finite,
     check_X,
     check_X_y,
+    extreme,
     feature_names_of,
 )
 
@@ -153,8 +154,8 @@ def check_parts(train, val, needs):
         y2d = (y_val[:, None] if y_val.ndim == 1 else y_val).astype(np.float64)
         mask = positive[:, None]
         stats.update(
-            low=da.where(mask, y2d, np.inf).min(axis=0),
-            high=da.where(mask, y2d, -np.inf).max(axis=0),
+            low=extreme(da.where(mask, y2d, np.inf), "min", axis=0),
+            high=extreme(da.where(mask, y2d, -np.inf), "max", axis=0),
         )
     values = dict(zip(stats, _compute(*stats.values())))
     val_positive = int(values.get("val_positive", n_val))
@@ -210,7 +211,10 @@ class DaskData:
         # Feature names and their number, as validate_data records them
         # (a Dask DataFrame has columns; conversion drops them).
         _check_feature_names(proxy, feature_names_of(X), reset=not warm)
-        X, y, sample_weight = check_X_y(X, y, sample_weight, estimator_name=name)
+        X, y, sample_weight = check_X_y(
+            X, y, sample_weight, estimator_name=name,
+            warn_column=warns_on_column(targets),
+        )  # fmt: skip
         _check_n_features(proxy, X, reset=not warm)
         X, y, sample_weight = _persist(client, X, y, sample_weight)
         check_finite(X, y, estimator_name=name)
@@ -263,7 +267,7 @@ class DaskData:
     def magnitudes(self):
         """``(features, targets, weights)`` as
         :meth:`sklearn_cgmlp._data.TrainingData.magnitudes` (one reduction)."""
-        stats = [abs(self.X).max(), abs(self.Y).max()]
+        stats = [extreme(abs(self.X), "max"), extreme(abs(self.Y), "max")]
         if self.sample_weight is not None:
             stats.append(self.sample_weight.max())
         with np.errstate(over="ignore", invalid="ignore"):

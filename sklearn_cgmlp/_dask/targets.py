@@ -15,7 +15,7 @@ from sklearn.utils.validation import _check_sample_weight
 from .._data import refuse_bad_weights
 from .._targets import ClassificationTargets, RegressionTargets
 from .objective import get_client
-from .validation import _compute, _persist
+from .validation import _compute, _persist, extreme
 
 
 def _one_hot(y, classes, dtype):
@@ -99,12 +99,24 @@ def encode_regression_targets(y, dtype, output):
     # twice, and task fusion may then give one key two different tasks
     # (distributed warns "Detected different run_spec").
     (Y,) = _persist(get_client(), y2d.map_blocks(_cast_quietly, dtype, dtype=dtype))
-    finite, smallest = _compute(da.isfinite(Y).all(), Y.min())
+    finite, smallest = _compute(da.isfinite(Y).all(), extreme(Y, "min"))
     if not finite:
-        (largest,) = _compute(abs(y).max())
+        (largest,) = _compute(extreme(abs(y), "max"))
         RegressionTargets.refuse_overflow(largest, dtype)
     output.check_targets(smallest)
     return Y
+
+
+@singledispatch
+def warns_on_column(targets):
+    """Whether a column-vector ``y`` of the face's ``targets`` is flattened
+    with scikit-learn's DataConversionWarning (classifiers, as in memory)."""
+    return False
+
+
+@warns_on_column.register
+def _(targets: ClassificationTargets):
+    return True
 
 
 @singledispatch

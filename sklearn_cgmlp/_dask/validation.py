@@ -13,6 +13,7 @@ from numbers import Real
 import numpy as np
 from sklearn.utils import assert_all_finite
 
+from .._targets import warn_column_vector
 from . import is_dask_collection
 
 
@@ -177,12 +178,16 @@ def check_rows(array, X, *, name, ndim=(1, 2)):
     return array if array.chunks == chunks else array.rechunk(chunks)
 
 
-def check_X_y(X, y, sample_weight=None, *, multi_output=True, estimator_name=None):
+def check_X_y(X, y, sample_weight=None, *, multi_output=True, estimator_name=None,
+              warn_column=False):  # fmt: skip
     """:func:`check_X`, then ``y`` and ``sample_weight`` aligned with it.
 
     A 2-D ``y`` is kept for multilabel and multi-output targets when
-    ``multi_output``; a column vector becomes 1-D. ``sample_weight`` may be a
-    scalar, None or a 1-D Dask array (not yet checked for its values: see
+    ``multi_output``; a column vector becomes 1-D, with scikit-learn's
+    DataConversionWarning where ``warn_column`` (a classifier's targets, as
+    in memory: :func:`sklearn_cgmlp._targets.warn_column_vector`).
+    ``sample_weight`` may be a scalar, None or a 1-D Dask array (not yet
+    checked for its values: see
     :func:`sklearn_cgmlp._dask.targets.check_sample_weight`).
 
     Returns
@@ -192,6 +197,8 @@ def check_X_y(X, y, sample_weight=None, *, multi_output=True, estimator_name=Non
     X = check_X(X, estimator_name=estimator_name)
     y = check_rows(y, X, name="y", ndim=(1, 2) if multi_output else (1,))
     if y.ndim == 2 and y.shape[1] == 1:
+        if warn_column:
+            warn_column_vector()
         y = y[:, 0]
     if sample_weight is not None and not isinstance(sample_weight, Real):
         sample_weight = check_rows(sample_weight, X, name="sample_weight", ndim=(1,))
@@ -202,6 +209,41 @@ def _compute(*values):
     import dask
 
     return dask.compute(*values)
+
+
+# Dask's min and max of a 2-D array fail on a block of no rows (boolean
+# filtering and compute_chunk_sizes() leave such blocks): their partial
+# results are concatenated with the empty block's, of another shape. Each
+# block is reduced first, to one row (``fill`` where it has none).
+
+
+def _block_extreme(block, func, fill, axis):
+    dtype = np.result_type(block.dtype, np.float32)  # floats, to hold ``fill``
+    if axis is None:
+        value = func(block) if block.size else fill
+        return np.full((1,) * block.ndim, value, dtype=dtype)
+    if block.shape[0]:
+        return func(block, axis=0, keepdims=True).astype(dtype, copy=False)
+    return np.full((1, *block.shape[1:]), fill, dtype=dtype)
+
+
+def extreme(array, kind, axis=None):
+    """The lazy ``array.max()`` (``kind`` "max") or ``array.min()`` ("min"),
+    over all entries or, with ``axis=0``, per column, also where a block has
+    no rows (the result of an array without entries is -inf for "max" and
+    inf for "min")."""
+    func, fill = {"max": (np.max, -np.inf), "min": (np.min, np.inf)}[kind]
+    if axis not in (None, 0):
+        raise ValueError(f"axis must be None or 0, got {axis}.")
+    chunks = tuple(
+        (1,) * len(c) if axis is None or i == 0 else c
+        for i, c in enumerate(array.chunks)
+    )
+    dtype = np.result_type(array.dtype, np.float32)
+    per_block = array.map_blocks(
+        _block_extreme, func, fill, axis, chunks=chunks, dtype=dtype
+    )
+    return getattr(per_block, kind)(axis=axis)
 
 
 def refuse_non_finite(nan, inf, dtype, *, input_name, estimator_name=None):
