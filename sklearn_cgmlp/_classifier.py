@@ -147,7 +147,7 @@ class CGMLPClassifier(ClassifierMixin, BaseCGMLP):
     >>> clf.predict(X_test[:5])
     array([0, 0, 0, 0, 1])
     >>> round(clf.score(X_test, y_test), 2)
-    0.97
+    1.0
     >>> cgmlp.n_iter_ == len(cgmlp.loss_curve_)
     True
 

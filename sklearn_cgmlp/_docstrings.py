@@ -45,9 +45,11 @@ _SHARED["solver"] = """
 solver : {"cg", "newton-cg", "trust-ncg", "lbfgs"}, default="cg"
     The SciPy solver; all minimise the same objective.
 
-    - "cg": nonlinear conjugate gradient (Polak-Ribière) with a Wolfe line
-      search, restarted with a backtracking step when the line search
-      fails on a kink of relu units. Needs only gradients and few vectors.
+    - "cg": nonlinear conjugate gradient (SciPy's Polak-Ribière+ iteration
+      and Wolfe line search), preconditioned by the limited-memory BFGS
+      approximation of its last 10 curvature pairs, and restarted with a
+      backtracking step when the line search fails on a kink of relu units.
+      Needs only gradients and about 20 parameter-sized vectors.
     - "newton-cg": truncated Newton with a line search; each inner CG step
       costs one Gauss-Newton-vector product (about two evaluations).
     - "trust-ncg": truncated Newton in a trust region (Steihaug CG), with

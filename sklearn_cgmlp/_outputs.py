@@ -53,6 +53,12 @@ def logistic_logit_bound(dtype):
     return float(np.log1p(-eps) - np.log(eps))
 
 
+def _log_tiny(dtype):
+    """``-log`` of the smallest normal number of ``dtype``: the bound of
+    softmax's shifted logits and log-probabilities (708 in float64)."""
+    return -float(np.log(np.finfo(numpy_dtype(dtype)).tiny))
+
+
 class _Output:
     """Interface of an output layer; see the module docstring.
 
@@ -136,7 +142,7 @@ class Softmax(_Output):
         # exp underflows to 0 below log(tiny): clipped there, no probability
         # is 0, so log(predict_proba) stays finite where predict_log_proba is
         # (as logistic outputs keep theirs inside [eps, 1 - eps]).
-        P = ops.clip(P, -float(np.log(np.finfo(numpy_dtype(P.dtype)).tiny)))
+        P = ops.clip(P, _log_tiny(P.dtype))
         P = ops.exp_(P)
         P /= xp.sum(P, axis=1, keepdims=True)
         return P
@@ -146,7 +152,9 @@ class Softmax(_Output):
         xp = ops.xp
         Zs = Z - xp.max(Z, axis=1, keepdims=True)
         Zs -= xp.log(xp.sum(xp.exp(Zs), axis=1, keepdims=True))
-        return Zs
+        # No lower than the log of inverse_link's floor, so that the two
+        # agree on every sample: beyond it no probability is representable.
+        return ops.clip(Zs, _log_tiny(Zs.dtype))
 
     def curvature_state(self, Z, Y, ops=NUMPY):
         return self.inverse_link(Z, ops)

@@ -403,8 +403,12 @@ def test_no_probability_underflows_to_zero(iris, dtype):
         clf.fit(X, y)
     clf.coefs_[-1] *= 1e4
     proba, log_proba = clf.predict_proba(X), clf.predict_log_proba(X)
-    assert log_proba.min() < np.log(np.finfo(dtype).tiny)  # would underflow
+    logits = clf._forward(X, "predict")[0]
+    spread = logits.max(axis=1) - logits.min(axis=1)
+    assert spread.max() > -2 * np.log(np.finfo(dtype).tiny)  # would underflow
     assert proba.min() > 0 and np.isfinite(np.log(proba)).all()
+    # The same floor: log(predict_proba) and predict_log_proba agree.
+    np.testing.assert_allclose(np.log(proba), log_proba, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-6)
     np.testing.assert_array_equal(proba.argmax(axis=1), log_proba.argmax(axis=1))
 

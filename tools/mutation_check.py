@@ -279,9 +279,17 @@ MUTANTS = [
     Mutant(
         "softmax-proba-underflows",
         "_outputs.py",
-        "P = ops.clip(P, -float(np.log(np.finfo(numpy_dtype(P.dtype)).tiny)))",
+        "P = ops.clip(P, _log_tiny(P.dtype))",
         "P = P",
         "softmax probabilities underflow to 0 (log(predict_proba) is -inf)",
+        ["tests/test_classifier.py", "-k", "underflow"],
+    ),
+    Mutant(
+        "softmax-log-proba-unfloored",
+        "_outputs.py",
+        "return ops.clip(Zs, _log_tiny(Zs.dtype))",
+        "return Zs",
+        "predict_log_proba goes below log(predict_proba)'s floor",
         ["tests/test_classifier.py", "-k", "underflow"],
     ),
 ]
