@@ -85,11 +85,11 @@ print(f"largest difference of the loss curves: {gap:.2g}")
 # The two loss curves lie on top of each other: the device-resident CG takes
 # the host CG's steps (one iteration, in two namespaces). The times printed
 # above are this run's; whether, and from what problem size, a GPU fit is
-# faster than the CPU has not been measured (no GPU has been available to the project; see
-# :ref:`the GPU guide <gpu>`). An expectation, not a measurement: a problem
-# this small leaves a GPU mostly idle, and more rows and wider layers are where
-# one could help. On the CPU, PyTorch tensors were slower than NumPy arrays in
-# the guide's measurements.
+# faster than the CPU has not been measured (no GPU has been available to
+# the project; see :ref:`the GPU guide <gpu>`). An expectation, not a
+# measurement: a problem this small leaves a GPU mostly idle, and more rows
+# and wider layers are where one could help. On the CPU, PyTorch tensors
+# were slower than NumPy arrays in the guide's measurements.
 fig, ax = plt.subplots(figsize=(6, 3.5))
 ax.semilogy(on_host.loss_curve_, lw=3, alpha=0.5, label="NumPy (host CG)")
 ax.semilogy(on_device.loss_curve_, "--", label=f"{where} (device CG)")
