@@ -282,6 +282,11 @@ def test_a_cached_iteration_costs_one_evaluation(cached):
 
 
 def test_cached_and_full_fits_follow_the_same_path(cached, monkeypatch):
+    # With the same curvature condition (by default cached lines ask for a
+    # stricter one, test_cached_lines_search_with_their_own_curvature_condition).
+    from sklearn_cgmlp import _solvers
+
+    monkeypatch.setattr(_solvers, "CG_CACHED_LINE_C2", _solvers.CG_LINE_SEARCH_C2)
     X, y = digits()
     params = dict(hidden_layer_sizes=(16,), activation="tanh", max_iter=15,
                   tol=0.0, random_state=0)  # fmt: skip
@@ -290,6 +295,28 @@ def test_cached_and_full_fits_follow_the_same_path(cached, monkeypatch):
     full = fit_quietly(CGMLPClassifier(**params), X, y)
     assert full.n_line_trials_ == 0 and on_lines.n_line_trials_ > 0
     np.testing.assert_allclose(on_lines.loss_curve_, full.loss_curve_, rtol=1e-9)
+
+
+def test_cached_lines_search_with_their_own_curvature_condition(monkeypatch):
+    """Trials on cached lines cost a fraction of an evaluation: their line
+    searches ask for c2=0.4, full-evaluation ones for 0.9."""
+    from sklearn_cgmlp import _solvers
+
+    seen = []
+    original = _solvers.minimize_cg
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["c2"])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(_solvers, "minimize_cg", spy)
+    X, y = digits()
+    params = dict(hidden_layer_sizes=(16,), max_iter=5, random_state=0)
+    for pays, c2 in ((True, 0.4), (False, 0.9)):
+        monkeypatch.setattr(line_module, "line_pays", lambda *a, _p=pays, **k: _p)
+        seen.clear()
+        fit = fit_quietly(CGMLPClassifier(**params), X, y)
+        assert seen[0] == c2 and (fit.n_line_trials_ > 0) == pays
 
 
 @pytest.mark.parametrize("Estimator", [CGMLPClassifier, CGMLPRegressor])
@@ -549,11 +576,16 @@ def test_array_api_lines_in_a_row_equal_full_evaluations(array_api_dispatch,
 
 @pytest.mark.parametrize("namespace", [_strict_namespace, _torch_namespace],
                          ids=["strict", "torch"])  # fmt: skip
-def test_an_array_api_fit_on_cached_lines_is_the_numpy_fit(cached, array_api_dispatch,
-                                                           namespace):  # fmt: skip
+def test_an_array_api_fit_on_cached_lines_is_the_numpy_fit(
+    cached, array_api_dispatch, namespace, monkeypatch
+):
     """The fit's result, not only its lines: the loss curve of a device fit
-    on cached lines is that of the NumPy fit on full evaluations, and its
-    final loss a fresh evaluation at its weights."""
+    on cached lines is that of the NumPy fit on full evaluations (with the
+    same curvature condition), and its final loss a fresh evaluation at its
+    weights."""
+    from sklearn_cgmlp import _solvers
+
+    monkeypatch.setattr(_solvers, "CG_CACHED_LINE_C2", _solvers.CG_LINE_SEARCH_C2)
     xp, ops, to = namespace()
     X, y = digits(400)
     params = dict(hidden_layer_sizes=(10,), activation="relu", max_iter=40,

@@ -261,6 +261,14 @@ MUTANTS = [
         ["tests/test_solvers.py", "-k", "reaches_lbfgs"],
     ),
     Mutant(
+        "cg-cached-lines-loose",
+        "_solvers.py",
+        "return CG_CACHED_LINE_C2 if cached else CG_LINE_SEARCH_C2",
+        "return CG_LINE_SEARCH_C2",
+        "cached lines search with the full-evaluation curvature condition",
+        ["tests/test_line.py", "-k", "curvature_condition"],
+    ),
+    Mutant(
         "hint-progress-window",
         "_diagnostics.py",
         "before, last = loss_curve[-1 - PROGRESS_WINDOW], loss_curve[-1]",
