@@ -11,6 +11,9 @@ stays on disk. The gelu rows show what an activation whose derivatives need
 the pre-activation costs: one more ``n_samples x h`` buffer (``chunk_size x
 h`` with chunks).
 
+Fits run ``MAX_ITER`` iterations: past CG's 10 curvature pairs (and
+L-BFGS-B's 10), so that the solvers' memory is full.
+
 Run ``python benchmarks/bench_memory.py`` (under a minute on 2 cores).
 """
 
@@ -26,6 +29,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
 from sklearn_cgmlp import CGMLPClassifier, _line
+
+#: Iterations of each fit: more than the solvers keep curvature pairs.
+MAX_ITER = 12
 
 
 def traced_peak(func):
@@ -48,7 +54,10 @@ def main():
     args = parser.parse_args()
     n, d, h = args.n_samples, args.n_features, args.hidden
     print(machine_summary())
-    print(f"X: {n} x {d}, one hidden layer of {h} units, 10 classes, 5 iterations")
+    print(
+        f"X: {n} x {d}, one hidden layer of {h} units, 10 classes, "
+        f"{MAX_ITER} iterations"
+    )
     rng = np.random.default_rng(0)
     y = rng.integers(10, size=n)
     rows = []
@@ -76,7 +85,7 @@ def main():
                 est = CGMLPClassifier(
                     hidden_layer_sizes=(h,),
                     activation=activation,
-                    max_iter=5,
+                    max_iter=MAX_ITER,
                     chunk_size=None if full else chunk,
                     random_state=0,
                 )
@@ -90,7 +99,10 @@ def main():
                 caches = 2 * n * h * X.itemsize if est.n_line_trials_ else 0
                 rows.append(_row(name, dtype, X, peak, caches))
             mlp = MLPClassifier(
-                hidden_layer_sizes=(h,), solver="lbfgs", max_iter=5, random_state=0
+                hidden_layer_sizes=(h,),
+                solver="lbfgs",
+                max_iter=MAX_ITER,
+                random_state=0,
             )
             peak = traced_peak(lambda mlp=mlp, X=X: mlp.fit(X, y))
             rows.append(_row("MLPClassifier(solver='lbfgs')", dtype, X, peak, 0))

@@ -834,7 +834,7 @@ ROUND_4 = [
     Mutant(
         "nlcg-no-descent-test",
         "_nlcg.py",
-        "return ops.dot(pk_new, gfk_new) <= -sigma_3 * ops.dot(gfk_new, gfk_new)",
+        "return ops.dot(pk_new, gfk_new) <= -sigma_3 * ops.dot(gfk_new, zk_new)",
         "return True",
         "NLCG accepts every strong-Wolfe step without the descent test",
         ["tests/test_nlcg_descent.py"],
@@ -859,15 +859,11 @@ ROUND_4 = [
         "early-stopping-split-drawn-first",
         "_base.py",
         "        x0 = self._initial_parameters(layout, warm, rng)\n"
+        "        validation = None\n",
         "        validation = None\n"
-        "        if self.early_stopping:\n"
+        "        if self.early_stopping and not given_validation:\n"
         "            data, validation = data.split(\n"
-        "                self.validation_fraction, rng, self._score_needs\n"
-        "            )\n",
-        "        validation = None\n"
-        "        if self.early_stopping:\n"
-        "            data, validation = data.split(\n"
-        "                self.validation_fraction, rng, self._score_needs\n"
+        "                self.validation_fraction, rng, score_needs\n"
         "            )\n"
         "        x0 = self._initial_parameters(layout, warm, rng)\n",
         "early stopping draws the split before the initial weights",
