@@ -274,10 +274,10 @@ class Huber(Identity):
     def loss_and_delta(self, Z, Y, row_loss, tmp, ops=NUMPY):
         # With c = clip(r, -eps, eps): h(r) = c (r - c / 2), which is r**2 / 2
         # inside and eps |r| - eps**2 / 2 outside, and h'(r) = c.
-        xp, eps = ops.xp, self.epsilon
+        eps = self.epsilon
         inv_outputs = 1.0 / Z.shape[1]
         R = ops.subtract(Z, Y, out=Z)
-        C = xp.clip(R, min=-eps, max=eps)
+        C = ops.clip(R, eps)
         R -= 0.5 * C
         R *= C
         row_loss = ops.sum(R, axis=1, out=row_loss)
@@ -290,7 +290,7 @@ class Huber(Identity):
         xp, eps = ops.xp, self.epsilon
         R = Z - Y
         inside = xp.abs(R) <= eps
-        return xp.astype(inside, Z.dtype) * (1.0 / Z.shape[1])
+        return ops.astype(inside, Z.dtype) * (1.0 / Z.shape[1])
 
     def hessian_times(self, P, U, ops=NUMPY):
         return P * U

@@ -454,6 +454,11 @@ def test_column_transformer_on_data_frame_columns():
 ODD_COLUMNS = ["mean radius", "2nd", "a-b", "a_b", "x(cm)"]
 
 
+# scikit-learn 1.6 warns when skl2onnx reads the transformers_ of a
+# ColumnTransformer with a remainder (its format changed in 1.7).
+@pytest.mark.filterwarnings(
+    "ignore:\\s*The format of the columns of the 'remainder':FutureWarning"
+)
 @pytest.mark.parametrize("estimator", ["classifier", "regressor"])
 def test_inputs_keep_the_data_frames_column_names(estimator):
     pd = pytest.importorskip("pandas")
