@@ -789,7 +789,7 @@ MUTANTS += [
     ),
     Mutant(
         "onnx-gelu-tail",
-        "onnx.py",
+        "_onnx_activations.py",
         'negative = graph.node("Less", [Z, graph.constant("zero", 0.0)])',
         'negative = graph.node("Greater", [Z, graph.constant("zero", 0.0)])',
         "float64 ONNX graphs take gelu's Phi from the wrong tail",
