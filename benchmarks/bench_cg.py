@@ -17,9 +17,16 @@ alike).
 
 The variants:
 
-* ``cg``: the default, CG preconditioned by the limited-memory BFGS
-  approximation of its last 10 curvature pairs, line searches with ``c2=0.9``;
-* ``cg m=5``: 5 pairs;
+* ``cg``: the default. Where trials are full evaluations, CG preconditioned
+  by the limited-memory BFGS approximation of its last 10 curvature pairs,
+  line searches with ``c2=0.9``; on cached lines, no pairs and ``c2=0.4``;
+* ``cg m=5``: 5 pairs; ``cg m=0``: none (the default's line searches, no
+  preconditioner);
+* ``cg two-loop``: the default's iteration with ``H g`` by the two-loop
+  recursion (:class:`TwoLoopPairs`, eight passes over the pairs) instead of
+  the compact representation (two);
+* ``cg cached m=10``: 10 pairs on cached lines too (the default before they
+  were dropped there);
 * ``cg c2=0.4`` and ``cg c2=0.1``: other curvature conditions of the line
   search (whether the outcome still swings with ``c2``);
 * ``cg full`` and ``cg cached``: every line-search trial a full evaluation,
@@ -54,12 +61,15 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from threadpoolctl import threadpool_limits
 
-from sklearn_cgmlp import CGMLPClassifier, CGMLPRegressor, _line, _solvers
+from sklearn_cgmlp import CGMLPClassifier, CGMLPRegressor, _line, _nlcg, _solvers
 
 DEFAULT = "cg"
 VARIANTS = {
     "cg": {},
     "cg m=5": {"CG_MEMORY": 5},
+    "cg m=0": {"CG_MEMORY": 0},
+    "cg two-loop": {"CurvaturePairs": "two-loop"},
+    "cg cached m=10": {"CG_CACHED_LINE_MEMORY": 10},
     "cg c2=0.9": {"CG_LINE_SEARCH_C2": 0.9, "CG_CACHED_LINE_C2": 0.9},
     "cg c2=0.4": {"CG_LINE_SEARCH_C2": 0.4, "CG_CACHED_LINE_C2": 0.4},
     "cg c2=0.1": {"CG_LINE_SEARCH_C2": 0.1, "CG_CACHED_LINE_C2": 0.1},
@@ -68,7 +78,7 @@ VARIANTS = {
     "SciPy CG": {"CG_MEMORY": 0, "CG_LINE_SEARCH_C2": 0.1, "CG_CACHED_LINE_C2": 0.1},
 }
 #: The variants that are timed.
-TIMED = ("cg", "cg full", "cg cached", "SciPy CG")
+TIMED = ("cg", "cg m=0", "cg two-loop", "cg cached m=10", "cg full", "cg cached", "SciPy CG")
 MAX_ITER_FACTOR = 6
 
 
@@ -131,6 +141,37 @@ def estimators(task):
     return MLPRegressor, CGMLPRegressor, params
 
 
+class TwoLoopPairs:
+    """:class:`sklearn_cgmlp._nlcg.CurvaturePairs` by the two-loop recursion
+    (Nocedal & Wright, algorithm 7.4), NumPy vectors only: what the
+    preconditioner cost before the compact representation."""
+
+    def __init__(self, ops, memory, pairs=()):
+        self.ops, self.memory, self.pairs = ops, memory, tuple(pairs)
+
+    def with_pair(self, s, y):
+        sy, yy = float(np.dot(s, y)), float(np.dot(y, y))
+        if not (sy > 0 and np.isfinite(sy) and np.isfinite(yy) and yy > 0):
+            return self
+        keep = self.pairs[max(0, len(self.pairs) + 1 - self.memory) :]
+        return TwoLoopPairs(self.ops, self.memory, keep + ((s, y, sy, yy),))
+
+    def apply(self, g):
+        if not self.pairs:
+            return g
+        q = np.array(g, copy=True)
+        scratch = np.empty_like(q)
+        alphas = []
+        for s, y, sy, _ in reversed(self.pairs):
+            alphas.append(float(np.dot(s, q)) / sy)
+            q -= np.multiply(alphas[-1], y, out=scratch)
+        _, _, sy, yy = self.pairs[-1]
+        q *= sy / yy
+        for (s, y, sy, _), a in zip(self.pairs, reversed(alphas)):
+            q += np.multiply(a - float(np.dot(y, q)) / sy, s, out=scratch)
+        return q
+
+
 def _forced(pays):
     """A ``line_pays`` rule that always answers ``pays``."""
 
@@ -142,20 +183,23 @@ def _forced(pays):
 
 class _settings:
     """The module constants of one variant, restored on exit; ``line_pays``
-    forces the cached lines off or on whatever the rule says."""
+    forces the cached lines off or on whatever the rule says, and
+    ``CurvaturePairs`` swaps in :class:`TwoLoopPairs`."""
 
     def __init__(self, changes):
         self.changes = changes
 
     @staticmethod
     def _module(name):
-        return _line if name == "line_pays" else _solvers
+        return {"line_pays": _line, "CurvaturePairs": _nlcg}.get(name, _solvers)
 
     def __enter__(self):
         self.saved = {name: getattr(self._module(name), name) for name in self.changes}
         for name, value in self.changes.items():
             if name == "line_pays":
                 value = _forced(value)
+            elif name == "CurvaturePairs":
+                value = TwoLoopPairs
             setattr(self._module(name), name, value)
 
     def __exit__(self, *exc):

@@ -24,6 +24,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.linalg import solve_triangular
 
 try:  # private in SciPy, but stable since 1.8 (the Python dcsrch since 1.11)
     from scipy.optimize._linesearch import (
@@ -302,63 +303,132 @@ def preconditioned_direction(ops, g, z, z_old, s_old, p_old, delta_old):
 
 class CurvaturePairs:
     """The limited-memory BFGS inverse-Hessian approximation of the last
-    ``memory`` pairs ``s = x_new - x``, ``y = g_new - g`` (Nocedal & Wright,
-    algorithm 7.4), as a preconditioner of the CG iteration.
+    ``memory`` pairs ``s = x_new - x``, ``y = g_new - g``, as a preconditioner
+    of the CG iteration.
 
-    Immutable: :meth:`with_pair` returns the pairs with one more, so that a
-    line search may try steps without changing the memory of the iteration.
-    A pair whose curvature ``s.y`` is not positive (which strong Wolfe steps
-    exclude, but rounding on a flat line may not) is not kept.
+    :meth:`apply` uses the compact representation of Byrd, Nocedal and
+    Schnabel (1994; Nocedal & Wright, eq. 7.24), from ``H0 = gamma I`` with
+    ``gamma = s.y / y.y`` of the newest pair: ``H g = gamma g + S c_s + Y c_y``,
+    where the coefficients come from ``S^T g``, ``Y^T g`` and two triangular
+    solves with the small matrices ``S^T Y`` and ``Y^T Y`` of the pairs (one
+    row and column more per pair). The pairs lie interleaved in the rows of
+    one array, so that ``S^T g`` and ``Y^T g`` are one matrix-vector product
+    and ``S c_s + Y c_y`` another: two passes over the pairs per application,
+    against the eight of the two-loop recursion (Nocedal & Wright, algorithm
+    7.4), which gives the same ``H g`` in exact arithmetic. On a device only
+    the small products cross to the host.
+
+    Immutable as far as the iteration can tell: :meth:`with_pair` returns the
+    pairs with one more and leaves these as they were, so that a line search
+    may try steps without changing the memory of the iteration. The rows
+    hold one pair more than ``memory``: an extension writes its new pair to
+    the slot its pairs do not use, over the pair of an earlier extension of
+    the same pairs, which then raises if used. A pair whose curvature ``s.y``
+    is not positive (which strong Wolfe steps exclude, but rounding on a flat
+    line may not) is not kept.
     """
 
-    def __init__(self, ops, memory, pairs=()):
-        self.ops, self.memory, self.pairs = ops, memory, tuple(pairs)
+    def __init__(self, ops, memory):
+        self.ops, self.memory = ops, memory
+        self._rows = None  # _PairRows, allocated with the first pair
+        self._slots = ()  # the row slot of each kept pair, oldest first
+        self._writes = ()  # each slot's write count when it was taken
+        # s_i . y_j (upper triangle, i <= j) and y_i . y_j of the kept
+        # pairs, oldest first, on the host.
+        self._sy = self._yy = np.zeros((0, 0))
+
+    def __len__(self):
+        return len(self._slots)
+
+    def _check(self):
+        if self._slots and self._rows.writes_of(self._slots) != self._writes:
+            raise RuntimeError(
+                "These curvature pairs were overwritten: a later extension of "
+                "the pairs they came from took their newest pair's slot."
+            )
 
     def with_pair(self, s, y):
+        self._check()
         ops = self.ops
         sy = float(ops.dot(s, y))
         yy = float(ops.dot(y, y))
         if not (sy > 0 and np.isfinite(sy) and np.isfinite(yy) and yy > 0):
             return self
-        keep = self.pairs[max(0, len(self.pairs) + 1 - self.memory) :]
-        pairs = keep + ((s, y, sy, yy),)
-        return CurvaturePairs(ops, self.memory, pairs)
+        if self._rows is None:
+            self._rows = _PairRows(ops, self.memory + 1, s)
+        rows = self._rows
+        free = next(i for i in range(rows.n_slots) if i not in self._slots)
+        rows.write(free, s, y)
+        keep = max(0, len(self._slots) + 1 - self.memory)
+        kept = self._slots[keep:]
+        k = len(kept)
+        products = rows.products(y, kept)
+        SY = np.zeros((k + 1, k + 1))
+        YY = np.empty((k + 1, k + 1))
+        SY[:k, :k] = self._sy[keep:, keep:]
+        YY[:k, :k] = self._yy[keep:, keep:]
+        SY[:k, k] = products[:, 0]
+        YY[:k, k] = YY[k, :k] = products[:, 1]
+        SY[k, k], YY[k, k] = sy, yy
+        new = CurvaturePairs(ops, self.memory)
+        new._rows, new._slots = rows, kept + (free,)
+        new._writes = rows.writes_of(new._slots)
+        new._sy, new._yy = SY, YY
+        return new
 
     def apply(self, g):
-        """``H g``: the two-loop recursion, from ``H0 = (s.y / y.y) I`` of the
-        newest pair (the identity without pairs)."""
-        if not self.pairs:
+        """``H g`` (``g`` itself without pairs), a new vector."""
+        self._check()
+        if not self._slots:
             return g
-        ops = self.ops
-        if ops.is_numpy:
-            return self._apply_in_place(g)
-        q = g
-        alphas = []
-        for s, y, sy, _ in reversed(self.pairs):
-            a = float(ops.dot(s, q)) / sy
-            alphas.append(a)
-            q = q - a * y
-        _, _, sy, yy = self.pairs[-1]
-        r = (sy / yy) * q
-        for (s, y, sy, _), a in zip(self.pairs, reversed(alphas)):
-            b = float(ops.dot(y, r)) / sy
-            r = r + (a - b) * s
-        return r
+        products = self._rows.products(g, self._slots)
+        a, b = products[:, 0], products[:, 1]
+        SY, YY = self._sy, self._yy
+        gamma = float(SY[-1, -1] / YY[-1, -1])
+        u = solve_triangular(SY, a)
+        c_s = solve_triangular(SY, np.diag(SY) * u + gamma * (YY @ u - b), trans="T")
+        coefficients = np.stack([c_s, -gamma * u], axis=1)
+        return self._rows.combination(coefficients, self._slots, gamma, g)
 
-    def _apply_in_place(self, g):
-        """:meth:`apply` on NumPy vectors, the same arithmetic in two buffers:
-        on a 616,610-parameter network each new vector cost a page-faulting
-        allocation, and the recursion makes 40 of them."""
-        q = np.array(g, dtype=np.float64, copy=True)
-        scratch = np.empty_like(q)
-        alphas = []
-        for s, y, sy, _ in reversed(self.pairs):
-            a = float(np.dot(s, q)) / sy
-            alphas.append(a)
-            q -= np.multiply(a, y, out=scratch)
-        _, _, sy, yy = self.pairs[-1]
-        q *= sy / yy
-        for (s, y, sy, _), a in zip(self.pairs, reversed(alphas)):
-            b = float(np.dot(y, q)) / sy
-            q += np.multiply(a - b, s, out=scratch)
-        return q
+
+class _PairRows:
+    """The rows of :class:`CurvaturePairs`: ``s`` of slot ``i`` in row
+    ``2 i``, its ``y`` in row ``2 i + 1``, slots taken from 0 up."""
+
+    def __init__(self, ops, n_slots, like):
+        self.ops, self.n_slots = ops, n_slots
+        self.W = ops.zeros((2 * n_slots, like.shape[0]), like.dtype)
+        self.writes = [0] * n_slots
+        self.used = 0  # rows [0, 2 used) hold pairs
+
+    def write(self, slot, s, y):
+        self.W[2 * slot, ...] = s
+        self.W[2 * slot + 1, ...] = y
+        self.writes[slot] += 1
+        self.used = max(self.used, slot + 1)
+
+    def writes_of(self, slots):
+        return tuple(self.writes[i] for i in slots)
+
+    def products(self, v, slots):
+        """``(s_i . v, y_i . v)`` of the pairs in ``slots``: a NumPy array of
+        shape ``(len(slots), 2)``, from one matrix-vector product."""
+        ops = self.ops
+        r = ops.to_numpy(ops.matmul(self.W[: 2 * self.used, :], v))
+        r = np.asarray(r, dtype=np.float64).reshape(-1, 2)
+        return r[list(slots)]
+
+    def combination(self, coefficients, slots, gamma, g):
+        """``gamma g + sum_i (c_s,i s_i + c_y,i y_i)`` over the pairs in
+        ``slots`` (``coefficients`` of shape ``(len(slots), 2)``): one
+        matrix-vector product."""
+        ops = self.ops
+        c = np.zeros((self.used, 2))
+        c[list(slots)] = coefficients
+        c = ops.from_numpy(c.reshape(-1), self.W.dtype)
+        r = ops.matmul(c, self.W[: 2 * self.used, :])
+        gamma = float(gamma)  # a NumPy scalar would pull g to the host
+        if ops.is_numpy:
+            r += gamma * g
+            return r
+        return r + gamma * g

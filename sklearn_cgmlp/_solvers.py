@@ -75,19 +75,22 @@ _MAX_RESTARTS = 100
 _MIN_RESTART_GAIN = 1e-6
 _RESTART_C2 = 0.4
 
-# CG is preconditioned by the limited-memory BFGS approximation of its last
-# CG_MEMORY curvature pairs (sklearn_cgmlp._nlcg.CurvaturePairs). Its Wolfe
-# line searches ask for the curvature condition CG_LINE_SEARCH_C2 where each
-# trial is a full evaluation: a preconditioned direction is scaled, so the
-# first trial step (SciPy's guess, at most 1) is usually accepted under the
-# loose condition quasi-Newton methods use, and a second trial would cost a
-# second evaluation. Where trials run on cached first-layer products and cost
-# a fraction of an evaluation, they ask for SciPy's default CG_CACHED_LINE_C2:
-# the more accurate lines cut the iterations on wide inputs (measured on the
-# tasks of benchmarks/bench_cg.py, see benchmarks/README.md).
+# Where each line-search trial is a full evaluation, CG is preconditioned by
+# the limited-memory BFGS approximation of its last CG_MEMORY curvature pairs
+# (sklearn_cgmlp._nlcg.CurvaturePairs), and its Wolfe line searches ask for
+# the curvature condition CG_LINE_SEARCH_C2: a preconditioned direction is
+# scaled, so the first trial step (SciPy's guess, at most 1) is usually
+# accepted under the loose condition quasi-Newton methods use, and a second
+# trial would cost a second evaluation. Where trials run on cached
+# first-layer products and cost a fraction of an evaluation, lines are
+# searched accurately (SciPy's default CG_CACHED_LINE_C2) and CG keeps
+# CG_CACHED_LINE_MEMORY pairs: none. With accurate lines the pairs took as
+# many or more iterations on all five cached-line tasks of
+# benchmarks/bench_cg.py, and cost time (benchmarks/README.md).
 CG_MEMORY = 10
 CG_LINE_SEARCH_C2 = 0.9
 CG_CACHED_LINE_C2 = 0.4
+CG_CACHED_LINE_MEMORY = 0
 
 
 @contextmanager
@@ -434,14 +437,14 @@ def _run_cg(objective, run, spec, x, grad):
     most ``_MIN_RESTART_GAIN`` relative to it.
     """
     restarts, ops, scale = 0, objective.ops, objective.scale
-    c2 = cg_curvature_condition(objective)
+    c2, memory = cg_line_settings(objective)
     loss = run.last[1]
     while True:
         cycle_start_loss, accepted_before = loss, len(run.loss_curve)
         options = spec.options(
             run.max_iter - len(run.loss_curve), run.max_fun, run.tol, scale
         )
-        options["c2"] = c2
+        options["c2"], options["memory"] = c2, memory
         res = _cg_cycle(objective, run, spec, x, options)
         if run.reason is not None or res.status != 2 or restarts >= _MAX_RESTARTS:
             return str(res.message)
@@ -466,11 +469,13 @@ def _run_cg(objective, run, spec, x, grad):
             return "Restarts after line-search failures stalled."
 
 
-def cg_curvature_condition(objective):
-    """``c2`` of CG's line searches: looser where each trial costs a full
-    evaluation than where trials run on cached first-layer products."""
-    cached = getattr(objective.objective, "cached_line", False)
-    return CG_CACHED_LINE_C2 if cached else CG_LINE_SEARCH_C2
+def cg_line_settings(objective):
+    """``(c2, memory)`` of CG by the kind of its lines: where each trial costs
+    a full evaluation, a loose curvature condition and curvature pairs; where
+    trials run on cached first-layer products, accurate lines without."""
+    if getattr(objective.objective, "cached_line", False):
+        return CG_CACHED_LINE_C2, CG_CACHED_LINE_MEMORY
+    return CG_LINE_SEARCH_C2, CG_MEMORY
 
 
 def _cg_cycle(objective, run, spec, x, options):

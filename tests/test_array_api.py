@@ -16,7 +16,7 @@ from sklearn.datasets import load_diabetes
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_cgmlp import CGMLPClassifier, CGMLPRegressor, _ops
+from sklearn_cgmlp import CGMLPClassifier, CGMLPRegressor, _ops, _solvers
 from sklearn_cgmlp._activations import ACTIVATIONS
 from sklearn_cgmlp._layout import ParameterLayout
 from sklearn_cgmlp._layout import glorot_init as _glorot_init
@@ -227,9 +227,14 @@ def test_device_cg_moves_only_scalars_to_the_host(iris, xp, device, dtype, monke
             CGMLPClassifier(hidden_layer_sizes=(8,), max_iter=15), X_xp, y_xp
         )
     assert clf.n_iter_ == 15
-    # Only the labels (for encoding) came to the host, never a vector of the
-    # solver or the data.
-    assert moved == [(150,)]
+    # Only the labels (for encoding) came to the host, and the products of
+    # the curvature pairs with a vector (2 per pair, the pair being written
+    # included), never a vector of the solver (67 parameters) or the data.
+    assert moved[0] == (150,)
+    assert moved[1:] and all(
+        len(shape) == 1 and shape[0] <= 2 * (_solvers.CG_MEMORY + 1)
+        for shape in moved[1:]
+    ), moved
 
 
 @pytest.mark.parametrize("xp, device, dtype", namespaces())

@@ -282,11 +282,13 @@ def test_a_cached_iteration_costs_one_evaluation(cached):
 
 
 def test_cached_and_full_fits_follow_the_same_path(cached, monkeypatch):
-    # With the same curvature condition (by default cached lines ask for a
-    # stricter one, test_cached_lines_search_with_their_own_curvature_condition).
+    # With the same curvature condition and pairs (by default cached lines ask
+    # for a stricter one and keep none,
+    # test_cached_lines_search_with_their_own_curvature_condition).
     from sklearn_cgmlp import _solvers
 
     monkeypatch.setattr(_solvers, "CG_CACHED_LINE_C2", _solvers.CG_LINE_SEARCH_C2)
+    monkeypatch.setattr(_solvers, "CG_CACHED_LINE_MEMORY", _solvers.CG_MEMORY)
     X, y = digits()
     params = dict(hidden_layer_sizes=(16,), activation="tanh", max_iter=15,
                   tol=0.0, random_state=0)  # fmt: skip
@@ -299,24 +301,25 @@ def test_cached_and_full_fits_follow_the_same_path(cached, monkeypatch):
 
 def test_cached_lines_search_with_their_own_curvature_condition(monkeypatch):
     """Trials on cached lines cost a fraction of an evaluation: their line
-    searches ask for c2=0.4, full-evaluation ones for 0.9."""
+    searches ask for c2=0.4 without curvature pairs, full-evaluation ones for
+    0.9 with 10 pairs."""
     from sklearn_cgmlp import _solvers
 
     seen = []
     original = _solvers.minimize_cg
 
     def spy(*args, **kwargs):
-        seen.append(kwargs["c2"])
+        seen.append((kwargs["c2"], kwargs["memory"]))
         return original(*args, **kwargs)
 
     monkeypatch.setattr(_solvers, "minimize_cg", spy)
     X, y = digits()
     params = dict(hidden_layer_sizes=(16,), max_iter=5, random_state=0)
-    for pays, c2 in ((True, 0.4), (False, 0.9)):
+    for pays, settings in ((True, (0.4, 0)), (False, (0.9, 10))):
         monkeypatch.setattr(line_module, "line_pays", lambda *a, _p=pays, **k: _p)
         seen.clear()
         fit = fit_quietly(CGMLPClassifier(**params), X, y)
-        assert seen[0] == c2 and (fit.n_line_trials_ > 0) == pays
+        assert seen[0] == settings and (fit.n_line_trials_ > 0) == pays
 
 
 @pytest.mark.parametrize("Estimator", [CGMLPClassifier, CGMLPRegressor])
@@ -581,11 +584,12 @@ def test_an_array_api_fit_on_cached_lines_is_the_numpy_fit(
 ):
     """The fit's result, not only its lines: the loss curve of a device fit
     on cached lines is that of the NumPy fit on full evaluations (with the
-    same curvature condition), and its final loss a fresh evaluation at its
+    same curvature condition and pairs), and its final loss a fresh evaluation at its
     weights."""
     from sklearn_cgmlp import _solvers
 
     monkeypatch.setattr(_solvers, "CG_CACHED_LINE_C2", _solvers.CG_LINE_SEARCH_C2)
+    monkeypatch.setattr(_solvers, "CG_CACHED_LINE_MEMORY", _solvers.CG_MEMORY)
     xp, ops, to = namespace()
     X, y = digits(400)
     params = dict(hidden_layer_sizes=(10,), activation="relu", max_iter=40,

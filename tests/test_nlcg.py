@@ -46,7 +46,7 @@ def test_only_the_last_memory_pairs_are_kept():
     memory = CurvaturePairs(NUMPY, memory=3)
     for s, y in pairs:
         memory = memory.with_pair(s, y)
-    assert len(memory.pairs) == 3
+    assert len(memory) == 3
     g = np.ones(8)
     np.testing.assert_allclose(memory.apply(g), dense_inverse(pairs[-3:]) @ g)
 
@@ -67,7 +67,27 @@ def test_a_pair_without_positive_curvature_is_not_kept_and_pairs_are_immutable()
     for y in (-s, np.zeros(4), np.full(4, np.nan)):
         assert memory.with_pair(s, y) is memory
     longer = memory.with_pair(s, 2 * s)
-    assert len(memory.pairs) == 1 and len(longer.pairs) == 2
+    assert len(memory) == 1 and len(longer) == 2
+
+
+def test_extensions_of_full_pairs_leave_them_intact_and_the_newest_wins():
+    # A line search extends the same pairs once per trial step; the pairs and
+    # the newest extension stay right, an overwritten extension raises.
+    _, pairs = random_pairs(8, 7)
+    memory = CurvaturePairs(NUMPY, memory=3)
+    for s, y in pairs[:4]:
+        memory = memory.with_pair(s, y)
+    g = np.random.default_rng(2).standard_normal(8)
+    first = memory.with_pair(*pairs[4])
+    second = memory.with_pair(*pairs[5])
+    np.testing.assert_allclose(memory.apply(g), dense_inverse(pairs[1:4]) @ g)
+    np.testing.assert_allclose(second.apply(g), dense_inverse(pairs[2:4] + pairs[5:6]) @ g)
+    with pytest.raises(RuntimeError, match="overwritten"):
+        first.apply(g)
+    # The iteration goes on from the accepted extension.
+    third = second.with_pair(*pairs[6])
+    np.testing.assert_allclose(third.apply(g), dense_inverse([pairs[3], pairs[5], pairs[6]]) @ g)
+    np.testing.assert_allclose(second.apply(g), dense_inverse(pairs[2:4] + pairs[5:6]) @ g)
 
 
 def test_without_pairs_the_preconditioner_is_the_identity():
