@@ -78,7 +78,15 @@ VARIANTS = {
     "SciPy CG": {"CG_MEMORY": 0, "CG_LINE_SEARCH_C2": 0.1, "CG_CACHED_LINE_C2": 0.1},
 }
 #: The variants that are timed.
-TIMED = ("cg", "cg m=0", "cg two-loop", "cg cached m=10", "cg full", "cg cached", "SciPy CG")
+TIMED = (
+    "cg",
+    "cg m=0",
+    "cg two-loop",
+    "cg cached m=10",
+    "cg full",
+    "cg cached",
+    "SciPy CG",
+)
 MAX_ITER_FACTOR = 6
 
 

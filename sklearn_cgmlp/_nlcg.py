@@ -24,7 +24,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import solve_triangular
+from scipy.linalg.lapack import dtrtri
 
 try:  # private in SciPy, but stable since 1.8 (the Python dcsrch since 1.11)
     from scipy.optimize._linesearch import (
@@ -336,6 +336,10 @@ class CurvaturePairs:
         # s_i . y_j (upper triangle, i <= j) and y_i . y_j of the kept
         # pairs, oldest first, on the host.
         self._sy = self._yy = np.zeros((0, 0))
+        # The rows of (S^T v, Y^T v) among the products with all rows, and
+        # the matrix that turns them into the coefficients (c_s, c_y).
+        self._rows_index = self._middle = None
+        self._gamma = 1.0
 
     def __len__(self):
         return len(self._slots)
@@ -362,33 +366,53 @@ class CurvaturePairs:
         keep = max(0, len(self._slots) + 1 - self.memory)
         kept = self._slots[keep:]
         k = len(kept)
-        products = rows.products(y, kept)
         SY = np.zeros((k + 1, k + 1))
         YY = np.empty((k + 1, k + 1))
-        SY[:k, :k] = self._sy[keep:, keep:]
-        YY[:k, :k] = self._yy[keep:, keep:]
-        SY[:k, k] = products[:, 0]
-        YY[:k, k] = YY[k, :k] = products[:, 1]
+        if k:
+            products = rows.products(y)
+            index = np.asarray(kept)
+            SY[:k, :k] = self._sy[keep:, keep:]
+            YY[:k, :k] = self._yy[keep:, keep:]
+            SY[:k, k] = products[2 * index]
+            YY[:k, k] = YY[k, :k] = products[2 * index + 1]
         SY[k, k], YY[k, k] = sy, yy
         new = CurvaturePairs(ops, self.memory)
         new._rows, new._slots = rows, kept + (free,)
         new._writes = rows.writes_of(new._slots)
         new._sy, new._yy = SY, YY
+        new._prepare()
         return new
+
+    def _prepare(self):
+        """The coefficients of ``H g``, ``c_s = R^-T ((D + gamma Y^T Y) R^-1
+        S^T g - gamma Y^T g)`` and ``c_y = -gamma R^-1 S^T g`` (``R`` the
+        upper triangle of ``S^T Y``, ``D`` its diagonal), as one matrix
+        applied to ``(S^T g, Y^T g)``: set once per pair, applied per
+        gradient."""
+        SY, YY = self._sy, self._yy
+        k = SY.shape[0]
+        gamma = float(SY[-1, -1] / YY[-1, -1])
+        # LAPACK's triangular inverse: a k x k matrix (k <= memory) whose
+        # diagonal, the pairs' curvatures, is positive.
+        R_inv, _ = dtrtri(SY, lower=0)
+        inner = gamma * YY
+        inner[np.diag_indices(k)] += np.diag(SY)
+        middle = np.zeros((2 * k, 2 * k))
+        middle[:k, :k] = R_inv.T @ inner @ R_inv
+        middle[:k, k:] = -gamma * R_inv.T
+        middle[k:, :k] = -gamma * R_inv
+        index = np.asarray(self._slots)
+        self._rows_index = np.concatenate([2 * index, 2 * index + 1])
+        self._middle, self._gamma = middle, gamma
 
     def apply(self, g):
         """``H g`` (``g`` itself without pairs), a new vector."""
         self._check()
         if not self._slots:
             return g
-        products = self._rows.products(g, self._slots)
-        a, b = products[:, 0], products[:, 1]
-        SY, YY = self._sy, self._yy
-        gamma = float(SY[-1, -1] / YY[-1, -1])
-        u = solve_triangular(SY, a)
-        c_s = solve_triangular(SY, np.diag(SY) * u + gamma * (YY @ u - b), trans="T")
-        coefficients = np.stack([c_s, -gamma * u], axis=1)
-        return self._rows.combination(coefficients, self._slots, gamma, g)
+        index = self._rows_index
+        coefficients = self._middle @ self._rows.products(g)[index]
+        return self._rows.combination(coefficients, index, self._gamma, g)
 
 
 class _PairRows:
@@ -410,24 +434,22 @@ class _PairRows:
     def writes_of(self, slots):
         return tuple(self.writes[i] for i in slots)
 
-    def products(self, v, slots):
-        """``(s_i . v, y_i . v)`` of the pairs in ``slots``: a NumPy array of
-        shape ``(len(slots), 2)``, from one matrix-vector product."""
-        ops = self.ops
-        r = ops.to_numpy(ops.matmul(self.W[: 2 * self.used, :], v))
-        r = np.asarray(r, dtype=np.float64).reshape(-1, 2)
-        return r[list(slots)]
-
-    def combination(self, coefficients, slots, gamma, g):
-        """``gamma g + sum_i (c_s,i s_i + c_y,i y_i)`` over the pairs in
-        ``slots`` (``coefficients`` of shape ``(len(slots), 2)``): one
+    def products(self, v):
+        """``W v`` over the rows written so far (``s_i . v`` in row ``2 i``,
+        ``y_i . v`` in row ``2 i + 1``): a float64 NumPy vector, from one
         matrix-vector product."""
         ops = self.ops
-        c = np.zeros((self.used, 2))
-        c[list(slots)] = coefficients
-        c = ops.from_numpy(c.reshape(-1), self.W.dtype)
-        r = ops.matmul(c, self.W[: 2 * self.used, :])
-        gamma = float(gamma)  # a NumPy scalar would pull g to the host
+        r = ops.to_numpy(ops.matmul(self.W[: 2 * self.used, :], v))
+        return np.asarray(r, dtype=np.float64)
+
+    def combination(self, coefficients, index, gamma, g):
+        """``gamma g + sum_i (c_s,i s_i + c_y,i y_i)``, the coefficients of
+        the rows ``index`` in ``coefficients`` (the others 0): one
+        matrix-vector product, into a new vector."""
+        ops = self.ops
+        c = np.zeros(2 * self.used)
+        c[index] = coefficients
+        r = ops.matmul(ops.from_numpy(c, self.W.dtype), self.W[: 2 * self.used, :])
         if ops.is_numpy:
             r += gamma * g
             return r

@@ -81,13 +81,19 @@ def test_extensions_of_full_pairs_leave_them_intact_and_the_newest_wins():
     first = memory.with_pair(*pairs[4])
     second = memory.with_pair(*pairs[5])
     np.testing.assert_allclose(memory.apply(g), dense_inverse(pairs[1:4]) @ g)
-    np.testing.assert_allclose(second.apply(g), dense_inverse(pairs[2:4] + pairs[5:6]) @ g)
+    np.testing.assert_allclose(
+        second.apply(g), dense_inverse(pairs[2:4] + pairs[5:6]) @ g
+    )
     with pytest.raises(RuntimeError, match="overwritten"):
         first.apply(g)
     # The iteration goes on from the accepted extension.
     third = second.with_pair(*pairs[6])
-    np.testing.assert_allclose(third.apply(g), dense_inverse([pairs[3], pairs[5], pairs[6]]) @ g)
-    np.testing.assert_allclose(second.apply(g), dense_inverse(pairs[2:4] + pairs[5:6]) @ g)
+    np.testing.assert_allclose(
+        third.apply(g), dense_inverse([pairs[3], pairs[5], pairs[6]]) @ g
+    )
+    np.testing.assert_allclose(
+        second.apply(g), dense_inverse(pairs[2:4] + pairs[5:6]) @ g
+    )
 
 
 def test_without_pairs_the_preconditioner_is_the_identity():
