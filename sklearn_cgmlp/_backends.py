@@ -4,7 +4,7 @@
 :class:`LocalBackend` for data in this process (NumPy arrays, sparse matrices,
 memory maps, data frames; or, under scikit-learn's array API dispatch, arrays of
 another namespace on a device), or the Dask backend
-(:class:`sklearn_cgmlp._dask.DaskBackend`) for Dask collections. A backend
+(:class:`sklearn_cgmlp._dask.backend.DaskBackend`) for Dask collections. A backend
 gives the estimators everything that depends on where the data are:
 
 - ``training_data(proxy, X, y, sample_weight, targets=, warm=)``: validated,
@@ -26,16 +26,16 @@ import numpy as np
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils.validation import validate_data
 
-from ._dask import is_dask_collection
-from ._data import TrainingData, float_dtypes
+from ._dask.detect import is_dask_collection
+from ._data import TrainingData
 from ._loss import forward
-from ._ops import array_ops, detached, ops_of
+from ._ops import array_ops, detached, float_dtypes, ops_of
 
 
 def backend_of(X):
     """The backend of the data ``X`` (see the module docstring)."""
     if is_dask_collection(X):
-        from ._dask import DaskBackend
+        from ._dask.backend import DaskBackend
 
         return DaskBackend()
     return LocalBackend(ops_of(X))

@@ -33,8 +33,8 @@ The forward quantities at ``theta`` are computed once and reused by every
 product, since truncated-Newton solvers make many products at one point.
 """
 
-from ._loss import weight_sum
 from ._ops import NUMPY
+from ._workspace import weight_sum
 
 
 class CurvatureProduct:

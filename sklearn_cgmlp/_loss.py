@@ -34,7 +34,7 @@ from ._activations import resolve
 from ._ops import NUMPY
 from ._outputs import OUTPUTS
 from ._penalty import L2Penalty
-from ._workspace import Workspace, accumulate, chunks, row_slice
+from ._workspace import Workspace, accumulate, chunks, row_slice, weight_sum
 
 
 def _lookup(table, name, what):
@@ -98,13 +98,6 @@ def forward(coefs, intercepts, X, activation, return_hidden=False, ops=NUMPY, *,
     if not return_hidden:
         return A
     return (A, hidden, inputs) if return_inputs else (A, hidden)
-
-
-def weight_sum(n_samples, sample_weight, ops=NUMPY):
-    """``S``, the sum of the sample weights (``n_samples`` without weights)."""
-    if sample_weight is None:
-        return float(n_samples)
-    return ops.total(sample_weight)
 
 
 class MLPLoss(L2Penalty):

@@ -64,7 +64,7 @@ class IterationMonitor(Progress):
         set (:mod:`sklearn_cgmlp._scoring`); higher is better.
     validation : Validation or None
         The validation set of early stopping (a
-        :class:`sklearn_cgmlp._data.Validation`).
+        :class:`sklearn_cgmlp._validation.Validation`).
     X_fit, y_fit : array-like
         The training part, for callbacks.
     """

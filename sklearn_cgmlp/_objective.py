@@ -14,10 +14,9 @@ from scipy import sparse
 
 from . import _line
 from ._line import BlockLine, PenaltyLine, step_parameters
-from ._loss import weight_sum
 from ._ops import NUMPY
 from ._threads import BlasThreads, RowPool
-from ._workspace import Workspace
+from ._workspace import Workspace, weight_sum
 
 # A thread of its own pays off from about this many rows on (smaller blocks
 # make matrix products too thin to run at full speed).

@@ -314,6 +314,13 @@ def _ndtr(xp, X):
     return xp.where(X < 0, half_erfc, 1.0 - half_erfc)
 
 
+def float_dtypes(ops):
+    """The float dtypes ``validate_data`` may keep, in the data's namespace."""
+    if ops.is_numpy:
+        return (np.float64, np.float32)
+    return [ops.xp.float64, ops.xp.float32]
+
+
 def numpy_dtype(dtype):
     """The NumPy dtype of a float dtype of any namespace."""
     try:

@@ -2,7 +2,7 @@
 
 An early-stopping score is a function ``score(attributes, validation)`` of
 the model with fitted ``attributes`` and a validation set
-(:class:`~sklearn_cgmlp._data.Validation`), where a higher value is better,
+(:class:`~sklearn_cgmlp._validation.Validation`), where a higher value is better,
 together with what it needs of the validation set
 (a :class:`~sklearn_cgmlp._data.ScoreNeeds`). :func:`validation_score` picks
 it from the estimator's ``scoring``, from one table:
@@ -21,10 +21,10 @@ from sklearn.metrics import check_scoring
 
 from ._backends import backend_of
 from ._data import R2, ScoreNeeds
-from ._loss import weight_sum
 from ._ops import to_host
 from ._outputs import OUTPUTS
 from ._validation import computed
+from ._workspace import weight_sum
 
 #: ``scoring="loss"``: defined on one sample of positive weight.
 LOSS = ScoreNeeds("the validation loss", 1, False)

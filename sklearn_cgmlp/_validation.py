@@ -10,12 +10,26 @@ host), and :func:`check_given_validation` refuses one on which the
 early-stopping score cannot act.
 """
 
+from typing import Any, NamedTuple
+
 import numpy as np
 from sklearn.utils.validation import _check_y, validate_data
 
-from ._dask import is_dask_collection
-from ._data import Validation, check_weights, float_dtypes
-from ._ops import detached, numpy_dtype, ops_of, to_host
+from ._dask.detect import is_dask_collection
+from ._ops import detached, float_dtypes, numpy_dtype, ops_of, to_host
+from ._weights import check_weights
+
+
+class Validation(NamedTuple):
+    """The validation set of early stopping: ``X`` and ``sample_weight``
+    (None: all ones) where the data lives, the labels or targets ``y`` as
+    scikit-learn metrics take them, and ``Y`` encoded as the loss takes them
+    (where the data lives, or lazily on a cluster)."""
+
+    X: Any
+    y: Any
+    Y: Any
+    sample_weight: Any
 
 
 def computed(a):
@@ -49,7 +63,7 @@ def local_validation(data, proxy, X_val, y_val, sample_weight_val, *, targets):
     """The validation set given to fit for the in-memory (or on-device)
     training ``data``, validated as they were (the features ``proxy`` saw,
     the labels or outputs of ``y``), in ``X``'s dtype and namespace: a
-    :class:`~sklearn_cgmlp._data.Validation`."""
+    :class:`Validation`."""
     ops = data.ops
     X_val, y_val = detached(X_val), detached(y_val)
     sample_weight_val = detached(sample_weight_val)

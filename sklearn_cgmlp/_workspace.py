@@ -4,11 +4,21 @@ The helpers of :meth:`sklearn_cgmlp._loss.MLPLoss.data_loss_gradient` and the
 cached lines of :mod:`sklearn_cgmlp._line`. A :class:`Workspace` holds the
 ``n_rows x units`` buffers of the forward and backward passes, reused across
 evaluations; :func:`chunks` and :func:`row_slice` cut the rows into chunks
-(``chunk_size``), and :func:`accumulate` sums a layer's gradient over them.
+(``chunk_size``), :func:`accumulate` sums a layer's gradient over them, and
+:func:`weight_sum` is the total weight of the rows (the loss's denominator).
 """
 
 import numpy as np
 from scipy import sparse
+
+from ._ops import NUMPY
+
+
+def weight_sum(n_samples, sample_weight, ops=NUMPY):
+    """``S``, the sum of the sample weights (``n_samples`` without weights)."""
+    if sample_weight is None:
+        return float(n_samples)
+    return ops.total(sample_weight)
 
 
 class Workspace:

@@ -70,8 +70,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._activations import resolve
 from ._classifier import CGMLPClassifier
-from ._data import to_host
 from ._onnx_activations import HIDDEN as _HIDDEN
+from ._ops import to_host
 from ._outputs import logistic_logit_bound
 from ._regressor import CGMLPRegressor
 

@@ -15,13 +15,13 @@ from sklearn.utils import compute_sample_weight
 
 from sklearn_cgmlp import CGMLPClassifier, CGMLPRegressor
 from sklearn_cgmlp._adapters import SciPyObjective
-from sklearn_cgmlp._data import check_weights
 from sklearn_cgmlp._layout import ParameterLayout
 from sklearn_cgmlp._layout import glorot_init as _glorot_init
 from sklearn_cgmlp._loss import MLPLoss, forward
 from sklearn_cgmlp._objective import InMemoryObjective
 from sklearn_cgmlp._outputs import OUTPUTS, Gamma, Huber, regression_output
 from sklearn_cgmlp._solvers import minimize
+from sklearn_cgmlp._weights import check_weights
 
 distributed = pytest.importorskip("distributed")
 da = pytest.importorskip("dask.array")

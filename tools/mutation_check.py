@@ -94,7 +94,7 @@ MUTANTS = [
     ),
     Mutant(
         "weight-sum-is-row-count",
-        "_loss.py",
+        "_workspace.py",
         "    return ops.total(sample_weight)\n",
         "    return float(sample_weight.shape[0])\n",
         "the loss is divided by the number of rows, not the sum of the weights",
@@ -279,8 +279,8 @@ MUTANTS = [
     Mutant(
         "cg-pairs-products-swapped",
         "_nlcg.py",
-        "SY[:k, k] = products[:, 0]",
-        "SY[:k, k] = products[:, 1]",
+        "SY[:k, k] = products[2 * index]",
+        "SY[:k, k] = products[2 * index + 1]",
         "the new column of S^T Y takes the products with Y",
         ["tests/test_nlcg.py"],
     ),
@@ -291,6 +291,14 @@ MUTANTS = [
         "free = len(self._slots) % rows.n_slots",
         "an extension writes over a pair the pairs it extends still use",
         ["tests/test_nlcg.py"],
+    ),
+    Mutant(
+        "import-circle-hessian-loss",
+        "_hessian.py",
+        "from ._workspace import weight_sum",
+        "from ._loss import weight_sum",
+        "_hessian imports _loss again, which imports _hessian",
+        ["tests/test_import_graph.py"],
     ),
     Mutant(
         "hint-progress-window",

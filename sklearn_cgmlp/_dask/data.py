@@ -21,15 +21,10 @@ import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_feature_names, _check_n_features
 
-from .._data import (
-    ACCURACY,
-    Validation,
-    check_split_sizes,
-    refuse_unusable_parts,
-    refuse_weight_total,
-)
-from .._validation import validation_targets
-from . import is_dask_collection
+from .._data import ACCURACY, check_split_sizes, refuse_unusable_parts
+from .._validation import Validation, validation_targets
+from .._weights import refuse_weight_total
+from .detect import is_dask_collection
 from .objective import DaskObjective, get_client
 from .targets import check_sample_weight, encode_targets, warns_on_column
 from .validation import (
@@ -224,7 +219,7 @@ class DaskData:
         return cls(X, y, Y, sample_weight, fitted=fitted, client=client)
 
     def split(self, fraction, rng, needs):
-        """The training part, and a :class:`~sklearn_cgmlp._data.Validation`
+        """The training part, and a :class:`~sklearn_cgmlp._validation.Validation`
         set, both persisted on the cluster (random within blocks, not
         stratified).
 
@@ -246,7 +241,7 @@ class DaskData:
         checked as ``X`` was (feature names and number, finiteness) and
         persisted in ``X``'s dtype; ``y_val`` and ``sample_weight_val``
         (one value per validation row) computed to the client and checked
-        there, as in memory. A :class:`~sklearn_cgmlp._data.Validation`."""
+        there, as in memory. A :class:`~sklearn_cgmlp._validation.Validation`."""
         if not is_dask_collection(X_val):
             raise ValueError(
                 "X_val must be a Dask array or DataFrame when X is one, got "

@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.utils import assert_all_finite
 
 from .._loss import forward
-from . import is_dask_collection
+from .detect import is_dask_collection
 from .validation import _as_dask_array, _compute, check_X
 
 # ---------------------------------------------------------------- predict

@@ -1,7 +1,7 @@
 """Targets and sample weights of a fit on a Dask cluster, built on the workers.
 
 The lazy counterparts of :mod:`sklearn_cgmlp._targets` (encoded targets and
-their fitted attributes) and :func:`sklearn_cgmlp._data.check_weights`
+their fitted attributes) and :func:`sklearn_cgmlp._weights.check_weights`
 (sample weights times class weights, checked in one small reduction).
 """
 
@@ -12,8 +12,8 @@ import numpy as np
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight
 
-from .._data import refuse_bad_weights
 from .._targets import ClassificationTargets, RegressionTargets
+from .._weights import refuse_bad_weights
 from .objective import get_client
 from .validation import _compute, _persist, extreme
 
@@ -204,7 +204,7 @@ def _multilabel_weight(y, w_zero, w_one):
 def check_sample_weight(sample_weight, X, dtype, *, extra=None):
     """Sample weights times class weights, checked on the workers.
 
-    Mirrors :func:`sklearn_cgmlp._data.check_weights`: the
+    Mirrors :func:`sklearn_cgmlp._weights.check_weights`: the
     product is formed in float64 and must be finite, non-negative, not all
     zero, with a finite sum, and representable in ``dtype``; one small
     reduction computes what the checks need.

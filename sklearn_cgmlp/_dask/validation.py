@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.utils import assert_all_finite
 
 from .._targets import warn_column_vector
-from . import is_dask_collection
+from .detect import is_dask_collection
 
 
 def feature_names_of(X):
