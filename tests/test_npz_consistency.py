@@ -584,3 +584,17 @@ def test_early_stopping_that_never_improves_loads():
         loss_=model.loss_curve_[-1],
     )
     round_trip(model)
+
+
+def test_early_stopping_with_tied_best_scores_keeps_the_first_iterate(early_stopping):
+    # The monitor keeps an iterate only when its score beats the best so far,
+    # so of equal best scores the first one's weights are kept: a genuine
+    # history whose best score recurs later loads, its loss that of the first.
+    scores = list(early_stopping.validation_scores_)
+    best = int(np.argmax(scores))
+    later = [i for i in range(best + 1, len(scores)) if scores[i] < scores[best]]
+    assert later, "the fixture has no later, worse score to raise to a tie"
+    scores[later[0]] = scores[best]
+    model = tampered(early_stopping, validation_scores_=scores)
+    assert model.loss_ == model.loss_curve_[best] != model.loss_curve_[later[0]]
+    round_trip(model)
