@@ -309,9 +309,10 @@ class CurvaturePairs:
     :meth:`apply` uses the compact representation of Byrd, Nocedal and
     Schnabel (1994; Nocedal & Wright, eq. 7.24), from ``H0 = gamma I`` with
     ``gamma = s.y / y.y`` of the newest pair: ``H g = gamma g + S c_s + Y c_y``,
-    where the coefficients come from ``S^T g``, ``Y^T g`` and two triangular
-    solves with the small matrices ``S^T Y`` and ``Y^T Y`` of the pairs (one
-    row and column more per pair). The pairs lie interleaved in the rows of
+    where the coefficients are a small matrix times ``(S^T g, Y^T g)``; the
+    matrix is set once per pair from ``S^T Y`` (the inverse of its upper
+    triangle) and ``Y^T Y``, which grow by one row and column per pair. The
+    pairs lie interleaved in the rows of
     one array, so that ``S^T g`` and ``Y^T g`` are one matrix-vector product
     and ``S c_s + Y c_y`` another: two passes over the pairs per application,
     against the eight of the two-loop recursion (Nocedal & Wright, algorithm
