@@ -123,13 +123,9 @@ def cg_scale(tol, loss, grad_norm):
 
 
 def _cg_options(max_iter, max_fun, tol, scale):
-    return {
-        "maxiter": max_iter,
-        "gtol": scale * tol,
-        "norm": np.inf,
-        "c2": CG_LINE_SEARCH_C2,
-        "memory": CG_MEMORY,
-    }
+    # c2 and the curvature pairs depend on the objective's lines: _run_cg
+    # sets them (cg_line_settings).
+    return {"maxiter": max_iter, "gtol": scale * tol, "norm": np.inf}
 
 
 def _newton_cg_options(max_iter, max_fun, tol, scale):
